@@ -1,0 +1,30 @@
+import { ForbiddenError, UnauthorizedError } from "../errors";
+import type { Principal } from "../services/deps";
+import { verifyToken } from "../services/tokens";
+import type { Scope } from "../store/tokens";
+import type { Db } from "../store/db";
+
+/** Bearer header, or `?token=` (WebSocket and media players cannot always set headers). */
+export function tokenFrom(request: Request): string | null {
+  const h = request.headers.get("authorization");
+  if (h) {
+    const m = /^Bearer\s+(\S+)$/i.exec(h);
+    return m ? m[1]! : null;
+  }
+  const q = new URL(request.url).searchParams.get("token");
+  return q || null;
+}
+
+export function authenticate(db: Db, request: Request): Principal {
+  const text = tokenFrom(request);
+  if (!text) throw new UnauthorizedError("missing token: send Authorization: Bearer <token>");
+  const p = verifyToken(db, text);
+  if (!p) throw new UnauthorizedError("invalid or revoked token");
+  return p;
+}
+
+/** admin implies every scope. */
+export function requireScope(p: Principal, scope: Scope): void {
+  if (p.scopes.includes("admin") || p.scopes.includes(scope)) return;
+  throw new ForbiddenError(`this token lacks the ${scope} scope`);
+}

@@ -1,0 +1,23 @@
+import { BadRequestError, PayloadTooLargeError } from "../errors";
+
+/** Reads a JSON body with a byte cap (the request body is not parsed by Elysia on upload routes). */
+export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  const len = Number(request.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(len) && len > maxBytes) throw new PayloadTooLargeError(`JSON body over ${maxBytes} bytes`);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (request.body) {
+    for await (const c of request.body) {
+      total += c.byteLength;
+      if (total > maxBytes) throw new PayloadTooLargeError(`JSON body over ${maxBytes} bytes`);
+      chunks.push(c);
+    }
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (!text.trim()) throw new BadRequestError("empty body: expected JSON");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new BadRequestError("malformed JSON body");
+  }
+}

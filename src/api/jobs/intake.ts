@@ -1,0 +1,120 @@
+// Turns the three request forms of POST /v1/jobs (JSON, multipart, raw body) into a
+// JobRequest plus a stored source. Uploads stream to <data>/media/<id>/source under the cap.
+import { rm } from "node:fs/promises";
+import { Value } from "@sinclair/typebox/value";
+import type { JobType } from "../../config/schema";
+import { BadRequestError } from "../../errors";
+import { newJobId } from "../../ids";
+import { pipelineFor } from "../../jobs/registry";
+import { JobRequest, type StoredSource } from "../../jobs/schema";
+import type { ServiceDeps } from "../../services/deps";
+import { checkRequest } from "../../services/jobs";
+import { checkImportPath } from "../../sources/import-path";
+import { streamMultipart, streamToFile, tooLarge } from "../../sources/upload";
+import { checkUrl } from "../../sources/url";
+import { inspectSource } from "../../sources/validate";
+import { readJson } from "../body";
+
+export interface Intake {
+  request: JobRequest;
+  source: StoredSource;
+  id?: string;
+  /** Called when the job was not created after all (error, idempotent replay): drops the upload. */
+  discard(): Promise<void>;
+}
+
+const JSON_MAX = 2 * 1024 * 1024;
+// Room for multipart boundaries and text fields on top of the file itself.
+const MULTIPART_SLACK = 1024 * 1024;
+
+function parseJsonField(name: string, raw: string | null | undefined): unknown {
+  if (raw === undefined || raw === null || raw === "") return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw new BadRequestError(`field "${name}" must be JSON`);
+  }
+}
+
+/** Form fields or query parameters → a checked JobRequest (without source). */
+export function requestFromFields(get: (k: string) => string | null | undefined): JobRequest {
+  const req: Record<string, unknown> = { type: get("type") ?? undefined };
+  const options = parseJsonField("options", get("options"));
+  if (options !== undefined) req.options = options;
+  const metadata = parseJsonField("metadata", get("metadata"));
+  if (metadata !== undefined) req.metadata = metadata;
+  const priority = get("priority");
+  if (priority) req.priority = Number(priority);
+  const attempts = get("attempts");
+  if (attempts) req.attempts = Number(attempts);
+  for (const k of ["webhook", "idempotencyKey"]) {
+    const v = get(k);
+    if (v) req[k] = v;
+  }
+  return checkJobRequest(req);
+}
+
+export function checkJobRequest(body: unknown): JobRequest {
+  if (!Value.Check(JobRequest, body)) {
+    const errors = [...Value.Errors(JobRequest, body)].slice(0, 10).map((e) => ({ path: e.path || "/", message: e.message }));
+    throw new BadRequestError("invalid job request", { errors });
+  }
+  return body;
+}
+
+/** JSON sources: a URL (checked for SSRF now and again when fetched) or an import path. */
+export async function storedSourceFor(deps: ServiceDeps, req: JobRequest): Promise<StoredSource> {
+  const s = req.source;
+  if (!s) throw new BadRequestError("source is required: {url} or {path}, or upload a file");
+  if ("url" in s) {
+    await checkUrl(s.url, { allowlist: deps.config.urlAllowlist, maxBytes: deps.config.maxUploadBytes, timeoutMs: 10_000 });
+    return { kind: "url", url: s.url };
+  }
+  const real = checkImportPath(s.path, deps.config.importDirs);
+  await inspectSource(real, pipelineFor(req.type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels });
+  return { kind: "path", path: real };
+}
+
+async function inspectUpload(deps: ServiceDeps, type: JobType, path: string): Promise<void> {
+  await inspectSource(path, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels });
+}
+
+export async function readIntake(deps: ServiceDeps, request: Request): Promise<Intake> {
+  const ct = (request.headers.get("content-type") ?? "").toLowerCase();
+  const noop = async () => {};
+  if (ct.startsWith("application/json")) {
+    const req = checkJobRequest(await readJson(request, JSON_MAX));
+    checkRequest(req.type, req);
+    return { request: req, source: await storedSourceFor(deps, req), discard: noop };
+  }
+  const max = deps.config.maxUploadBytes;
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (!request.body) throw new BadRequestError("empty body: send JSON, multipart (-F file=@x -F type=video) or the raw file");
+  const id = newJobId();
+  const path = deps.store.sourcePath(id);
+  const discard = () => rm(deps.store.jobDir(id), { recursive: true, force: true });
+  try {
+    if (ct.startsWith("multipart/form-data")) {
+      if (Number.isFinite(declared) && declared > max + MULTIPART_SLACK) throw tooLarge(max);
+      const mp = await streamMultipart(request.body, ct, path, max);
+      if (!mp.file) throw new BadRequestError('multipart request has no "file" part');
+      const req = requestFromFields((k) => mp.fields[k]);
+      if (req.source) throw new BadRequestError("send either a file or a source, not both");
+      checkRequest(req.type, req);
+      await inspectUpload(deps, req.type, path);
+      return { request: req, id, source: { kind: "upload", filename: mp.file.filename.slice(0, 255), bytes: mp.file.bytes, mime: mp.file.mime }, discard };
+    }
+    // Raw body: everything but the bytes is in the query string, so check it before reading.
+    const q = new URL(request.url).searchParams;
+    const req = requestFromFields((k) => q.get(k));
+    checkRequest(req.type, req);
+    if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
+    const bytes = await streamToFile(request.body, path, max);
+    await inspectUpload(deps, req.type, path);
+    const filename = q.get("filename") ?? undefined;
+    return { request: req, id, source: { kind: "upload", bytes, mime: ct || undefined, ...(filename ? { filename: filename.slice(0, 255) } : {}) }, discard };
+  } catch (e) {
+    await discard();
+    throw e;
+  }
+}

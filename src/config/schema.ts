@@ -1,0 +1,102 @@
+// Every configuration key, once: its env variable, type, default and meaning (SPEC §6).
+// Imports nothing from src so that any layer (and the CLI) can read it.
+
+export type Role = "api" | "worker" | "monitor" | "metrics";
+export const ALL_ROLES: readonly Role[] = ["api", "worker", "monitor", "metrics"];
+export type LogFormat = "json" | "pretty";
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+type Kind = "string" | "int" | "bytes" | "roles" | "list" | "concurrency" | "enum" | "bool";
+
+export interface KeySpec<K extends Kind = Kind> {
+  env: string;
+  kind: K;
+  doc: string;
+  /** Allowed values for `enum` keys. */
+  values?: readonly string[];
+  min?: number;
+}
+
+export const CONFIG_KEYS = {
+  host: { env: "MEDIANODE_HOST", kind: "string", doc: "Address the HTTP server binds to." },
+  port: { env: "MEDIANODE_PORT", kind: "int", min: 0, doc: "HTTP port (serve: 8080, worker: 8081)." },
+  dataDir: { env: "MEDIANODE_DATA_DIR", kind: "string", doc: "Data folder: SQLite, media, admin.token, embedded Redis." },
+  redisUrl: { env: "REDIS_URL", kind: "string", doc: "Redis to use; unset: serve supervises a private redis-server." },
+  roles: { env: "MEDIANODE_ROLES", kind: "roles", doc: "Comma list of api,worker,monitor,metrics." },
+  concurrency: { env: "MEDIANODE_CONCURRENCY", kind: "concurrency", doc: "Per job type, e.g. video=1,image=4." },
+  maxUploadBytes: { env: "MEDIANODE_MAX_UPLOAD_BYTES", kind: "bytes", min: 1, doc: "Largest accepted upload or URL download." },
+  jobTimeoutSec: { env: "MEDIANODE_JOB_TIMEOUT_SEC", kind: "int", min: 1, doc: "A job running longer is killed (TIMEOUT)." },
+  stallSec: { env: "MEDIANODE_STALL_SEC", kind: "int", min: 1, doc: "An ffmpeg without progress this long is killed (TIMEOUT)." },
+  importDirs: { env: "MEDIANODE_IMPORT_DIRS", kind: "list", doc: "Folders a `{path}` source may be read from." },
+  urlAllowlist: { env: "MEDIANODE_URL_ALLOWLIST", kind: "list", doc: "Hosts/CIDRs a URL source may reach despite SSRF rules." },
+  jwtSecret: { env: "MEDIANODE_JWT_SECRET", kind: "string", doc: "HS256 secret for tenant JWTs." },
+  ffmpegPath: { env: "MEDIANODE_FFMPEG_PATH", kind: "string", doc: "ffmpeg binary; else PATH, else the bundled build." },
+  ffprobePath: { env: "MEDIANODE_FFPROBE_PATH", kind: "string", doc: "ffprobe binary; else PATH." },
+  retentionDays: { env: "MEDIANODE_RETENTION_DAYS", kind: "int", min: 0, doc: "Finished jobs older than this are removed (0 = keep)." },
+  logLevel: { env: "MEDIANODE_LOG_LEVEL", kind: "enum", values: ["debug", "info", "warn", "error"], doc: "Lowest level logged." },
+  logFormat: { env: "MEDIANODE_LOG_FORMAT", kind: "enum", values: ["json", "pretty"], doc: "json lines or pretty text." },
+  attempts: { env: "MEDIANODE_ATTEMPTS", kind: "int", min: 1, doc: "Default attempts per job." },
+  workerThreads: { env: "MEDIANODE_WORKER_THREADS", kind: "int", min: 1, doc: "Threads in the media pool (default: cores)." },
+  server: { env: "MEDIANODE_SERVER", kind: "string", doc: "worker: api node URL for the HTTP store." },
+  token: { env: "MEDIANODE_TOKEN", kind: "string", doc: "API token (CLI, remote worker)." },
+  url: { env: "MEDIANODE_URL", kind: "string", doc: "CLI: the server to talk to." },
+} as const satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+export type JobType = "probe" | "image" | "video" | "audio" | "thumbnail";
+export const JOB_TYPES: readonly JobType[] = ["probe", "image", "video", "audio", "thumbnail"];
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  redisUrl: string | undefined;
+  roles: Role[];
+  concurrency: Record<JobType, number>;
+  maxUploadBytes: number;
+  jobTimeoutSec: number;
+  stallSec: number;
+  importDirs: string[];
+  urlAllowlist: string[];
+  jwtSecret: string | undefined;
+  ffmpegPath: string | undefined;
+  ffprobePath: string | undefined;
+  retentionDays: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  attempts: number;
+  workerThreads: number;
+  server: string | undefined;
+  token: string | undefined;
+  url: string;
+}
+
+export const GIB = 1024 ** 3;
+
+export function defaultConfig(cores: number): Config {
+  return {
+    host: "127.0.0.1",
+    port: 8080,
+    dataDir: "./data",
+    redisUrl: undefined,
+    roles: [...ALL_ROLES],
+    concurrency: { probe: 4, image: Math.max(1, cores), video: 1, audio: 2, thumbnail: 2 },
+    maxUploadBytes: 10 * GIB,
+    jobTimeoutSec: 6 * 3600,
+    stallSec: 120,
+    importDirs: [],
+    urlAllowlist: [],
+    jwtSecret: undefined,
+    ffmpegPath: undefined,
+    ffprobePath: undefined,
+    retentionDays: 0,
+    logLevel: "info",
+    logFormat: "json",
+    attempts: 3,
+    workerThreads: Math.max(2, cores),
+    server: undefined,
+    token: undefined,
+    url: "http://127.0.0.1:8080",
+  };
+}

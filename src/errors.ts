@@ -1,0 +1,124 @@
+// Errors are values with a stable code (SPEC §2, §3). The code → HTTP status and
+// code → CLI exit tables live here; only api/app.ts and cli/output.ts apply them.
+
+/** Job error codes: the fixed list of SPEC §2. */
+export const JOB_ERROR_CODES = [
+  "INVALID_INPUT",
+  "UNSUPPORTED_MEDIA",
+  "SOURCE_UNREACHABLE",
+  "TIMEOUT",
+  "CANCELLED",
+  "FFMPEG_FAILED",
+  "STORAGE",
+  "INTERNAL",
+] as const;
+export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
+
+/** API-only codes, for request errors that never become a job's error. */
+export const API_ERROR_CODES = [
+  "BAD_REQUEST",
+  "UNAUTHORIZED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "CONFLICT",
+  "PAYLOAD_TOO_LARGE",
+  "INVALID_OPTIONS",
+  "RATE_LIMITED",
+  "UNAVAILABLE",
+] as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+export type ErrorCode = JobErrorCode | ApiErrorCode;
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  INVALID_INPUT: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA: 415,
+  INVALID_OPTIONS: 422,
+  RATE_LIMITED: 429,
+  SOURCE_UNREACHABLE: 422,
+  UNAVAILABLE: 503,
+  TIMEOUT: 504,
+  CANCELLED: 409,
+  FFMPEG_FAILED: 500,
+  STORAGE: 507,
+  INTERNAL: 500,
+};
+
+/** Codes a retry cannot fix: the job fails at once (BullMQ UnrecoverableError). */
+export const NON_RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["INVALID_INPUT", "UNSUPPORTED_MEDIA", "CANCELLED"]);
+
+export class MedianodeError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+  get status(): number {
+    return HTTP_STATUS[this.code];
+  }
+  toBody(): { error: { code: ErrorCode; message: string; details?: unknown } } {
+    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+  }
+}
+
+const make = (code: ErrorCode) =>
+  class extends MedianodeError {
+    constructor(message: string, details?: unknown, options?: { cause?: unknown }) {
+      super(code, message, details, options);
+    }
+  };
+
+export class BadRequestError extends make("BAD_REQUEST") {}
+export class UnauthorizedError extends make("UNAUTHORIZED") {}
+export class ForbiddenError extends make("FORBIDDEN") {}
+export class NotFoundError extends make("NOT_FOUND") {}
+export class ConflictError extends make("CONFLICT") {}
+export class PayloadTooLargeError extends make("PAYLOAD_TOO_LARGE") {}
+export class InvalidOptionsError extends make("INVALID_OPTIONS") {}
+export class RateLimitedError extends make("RATE_LIMITED") {}
+export class UnavailableError extends make("UNAVAILABLE") {}
+export class InvalidInputError extends make("INVALID_INPUT") {}
+export class UnsupportedMediaError extends make("UNSUPPORTED_MEDIA") {}
+export class SourceUnreachableError extends make("SOURCE_UNREACHABLE") {}
+export class TimeoutError extends make("TIMEOUT") {}
+export class CancelledError extends make("CANCELLED") {}
+export class FfmpegFailedError extends make("FFMPEG_FAILED") {}
+export class StorageError extends make("STORAGE") {}
+export class InternalError extends make("INTERNAL") {}
+
+/** Anything thrown, as a MedianodeError (foreign errors become INTERNAL with a cause). */
+export function toMedianodeError(e: unknown): MedianodeError {
+  if (e instanceof MedianodeError) return e;
+  const err = e instanceof Error ? e : new Error(String(e));
+  if ("code" in err && (err as { code?: unknown }).code === "ENOSPC") return new StorageError("no space left on device", undefined, { cause: err });
+  return new InternalError(err.message || "internal error", undefined, { cause: err });
+}
+
+/** A plain {code, message} crosses threads and Redis; rebuild the class on the other side. */
+export interface ErrorValue {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+export function errorValue(e: unknown): ErrorValue {
+  const m = toMedianodeError(e);
+  return { code: m.code, message: m.message, ...(m.details === undefined ? {} : { details: m.details }) };
+}
+export function isErrorCode(x: unknown): x is ErrorCode {
+  return typeof x === "string" && x in HTTP_STATUS;
+}
+export function fromErrorValue(v: ErrorValue): MedianodeError {
+  return new MedianodeError(isErrorCode(v.code) ? v.code : "INTERNAL", v.message, v.details);
+}
+
+/** CLI exit codes (SPEC §5): 0 ok, 1 job failed or refused, 2 usage, 3 server unreachable. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;

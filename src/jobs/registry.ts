@@ -1,0 +1,40 @@
+// Job type → pipeline. Refuses to build if a type has no pipeline or two (as Immich's job repository does).
+import { Value } from "@sinclair/typebox/value";
+import { JOB_TYPES, type JobType } from "../config/schema";
+import { InvalidOptionsError } from "../errors";
+import type { Pipeline } from "./pipeline";
+import { imagePipeline } from "./image/processor";
+import { probePipeline } from "./probe/processor";
+
+const ALL: Pipeline[] = [probePipeline, imagePipeline] as unknown as Pipeline[];
+
+function build(list: Pipeline[]): Partial<Record<JobType, Pipeline>> {
+  const map: Partial<Record<JobType, Pipeline>> = {};
+  for (const p of list) {
+    if (map[p.type]) throw new Error(`two pipelines for job type ${p.type}`);
+    map[p.type] = p;
+  }
+  return map;
+}
+
+export const PIPELINES = build(ALL);
+
+/** Job types this build can run. */
+export const SUPPORTED_TYPES: JobType[] = JOB_TYPES.filter((t) => PIPELINES[t]);
+
+export function pipelineFor(type: JobType): Pipeline {
+  const p = PIPELINES[type];
+  if (!p) throw new InvalidOptionsError(`job type "${type}" is not available on this node`);
+  return p;
+}
+
+/** Checks options against the type's schema (unknown keys refused) and fills defaults. */
+export function resolveOptions(type: JobType, input: unknown): Record<string, unknown> {
+  const p = pipelineFor(type);
+  const raw = input ?? {};
+  if (!Value.Check(p.options, raw)) {
+    const errors = [...Value.Errors(p.options, raw)].slice(0, 10).map((e) => ({ path: e.path || "/", message: e.message }));
+    throw new InvalidOptionsError(`invalid options for ${type} job`, { errors });
+  }
+  return p.defaults(raw as never) as Record<string, unknown>;
+}

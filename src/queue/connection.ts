@@ -1,0 +1,63 @@
+import IORedis, { type RedisOptions } from "ioredis";
+import { UnavailableError } from "../errors";
+
+/** Parses REDIS_URL; `unix:///path/redis.sock` is the embedded server's socket. */
+export function redisOptions(url: string): RedisOptions {
+  if (url.startsWith("unix://")) return { path: url.slice("unix://".length) };
+  const u = new URL(url);
+  if (u.protocol !== "redis:" && u.protocol !== "rediss:") throw new Error(`REDIS_URL: unsupported scheme ${u.protocol}`);
+  return {
+    host: u.hostname || "127.0.0.1",
+    port: u.port ? Number(u.port) : 6379,
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname && u.pathname !== "/" ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === "rediss:" ? {} : undefined,
+  };
+}
+
+export type RedisUse =
+  /** Queue producers and API reads: fail fast while Redis is down, never buffer in memory. */
+  | "producer"
+  /** BullMQ workers and QueueEvents: blocking commands, retry forever. */
+  | "blocking";
+
+export function createRedis(url: string, use: RedisUse, name?: string): IORedis {
+  const base = redisOptions(url);
+  const common: RedisOptions = {
+    ...base,
+    connectionName: name,
+    // Reconnect forever with a capped delay: the node recovers by itself when Redis is back (SPEC §8).
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    lazyConnect: false,
+  };
+  return use === "producer"
+    ? new IORedis({ ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })
+    : new IORedis({ ...common, maxRetriesPerRequest: null, enableOfflineQueue: true });
+}
+
+/** Wraps a Redis call so that "Redis is down" becomes a 503 with a clear code. */
+export async function withRedis<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const msg = (e as Error).message ?? "";
+    if (/Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|Connection is closed|ENOENT|max retries|ETIMEDOUT|OOM/i.test(msg)) {
+      throw new UnavailableError(/OOM/.test(msg) ? "Redis is out of memory" : "Redis is unreachable", { redis: msg }, { cause: e });
+    }
+    throw e;
+  }
+}
+
+export async function waitForRedis(conn: IORedis, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (conn.status === "ready" && (await conn.ping()) === "PONG") return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > until) throw new UnavailableError(`Redis did not answer within ${timeoutMs} ms`);
+    await Bun.sleep(50);
+  }
+}

@@ -1,0 +1,127 @@
+// `medianode serve` and `medianode worker`: builds deps once and starts the chosen roles.
+// Everything started here is stopped in reverse order by stop().
+import { mkdirSync, chmodSync } from "node:fs";
+import type { Server } from "bun";
+import type { Config } from "../config/schema";
+import { createApp } from "../api/app";
+import type { MediaSettings } from "../jobs/pipeline";
+import type { Logger } from "../log";
+import { resolveBinaries } from "../media/binaries";
+import { newNodeId } from "../nodes/identity";
+import { createRedis, waitForRedis } from "../queue/connection";
+import { createQueues, closeQueues } from "../queue/queues";
+import { startEmbeddedRedis, type EmbeddedRedis } from "../queue/redis-server";
+import type { ServiceDeps } from "../services/deps";
+import { startRecorder, type Recorder } from "../services/recorder";
+import { ensureAdminToken } from "../services/tokens";
+import { createLocalStore } from "../storage/local";
+import { dbPath, openDb } from "../store/db";
+import { migrate } from "../store/migrate";
+import { createMediaPool, type MediaPool } from "../workers/pool";
+import { startWorkerRole, type WorkerRole } from "./worker";
+
+export interface Running {
+  nodeId: string;
+  port: number;
+  url: string;
+  redisUrl: string;
+  /** Set on first start: the admin token, to print once. */
+  adminToken: string | null;
+  recorder: Recorder | null;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Default image pixel limit: sharp's own (16383²), a guard against decompression bombs. */
+export const MAX_PIXELS = 268_402_689;
+
+export function mediaSettings(config: Config): MediaSettings {
+  const b = resolveBinaries({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
+  return { ...b, stallMs: config.stallSec * 1000, timeoutMs: config.jobTimeoutSec * 1000, maxPixels: MAX_PIXELS };
+}
+
+export interface ServeOptions {
+  /** How often open rows are reconciled with Redis. */
+  reconcileMs?: number;
+}
+
+export async function startServe(config: Config, log: Logger, o: ServeOptions = {}): Promise<Running> {
+  const nodeId = newNodeId();
+  const nlog = log.child({ node: nodeId });
+  const roles = new Set(config.roles);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700);
+  const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await Promise.resolve(s()).catch((e) => nlog.error("stop failed", { error: e }));
+  };
+  try {
+    let embedded: EmbeddedRedis | null = null;
+    let redisUrl = config.redisUrl;
+    if (!redisUrl) {
+      embedded = await startEmbeddedRedis(config.dataDir, nlog);
+      stops.push(() => embedded!.stop());
+      redisUrl = embedded.url;
+    }
+    const media = mediaSettings(config);
+    const store = createLocalStore(config.dataDir);
+    let adminToken: string | null = null;
+    let recorder: Recorder | null = null;
+    let server: Server<unknown> | null = null;
+    let pool: MediaPool | null = null;
+    let worker: WorkerRole | null = null;
+
+    if (roles.has("api")) {
+      const db = openDb(dbPath(config.dataDir));
+      stops.push(() => db.close());
+      const applied = migrate(db);
+      if (applied.length) nlog.info("migrations applied", { versions: applied });
+      adminToken = ensureAdminToken(db, config.dataDir)?.token ?? null;
+      const redis = createRedis(redisUrl, "producer", `medianode-api-${nodeId}`);
+      stops.push(() => redis.disconnect());
+      redis.on("error", () => {});
+      await waitForRedis(redis, 10_000).catch((e) => nlog.warn("Redis not ready at start; writes answer 503 until it is", { error: e }));
+      const queues = createQueues(redis);
+      stops.push(() => closeQueues(queues));
+      const deps: ServiceDeps = { config, db, queues, redis, store, media, log: nlog, nodeId, now: Date.now };
+      recorder = await startRecorder(deps, redisUrl, { reconcileMs: o.reconcileMs ?? 15_000 });
+      stops.push(() => recorder!.stop());
+      // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while down.
+      const r = await recorder.reconcile().catch((e) => (nlog.warn("start-up reconcile failed", { error: e }), null));
+      if (r && (r.applied || r.requeued)) nlog.info("start-up reconcile", r);
+      const app = createApp(deps);
+      server = Bun.serve({
+        hostname: config.host,
+        port: config.port,
+        fetch: (req) => app.handle(req),
+        // Uploads are capped while streaming by our own code, not by Bun's 128 MiB default.
+        maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+        idleTimeout: 120,
+      });
+      const srv = server;
+      stops.push(() => srv.stop(true));
+      nlog.info("api listening", { url: `http://${config.host}:${srv.port}` });
+    }
+    if (roles.has("worker")) {
+      pool = createMediaPool(config.workerThreads, nlog);
+      const p = pool;
+      stops.push(() => p.stop());
+      worker = await startWorkerRole({ config, redisUrl, pool, store, media, nodeId, log: nlog });
+    }
+    const port = server?.port ?? config.port;
+    return {
+      nodeId,
+      port,
+      url: `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`,
+      redisUrl,
+      adminToken,
+      recorder,
+      async stop(graceMs = 30_000) {
+        if (worker) await worker.stop(graceMs);
+        await stopAll();
+      },
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

@@ -1,0 +1,165 @@
+// The worker role: one BullMQ Worker per job type, media work in the thread pool.
+// Workers never open SQLite: they report through Redis (BullMQ state, return values,
+// progress) and the api role records it (SPEC §1).
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { Value } from "@sinclair/typebox/value";
+import type IORedis from "ioredis";
+import { JOB_TYPES, type Config, type JobType } from "../config/schema";
+import { CancelledError, NON_RETRYABLE, toMedianodeError, type MedianodeError } from "../errors";
+import type { MediaSettings } from "../jobs/pipeline";
+import { SUPPORTED_TYPES } from "../jobs/registry";
+import type { JobError } from "../jobs/schema";
+import type { Logger } from "../log";
+import { createRedis } from "../queue/connection";
+import { CONTROL_CHANNEL, QUEUE_PREFIX, queueName } from "../queue/names";
+import { ControlMessage, WorkItem, type WorkProgress, type WorkResult } from "../queue/payload";
+import { checkImportPath } from "../sources/import-path";
+import { startRangeProxy, type RangeProxy } from "../sources/range-proxy";
+import { downloadUrl, type UrlPolicy } from "../sources/url";
+import type { MediaStore } from "../storage/local";
+import type { MediaPool } from "../workers/pool";
+
+export interface WorkerRoleDeps {
+  config: Config;
+  redisUrl: string;
+  pool: MediaPool;
+  store: MediaStore;
+  media: MediaSettings;
+  nodeId: string;
+  log: Logger;
+}
+
+export interface WorkerRole {
+  /** Jobs running on this node now. */
+  active(): number;
+  /** Stop taking jobs; wait for running ones up to `graceMs`, then hand them back. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const PROGRESS_EVERY_MS = 500;
+
+// A dead worker's job comes back after its lock expires and a stall check runs. The lock is
+// renewed every lockDuration/2 while the worker lives, so a long encode never loses it.
+const LOCK_MS = 30_000;
+const STALLED_CHECK_MS = 15_000;
+
+export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole> {
+  const { config, log } = deps;
+  const connection = createRedis(deps.redisUrl, "blocking", `medianode-worker-${deps.nodeId}`);
+  const sub = createRedis(deps.redisUrl, "blocking", `medianode-control-${deps.nodeId}`);
+  const workers: Worker[] = [];
+  const running = new Map<string, AbortController>();
+  const urlPolicy: UrlPolicy = { allowlist: config.urlAllowlist, maxBytes: config.maxUploadBytes, timeoutMs: 60_000 };
+
+  const processor = (type: JobType) => async (job: Job<WorkItem, WorkResult>, _token?: string, signal?: AbortSignal): Promise<WorkResult> => {
+    if (!Value.Check(WorkItem, job.data)) throw new UnrecoverableError("malformed job payload");
+    const item = job.data;
+    const attempt = job.attemptsMade + 1;
+    const jlog = log.child({ jobId: item.id, type, attempt, node: deps.nodeId });
+    const ac = new AbortController();
+    running.set(item.id, ac);
+    signal?.addEventListener("abort", () => ac.abort(new CancelledError("cancelled")), { once: true });
+    let lastSent = 0;
+    const report = (p: Omit<WorkProgress, "run" | "node">, force = false) => {
+      const now = Date.now();
+      if (!force && now - lastSent < PROGRESS_EVERY_MS) return;
+      lastSent = now;
+      job.updateProgress({ run: item.run, node: deps.nodeId, ...p } satisfies WorkProgress).catch(() => {});
+    };
+    report({ progress: 0 }, true);
+    jlog.info("job started");
+    let proxy: RangeProxy | null = null;
+    let attemptDir: string | null = null;
+    try {
+      let input: string;
+      let inputProtocols = "file";
+      const src = item.source;
+      if (src.kind === "upload") input = deps.store.sourcePath(item.id);
+      else if (src.kind === "path") input = checkImportPath(src.path, config.importDirs);
+      else if (type === "probe") {
+        proxy = startRangeProxy(src.url, urlPolicy);
+        input = proxy.url;
+        inputProtocols = "http,tcp";
+      } else {
+        input = deps.store.sourcePath(item.id);
+        await downloadUrl(src.url, input, urlPolicy);
+      }
+      attemptDir = await deps.store.prepareAttempt(item.id, item.run, attempt);
+      const out = await deps.pool.run(
+        type,
+        { jobId: item.id, input, inputProtocols, outDir: attemptDir, options: item.options, media: deps.media },
+        { signal: ac.signal, timeoutMs: config.jobTimeoutSec * 1000, onProgress: (p) => report(p) },
+      );
+      if (proxy) out.result.bytesFetched = proxy.bytesFetched();
+      await deps.store.commitAttempt(item.id, attemptDir);
+      attemptDir = null;
+      jlog.info("job completed", { outputs: out.outputs.length });
+      return { run: item.run, node: deps.nodeId, outputs: out.outputs, result: out.result };
+    } catch (e) {
+      const err: MedianodeError = ac.signal.aborted && ac.signal.reason instanceof Error ? toMedianodeError(ac.signal.reason) : toMedianodeError(e);
+      const details = (err.details ?? (e as { details?: unknown }).details) as { stderrTail?: string; probe?: unknown } | undefined;
+      const lastError: JobError = {
+        code: err.code as JobError["code"],
+        message: err.message,
+        ...(details?.stderrTail ? { stderrTail: details.stderrTail.slice(-4096) } : {}),
+        ...(details?.probe ? { probe: details.probe } : {}),
+      };
+      const final = NON_RETRYABLE.has(err.code) || attempt >= (job.opts.attempts ?? 1);
+      (final ? jlog.error : jlog.warn)("job attempt failed", { code: err.code, error: err.message, final });
+      await job.updateData({ ...item, lastError }).catch(() => {});
+      if (NON_RETRYABLE.has(err.code)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
+      throw new Error(`${err.code}: ${err.message}`);
+    } finally {
+      running.delete(item.id);
+      proxy?.stop();
+      if (attemptDir) await deps.store.discardAttempt(attemptDir).catch(() => {});
+    }
+  };
+
+  for (const type of JOB_TYPES) {
+    const n = config.concurrency[type];
+    if (!n || !SUPPORTED_TYPES.includes(type)) continue;
+    const w = new Worker<WorkItem, WorkResult>(queueName(type), processor(type), {
+      connection,
+      prefix: QUEUE_PREFIX,
+      concurrency: n,
+      lockDuration: LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
+      // A job whose worker died is put back, not failed: only a job that stalls again and
+      // again (a poison job that kills its worker) ends as failed.
+      maxStalledCount: 3,
+      autorun: true,
+    });
+    w.on("error", (e) => log.error("worker error", { type, error: e }));
+    workers.push(w);
+  }
+
+  await sub.subscribe(CONTROL_CHANNEL);
+  sub.on("message", (_ch, raw) => {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (!Value.Check(ControlMessage, msg)) return;
+    const ac = running.get(msg.jobId);
+    if (ac) {
+      log.info("cancelling job", { jobId: msg.jobId });
+      ac.abort(new CancelledError("cancelled by request"));
+    }
+  });
+  log.info("worker role started", { node: deps.nodeId, queues: workers.map((w) => w.name) });
+
+  return {
+    active: () => running.size,
+    async stop(graceMs = 30_000) {
+      await Promise.all(workers.map((w) => w.pause(true).catch(() => {})).map((p) => Promise.race([p, Bun.sleep(graceMs)])));
+      // Jobs still running after the grace period are handed back: their lock is not renewed
+      // after close(true), so another node's stall check picks them up; our ffmpeg dies with us.
+      await Promise.all(workers.map((w) => w.close(true).catch(() => {})));
+      sub.disconnect();
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type IORedis from "ioredis";
+import type { Config } from "../config/schema";
+import type { MediaSettings } from "../jobs/pipeline";
+import type { Logger } from "../log";
+import type { Queues } from "../queue/queues";
+import type { MediaStore } from "../storage/local";
+import type { Db } from "../store/db";
+import type { Scope } from "../store/tokens";
+
+/** Everything the api-side use-cases need, built once in roles/api.ts. */
+export interface ServiceDeps {
+  config: Config;
+  db: Db;
+  queues: Queues;
+  /** Fail-fast connection (no offline queue) for adds, reads and control publishes. */
+  redis: IORedis;
+  store: MediaStore;
+  media: MediaSettings;
+  log: Logger;
+  nodeId: string;
+  now(): number;
+}
+
+/** Who is calling: resolved from a token (or, later, a JWT) by api/auth.ts. */
+export interface Principal {
+  tokenId: string | null;
+  name: string;
+  tenant: string;
+  scopes: Scope[];
+}
+
+export const isAdmin = (p: Principal) => p.scopes.includes("admin");

@@ -1,0 +1,43 @@
+import { statfsSync } from "node:fs";
+import { FFMPEG_INSTALL_HINT } from "../media/binaries";
+import type { ServiceDeps } from "./deps";
+
+export interface Check {
+  ok: boolean;
+  detail: string;
+}
+
+const MIN_FREE_BYTES = 512 * 1024 * 1024;
+
+/** Readiness (SPEC §3): Redis, SQLite, disk space, ffmpeg, each with a reason when not ok. */
+export async function readiness(deps: ServiceDeps): Promise<{ ready: boolean; checks: Record<string, Check> }> {
+  const checks: Record<string, Check> = {};
+  try {
+    const pong = await Promise.race([deps.redis.ping(), Bun.sleep(1000).then(() => "timeout")]);
+    if (pong !== "PONG") throw new Error(String(pong));
+    // A Redis that evicts keys silently loses jobs; BullMQ only prints a warning.
+    const policy = (await deps.redis.config("GET", "maxmemory-policy")) as string[];
+    const p = policy[1] ?? "unknown";
+    checks.redis = p === "noeviction" ? { ok: true, detail: "PONG, maxmemory-policy noeviction" } : { ok: false, detail: `maxmemory-policy is ${p}: set it to noeviction or jobs can be lost` };
+  } catch (e) {
+    checks.redis = { ok: false, detail: `Redis unreachable (${deps.redis.status}): ${(e as Error).message}` };
+  }
+  try {
+    deps.db.query("SELECT 1").get();
+    checks.sqlite = { ok: true, detail: "ok" };
+  } catch (e) {
+    checks.sqlite = { ok: false, detail: (e as Error).message };
+  }
+  try {
+    const s = statfsSync(deps.store.root);
+    const free = s.bavail * s.bsize;
+    checks.disk = free >= MIN_FREE_BYTES ? { ok: true, detail: `${Math.round(free / 2 ** 20)} MiB free` } : { ok: false, detail: `only ${Math.round(free / 2 ** 20)} MiB free in ${deps.store.root}` };
+  } catch (e) {
+    checks.disk = { ok: false, detail: (e as Error).message };
+  }
+  checks.ffmpeg =
+    deps.media.ffmpeg && deps.media.ffprobe
+      ? { ok: true, detail: `${deps.media.ffmpeg} (${deps.media.ffmpegFrom}), ${deps.media.ffprobe}` }
+      : { ok: false, detail: `${!deps.media.ffmpeg ? "ffmpeg" : "ffprobe"} not found: ${FFMPEG_INSTALL_HINT}` };
+  return { ready: Object.values(checks).every((c) => c.ok), checks };
+}

@@ -1,0 +1,214 @@
+// Job use-cases for the api and the CLI: the only layer that touches both SQLite and BullMQ.
+// SQLite is written first (the outbox), so a 202 is never a job that exists nowhere.
+import { newJobId } from "../ids";
+import { ConflictError, InvalidOptionsError, NotFoundError, UnavailableError, type MedianodeError } from "../errors";
+import { resolveOptions } from "../jobs/registry";
+import { METADATA_MAX_BYTES, TERMINAL, type JobRequest, type JobStatus, type StoredSource } from "../jobs/schema";
+import type { JobType } from "../config/schema";
+import { withRedis } from "../queue/connection";
+import { CONTROL_CHANNEL } from "../queue/names";
+import { bullJobId, jobOptions } from "../queue/queues";
+import type { ControlMessage, WorkItem } from "../queue/payload";
+import {
+  findByIdempotencyKey,
+  finishJob,
+  getJob,
+  insertJob,
+  listJobs,
+  markEnqueued,
+  requeueJob,
+  type JobRow,
+} from "../store/jobs";
+import { audit } from "./audit";
+import { isAdmin, type Principal, type ServiceDeps } from "./deps";
+
+export interface SubmitInput {
+  request: JobRequest;
+  /** The stored source (upload already on disk, or a url/path reference). */
+  source: StoredSource;
+  /** Set when the upload was streamed under this id before the row existed. */
+  id?: string;
+}
+
+export function workItem(row: JobRow): WorkItem {
+  return {
+    id: row.id,
+    run: row.run,
+    type: row.type,
+    tenant: row.tenant,
+    source: JSON.parse(row.source) as StoredSource,
+    options: JSON.parse(row.options) as Record<string, unknown>,
+  };
+}
+
+/** Hands a row to BullMQ and marks it enqueued. Idempotent: BullMQ dedupes on the job id. */
+export async function enqueue(deps: ServiceDeps, row: JobRow): Promise<void> {
+  await withRedis(() => deps.queues[row.type].add(row.type, workItem(row), jobOptions(bullJobId(row.id, row.run), row.priority, row.max_attempts)));
+  markEnqueued(deps.db, row.id);
+}
+
+/** Redis must answer before a row is written, so a down Redis costs the client a 503, not a phantom job. */
+async function requireRedis(deps: ServiceDeps): Promise<void> {
+  if (deps.redis.status !== "ready") throw new UnavailableError("Redis is unreachable; try again shortly", { redis: deps.redis.status });
+}
+
+export function checkRequest(type: JobType, req: Pick<JobRequest, "options" | "metadata">): Record<string, unknown> {
+  const options = resolveOptions(type, req.options);
+  if (req.metadata !== undefined && Buffer.byteLength(JSON.stringify(req.metadata)) > METADATA_MAX_BYTES) {
+    throw new InvalidOptionsError(`metadata exceeds ${METADATA_MAX_BYTES} bytes`);
+  }
+  return options;
+}
+
+export async function submitJob(deps: ServiceDeps, input: SubmitInput, who: Principal): Promise<{ row: JobRow; created: boolean }> {
+  const req = input.request;
+  if (req.idempotencyKey && who.tokenId) {
+    const existing = findByIdempotencyKey(deps.db, who.tokenId, req.idempotencyKey);
+    if (existing) return { row: existing, created: false };
+  }
+  const options = checkRequest(req.type, req);
+  await requireRedis(deps);
+  let row: JobRow;
+  try {
+    row = insertJob(deps.db, {
+      id: input.id ?? newJobId(),
+      tenant: who.tenant,
+      tokenId: who.tokenId,
+      type: req.type,
+      priority: req.priority ?? 0,
+      source: input.source,
+      options,
+      metadata: req.metadata,
+      webhook: req.webhook ?? null,
+      idempotencyKey: req.idempotencyKey ?? null,
+      maxAttempts: req.attempts ?? deps.config.attempts,
+      now: deps.now(),
+    });
+  } catch (e) {
+    // Two requests with one idempotency key raced: the loser returns the winner's job.
+    if (req.idempotencyKey && who.tokenId && /UNIQUE/.test((e as Error).message)) {
+      const existing = findByIdempotencyKey(deps.db, who.tokenId, req.idempotencyKey);
+      if (existing) return { row: existing, created: false };
+    }
+    throw e;
+  }
+  try {
+    await enqueue(deps, row);
+  } catch (e) {
+    // Not accepted after all: remove the row so no half-accepted job remains (the caller drops the upload).
+    deps.db.query("DELETE FROM jobs WHERE id = ? AND enqueued = 0").run(row.id);
+    throw e as MedianodeError;
+  }
+  return { row: getJob(deps.db, row.id)!, created: true };
+}
+
+/** The row if this principal may see it; another tenant's job is 404, never 403 (SPEC §7). */
+export function getVisibleJob(deps: Pick<ServiceDeps, "db">, id: string, who: Principal): JobRow {
+  const row = getJob(deps.db, id);
+  if (!row || (!isAdmin(who) && row.tenant !== who.tenant)) throw new NotFoundError(`no job ${id}`);
+  return row;
+}
+
+export function listVisibleJobs(deps: Pick<ServiceDeps, "db">, who: Principal, q: { status?: JobStatus; type?: JobType; cursor?: string; limit?: number }) {
+  const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
+  const rows = listJobs(deps.db, { tenant: isAdmin(who) ? undefined : who.tenant, status: q.status, type: q.type, cursor: q.cursor, limit: limit + 1 });
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  return { rows: items, nextCursor: more ? items[items.length - 1]!.id : null };
+}
+
+export async function cancelJob(deps: ServiceDeps, id: string, who: Principal): Promise<JobRow> {
+  const row = getVisibleJob(deps, id, who);
+  if (TERMINAL.has(row.status)) throw new ConflictError(`job ${id} is already ${row.status}`);
+  const done = finishJob(deps.db, id, null, { status: "cancelled", error: { code: "CANCELLED", message: "cancelled by request" }, at: deps.now() });
+  if (!done) throw new ConflictError(`job ${id} finished before it could be cancelled`);
+  audit(deps, who, "job.cancel", id);
+  // Best effort: the row is already terminal, and a late report of this run is ignored.
+  try {
+    const job = await deps.queues[row.type].getJob(bullJobId(row.id, row.run));
+    const state = job ? await job.getState() : null;
+    if (job && state !== "active") await job.remove().catch(() => {});
+    const msg: ControlMessage = { kind: "cancel", jobId: row.id };
+    await deps.redis.publish(CONTROL_CHANNEL, JSON.stringify(msg));
+  } catch (e) {
+    deps.log.warn("cancel: could not reach Redis; the worker will stop at its next report", { jobId: id, error: e });
+  }
+  return done;
+}
+
+export async function retryJob(deps: ServiceDeps, id: string, who: Principal): Promise<JobRow> {
+  const row = getVisibleJob(deps, id, who);
+  if (row.status !== "failed" && row.status !== "cancelled") throw new ConflictError(`only failed or cancelled jobs can be retried; job ${id} is ${row.status}`);
+  await requireRedis(deps);
+  const next = requeueJob(deps.db, id, deps.now());
+  if (!next) throw new ConflictError(`job ${id} changed state; try again`);
+  audit(deps, who, "job.retry", id);
+  await enqueue(deps, next);
+  return getJob(deps.db, id)!;
+}
+
+/**
+ * Up to 1000 JSON requests: all checked first (one bad item refuses the batch, naming its
+ * index), rows written in one transaction, then one addBulk per queue.
+ */
+export async function submitBatch(deps: ServiceDeps, items: { request: JobRequest; source: StoredSource }[], who: Principal): Promise<JobRow[]> {
+  const prepared = items.map((it, index) => {
+    try {
+      return { ...it, options: checkRequest(it.request.type, it.request) };
+    } catch (e) {
+      const m = e as MedianodeError;
+      m.message = `item ${index}: ${m.message}`;
+      throw m;
+    }
+  });
+  await requireRedis(deps);
+  const now = deps.now();
+  const rows: JobRow[] = [];
+  const fresh: JobRow[] = [];
+  deps.db.transaction(() => {
+    for (const it of prepared) {
+      const req = it.request;
+      const existing = req.idempotencyKey && who.tokenId ? findByIdempotencyKey(deps.db, who.tokenId, req.idempotencyKey) : null;
+      if (existing) {
+        rows.push(existing);
+        continue;
+      }
+      const row = insertJob(deps.db, {
+        id: newJobId(),
+        tenant: who.tenant,
+        tokenId: who.tokenId,
+        type: req.type,
+        priority: req.priority ?? 0,
+        source: it.source,
+        options: it.options,
+        metadata: req.metadata,
+        webhook: req.webhook ?? null,
+        idempotencyKey: req.idempotencyKey ?? null,
+        maxAttempts: req.attempts ?? deps.config.attempts,
+        now,
+      });
+      rows.push(row);
+      fresh.push(row);
+    }
+  })();
+  const byType = new Map<JobType, JobRow[]>();
+  for (const r of fresh) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+  try {
+    await withRedis(() =>
+      Promise.all(
+        [...byType].map(([type, list]) =>
+          deps.queues[type].addBulk(list.map((r) => ({ name: type, data: workItem(r), opts: jobOptions(bullJobId(r.id, r.run), r.priority, r.max_attempts) }))),
+        ),
+      ),
+    );
+  } catch (e) {
+    deps.db.transaction(() => {
+      for (const r of fresh) deps.db.query("DELETE FROM jobs WHERE id = ? AND enqueued = 0").run(r.id);
+    })();
+    throw e;
+  }
+  deps.db.transaction(() => {
+    for (const r of fresh) markEnqueued(deps.db, r.id);
+  })();
+  return rows.map((r) => ({ ...r, enqueued: 1 }));
+}

@@ -1,0 +1,171 @@
+// Turns what workers report through Redis into SQLite rows (the api role is the only writer).
+// BullMQ's event stream starts at "now" and is trimmed, so it is only a fast hint: the truth
+// is the BullMQ job itself, read on every hint and by a periodic reconcile of all open rows.
+import { QueueEvents, type Job } from "bullmq";
+import { Value } from "@sinclair/typebox/value";
+import { JOB_TYPES } from "../config/schema";
+import type { EventListener, EventType, MedianodeEvent } from "../events/types";
+import type { JobError } from "../jobs/schema";
+import { createRedis } from "../queue/connection";
+import { QUEUE_PREFIX, queueName } from "../queue/names";
+import { WorkItem, WorkProgress, WorkResult } from "../queue/payload";
+import { bullJobId, parseBullJobId } from "../queue/queues";
+import { finishJob, getJob, listOpen, listUnenqueued, markActive, markRetrying, setProgress, type JobRow } from "../store/jobs";
+import type { ServiceDeps } from "./deps";
+import { enqueue } from "./jobs";
+
+export interface Recorder {
+  /** Reads every open row's BullMQ job and applies it; re-enqueues what Redis lost. */
+  reconcile(): Promise<{ checked: number; applied: number; requeued: number }>;
+  onEvent(l: EventListener): () => void;
+  stop(): Promise<void>;
+}
+
+function event(type: EventType, row: JobRow, data?: unknown): MedianodeEvent {
+  return { type, jobId: row.id, status: row.status, progress: row.progress, node: row.node, at: new Date().toISOString(), ...(data === undefined ? {} : { data }) };
+}
+
+export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { reconcileMs: number }): Promise<Recorder> {
+  const listeners = new Set<EventListener>();
+  const emit = (e: MedianodeEvent, row: JobRow) => {
+    for (const l of listeners) {
+      try {
+        l(e, row.tenant);
+      } catch (err) {
+        deps.log.error("event listener failed", { error: err });
+      }
+    }
+  };
+
+  /** Applies the state of one BullMQ job to its row. Returns true when the row changed. */
+  const applyJob = async (row: JobRow, job: Job | null | undefined): Promise<"applied" | "requeued" | "none"> => {
+    const now = deps.now();
+    if (!job) {
+      // Redis lost it (FLUSHALL, a restart without persistence): the row is the record.
+      deps.log.warn("job missing from Redis; re-enqueueing", { jobId: row.id });
+      await enqueue(deps, row);
+      return "requeued";
+    }
+    const state = await job.getState();
+    if (state === "completed") {
+      const rv: unknown = typeof job.returnvalue === "string" ? JSON.parse(job.returnvalue) : job.returnvalue;
+      if (!Value.Check(WorkResult, rv)) {
+        const r = finishJob(deps.db, row.id, row.run, { status: "failed", error: { code: "INTERNAL", message: "worker returned a malformed result" }, at: now });
+        if (r) emit(event("job.failed", r, { error: JSON.parse(r.error!) }), r);
+        return r ? "applied" : "none";
+      }
+      const r = finishJob(deps.db, row.id, row.run, { status: "completed", outputs: rv.outputs, result: rv.result, node: rv.node, attempts: job.attemptsMade, at: now });
+      if (r) emit(event("job.completed", r, { outputs: rv.outputs.length }), r);
+      return r ? "applied" : "none";
+    }
+    if (state === "failed") {
+      const data = Value.Check(WorkItem, job.data) ? job.data : null;
+      const error: JobError = data?.lastError ?? { code: "INTERNAL", message: job.failedReason || "failed" };
+      const r = finishJob(deps.db, row.id, row.run, { status: "failed", error, attempts: Math.max(job.attemptsMade, 1), at: now });
+      if (r) emit(event("job.failed", r, { error: { code: error.code, message: error.message } }), r);
+      return r ? "applied" : "none";
+    }
+    if (state === "active" && row.status === "queued") {
+      const p = Value.Check(WorkProgress, job.progress) ? job.progress : null;
+      const r = markActive(deps.db, row.id, row.run, job.attemptsMade + 1, p?.node ?? "unknown", now);
+      if (r) emit(event("job.active", r), r);
+      return r ? "applied" : "none";
+    }
+    if ((state === "delayed" || state === "waiting" || state === "prioritized") && row.status === "active" && job.attemptsMade > 0) {
+      const r = markRetrying(deps.db, row.id, row.run, job.attemptsMade, now);
+      if (r) emit(event("job.retrying", r, { attempts: job.attemptsMade, error: job.failedReason }), r);
+      return r ? "applied" : "none";
+    }
+    return "none";
+  };
+
+  const applyById = async (bullId: string) => {
+    const ids = parseBullJobId(bullId);
+    if (!ids) return;
+    const row = getJob(deps.db, ids.id);
+    if (!row || row.run !== ids.run || (row.status !== "queued" && row.status !== "active")) return;
+    const job = await deps.queues[row.type].getJob(bullId);
+    if (job) await applyJob(row, job);
+  };
+
+  const onProgress = (bullId: string, data: unknown) => {
+    const ids = parseBullJobId(bullId);
+    if (!ids || !Value.Check(WorkProgress, data)) return;
+    const now = deps.now();
+    let row = getJob(deps.db, ids.id);
+    if (!row || row.run !== ids.run || (row.status !== "queued" && row.status !== "active")) return;
+    if (row.status === "queued") {
+      const r = markActive(deps.db, row.id, row.run, row.attempts + 1, data.node, now);
+      if (r) emit(event("job.active", r), r);
+      row = r ?? row;
+    }
+    setProgress(deps.db, row.id, row.run, data.progress, now);
+    emit({ ...event("job.progress", row), progress: data.progress, node: data.node, data: { etaSec: data.etaSec, renditions: data.renditions } }, row);
+  };
+
+  const events: QueueEvents[] = [];
+  const conns: ReturnType<typeof createRedis>[] = [];
+  const hint = (bullId: string) => {
+    applyById(bullId).catch((e) => deps.log.warn("could not apply job report; reconcile will retry", { bullId, error: e }));
+  };
+  for (const type of JOB_TYPES) {
+    const conn = createRedis(redisUrl, "blocking", `medianode-events-${type}`);
+    conns.push(conn);
+    const qe = new QueueEvents(queueName(type), { connection: conn, prefix: QUEUE_PREFIX });
+    qe.on("progress", ({ jobId, data }) => onProgress(jobId, data));
+    qe.on("completed", ({ jobId }) => hint(jobId));
+    qe.on("failed", ({ jobId }) => hint(jobId));
+    qe.on("delayed", ({ jobId }) => hint(jobId));
+    qe.on("active", ({ jobId }) => hint(jobId));
+    qe.on("error", (e) => deps.log.warn("queue events error", { type, error: e }));
+    events.push(qe);
+  }
+  await Promise.all(events.map((e) => e.waitUntilReady()));
+
+  let reconciling: Promise<{ checked: number; applied: number; requeued: number }> | null = null;
+  const reconcileOnce = async () => {
+    let checked = 0;
+    let applied = 0;
+    let requeued = 0;
+    for (const row of listUnenqueued(deps.db)) {
+      await enqueue(deps, row);
+      requeued++;
+    }
+    let after = "";
+    for (;;) {
+      const page = listOpen(deps.db, after, 500);
+      if (page.length === 0) break;
+      after = page[page.length - 1]!.id;
+      for (const row of page.filter((r) => r.enqueued === 1)) {
+        checked++;
+        const job = await deps.queues[row.type].getJob(bullJobId(row.id, row.run));
+        const r = await applyJob(row, job);
+        if (r === "applied") applied++;
+        if (r === "requeued") requeued++;
+      }
+    }
+    return { checked, applied, requeued };
+  };
+  const reconcile = () => {
+    reconciling ??= reconcileOnce().finally(() => (reconciling = null));
+    return reconciling;
+  };
+  const timer = setInterval(() => {
+    if (deps.redis.status !== "ready") return;
+    reconcile().catch((e) => deps.log.warn("reconcile failed", { error: e }));
+  }, o.reconcileMs);
+
+  return {
+    reconcile,
+    onEvent(l) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    async stop() {
+      clearInterval(timer);
+      await reconciling?.catch(() => {});
+      await Promise.all(events.map((e) => e.close().catch(() => {})));
+      for (const c of conns) c.disconnect();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { newTokenId } from "../ids";
+import { InvalidOptionsError, NotFoundError } from "../errors";
+import { countActiveTokens, getToken, insertToken, listTokens, revokeToken, touchToken, SCOPES, type Scope, type TokenRow } from "../store/tokens";
+import type { Db } from "../store/db";
+import { audit } from "./audit";
+import type { Principal } from "./deps";
+
+// Token text: `mn_<tokenId>.<secret>`; only sha256(secret) is stored.
+const hash = (secret: string) => createHash("sha256").update(secret).digest("hex");
+
+export interface CreatedToken {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  tenant: string;
+  token: string;
+}
+
+export function createToken(db: Db, input: { name: string; scopes?: string[]; tenant?: string }, actor: Principal | string, now = Date.now()): CreatedToken {
+  const scopes = (input.scopes?.length ? input.scopes : ["jobs:write", "jobs:read"]) as Scope[];
+  for (const s of scopes) if (!(SCOPES as readonly string[]).includes(s)) throw new InvalidOptionsError(`unknown scope "${s}" (scopes: ${SCOPES.join(", ")})`);
+  if (!/^[\w.@-]{1,64}$/.test(input.name)) throw new InvalidOptionsError("name must be 1-64 letters, digits, . _ @ -");
+  const id = newTokenId();
+  const secret = randomBytes(24).toString("base64url");
+  const tenant = input.tenant ?? input.name;
+  insertToken(db, { id, name: input.name, hash: hash(secret), scopes, tenant, now });
+  audit({ db, now: () => now }, actor, "token.create", id, { name: input.name, scopes, tenant });
+  return { id, name: input.name, scopes, tenant, token: `mn_${id}.${secret}` };
+}
+
+export function tokenView(r: TokenRow) {
+  return {
+    id: r.id,
+    name: r.name,
+    scopes: JSON.parse(r.scopes) as Scope[],
+    tenant: r.tenant,
+    createdAt: new Date(r.created_at).toISOString(),
+    lastUsedAt: r.last_used_at ? new Date(r.last_used_at).toISOString() : null,
+    revoked: r.revoked_at !== null,
+  };
+}
+
+export function listTokenViews(db: Db) {
+  return listTokens(db).map(tokenView);
+}
+
+export function revokeTokenById(db: Db, id: string, actor: Principal | string, now = Date.now()): void {
+  if (!getToken(db, id)) throw new NotFoundError(`no token ${id}`);
+  revokeToken(db, id, now);
+  audit({ db, now: () => now }, actor, "token.revoke", id);
+}
+
+const lastTouched = new Map<string, number>();
+
+/** Token text → principal, or null. Constant-time hash compare; revocation takes effect at once. */
+export function verifyToken(db: Db, text: string, now = Date.now()): Principal | null {
+  const m = /^mn_(t_[0-9a-z]{26})\.([A-Za-z0-9_-]{16,128})$/.exec(text);
+  if (!m) return null;
+  const row = getToken(db, m[1]!);
+  if (!row || row.revoked_at !== null) return null;
+  const a = Buffer.from(hash(m[2]!), "hex");
+  const b = Buffer.from(row.hash, "hex");
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return null;
+  // last_used_at is advisory: write it at most once a minute per token, not on every request.
+  if ((lastTouched.get(row.id) ?? 0) < now - 60_000) {
+    lastTouched.set(row.id, now);
+    touchToken(db, row.id, now);
+  }
+  return { tokenId: row.id, name: row.name, tenant: row.tenant, scopes: JSON.parse(row.scopes) as Scope[] };
+}
+
+export function adminTokenPath(dataDir: string): string {
+  return join(dataDir, "admin.token");
+}
+
+/** First start with no tokens: make an admin token, write <data>/admin.token (0600), return it to print once. */
+export function ensureAdminToken(db: Db, dataDir: string): CreatedToken | null {
+  if (countActiveTokens(db) > 0) return null;
+  const t = createToken(db, { name: "admin", scopes: ["admin"], tenant: "admin" }, "system");
+  const path = adminTokenPath(dataDir);
+  writeFileSync(path, t.token + "\n", { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return t;
+}

@@ -1,0 +1,101 @@
+// Outbound HTTP for URL sources (and, later, webhooks): http(s) only, private and
+// metadata addresses refused unless allowlisted, every redirect re-checked, size/time caps.
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
+import { ForbiddenError, PayloadTooLargeError, SourceUnreachableError } from "../errors";
+import { streamToFile } from "./upload";
+
+const BLOCKED_RANGES = new Set(["unspecified", "broadcast", "multicast", "linkLocal", "loopback", "private", "reserved", "carrierGradeNat", "uniqueLocal", "ipv4Mapped", "rfc6145", "rfc6052", "6to4", "teredo", "benchmarking", "amt", "as112", "as112v6", "orchid2", "deprecated", "discard"]);
+
+export interface UrlPolicy {
+  /** Hostnames, IPs or CIDRs that may be reached despite the rules (MEDIANODE_URL_ALLOWLIST). */
+  allowlist: string[];
+  maxBytes: number;
+  timeoutMs: number;
+  maxRedirects?: number;
+}
+
+function allowlisted(host: string, addr: string | null, allow: string[]): boolean {
+  for (const entry of allow) {
+    if (entry.toLowerCase() === host.toLowerCase()) return true;
+    if (addr && entry.includes("/")) {
+      try {
+        const [range, bits] = ipaddr.parseCIDR(entry);
+        const a = ipaddr.process(addr);
+        if (a.kind() === range.kind() && a.match([range, bits])) return true;
+      } catch {
+        // not a CIDR
+      }
+    } else if (addr && entry === addr) return true;
+  }
+  return false;
+}
+
+/** True for addresses a URL source may not reach (pure). */
+export function isBlockedAddress(addr: string): boolean {
+  const a = ipaddr.process(addr);
+  return BLOCKED_RANGES.has(a.range());
+}
+
+/** Resolves the URL's host and refuses private/loopback/link-local/metadata targets. */
+export async function checkUrl(raw: string, policy: UrlPolicy): Promise<URL> {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new SourceUnreachableError("malformed URL");
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new ForbiddenError(`only http and https URLs are allowed, not ${u.protocol}`);
+  if (u.username || u.password) throw new ForbiddenError("URLs with credentials are not allowed");
+  const host = u.hostname.replace(/^\[|\]$/g, "");
+  if (allowlisted(host, null, policy.allowlist)) return u;
+  let addrs: string[];
+  if (isIP(host)) addrs = [host];
+  else {
+    try {
+      addrs = (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+    } catch {
+      throw new SourceUnreachableError(`cannot resolve ${host}`);
+    }
+  }
+  for (const a of addrs) {
+    if (isBlockedAddress(a) && !allowlisted(host, a, policy.allowlist)) {
+      throw new ForbiddenError(`URL resolves to a private or reserved address (${a}); allow it with MEDIANODE_URL_ALLOWLIST`);
+    }
+  }
+  return u;
+}
+
+/** fetch with manual redirects, each hop checked. */
+export async function safeFetch(raw: string, policy: UrlPolicy, init: RequestInit = {}): Promise<Response> {
+  let url = raw;
+  for (let hop = 0; hop <= (policy.maxRedirects ?? 5); hop++) {
+    const u = await checkUrl(url, policy);
+    let res: Response;
+    try {
+      res = await fetch(u, { ...init, redirect: "manual", signal: init.signal ?? AbortSignal.timeout(policy.timeoutMs) });
+    } catch (e) {
+      throw new SourceUnreachableError(`cannot fetch ${u.host}: ${(e as Error).message}`);
+    }
+    if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
+      await res.body?.cancel();
+      url = new URL(res.headers.get("location")!, u).toString();
+      continue;
+    }
+    return res;
+  }
+  throw new SourceUnreachableError("too many redirects");
+}
+
+/** Downloads a URL source to `path` under the size cap. */
+export async function downloadUrl(raw: string, path: string, policy: UrlPolicy): Promise<number> {
+  const res = await safeFetch(raw, policy);
+  if (!res.ok || !res.body) throw new SourceUnreachableError(`source answered HTTP ${res.status}`);
+  const len = Number(res.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(len) && len > policy.maxBytes) {
+    await res.body.cancel();
+    throw new PayloadTooLargeError(`source is ${len} bytes, over the limit of ${policy.maxBytes}`);
+  }
+  return await streamToFile(res.body, path, policy.maxBytes);
+}

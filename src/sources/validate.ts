@@ -1,0 +1,48 @@
+import { statSync } from "node:fs";
+import { PayloadTooLargeError, UnsupportedMediaError, InvalidInputError } from "../errors";
+import { readImageInfo } from "../media/image";
+import { mediaKind, probeFile, type MediaKind, type ProbeResult } from "../media/probe";
+import { sniffFile } from "./sniff";
+
+export interface Inspection {
+  kind: MediaKind;
+  mime: string;
+  probe: ProbeResult | null;
+}
+
+export interface InspectDeps {
+  ffprobe: string | null;
+  maxPixels: number;
+}
+
+/**
+ * Checks a stored source before a job is accepted (SPEC §7): magic bytes first, then a
+ * header read (sharp for images, ffprobe otherwise). Anything that is not media of a kind
+ * the job accepts is 415; a pixel bomb is 413.
+ */
+export async function inspectSource(path: string, accepts: readonly MediaKind[], deps: InspectDeps): Promise<Inspection> {
+  if (statSync(path).size === 0) throw new UnsupportedMediaError("the file is empty (0 bytes)");
+  const sniffed = await sniffFile(path);
+  if (!sniffed) throw new UnsupportedMediaError("not a media file (unrecognised content)");
+  if (sniffed.kind === "image") {
+    if (!accepts.includes("image")) throw new UnsupportedMediaError(`expected ${accepts.join(" or ")}, got an image (${sniffed.mime})`);
+    try {
+      await readImageInfo(path, { maxPixels: deps.maxPixels });
+    } catch (e) {
+      if (e instanceof InvalidInputError && /too large/.test(e.message)) throw new PayloadTooLargeError(e.message);
+      throw new UnsupportedMediaError((e as Error).message);
+    }
+    return { kind: "image", mime: sniffed.mime, probe: null };
+  }
+  if (!deps.ffprobe) throw new UnsupportedMediaError("cannot inspect audio/video: ffprobe is not installed");
+  let probe: ProbeResult;
+  try {
+    probe = await probeFile(deps.ffprobe, path, { timeoutMs: 30_000 });
+  } catch (e) {
+    throw new UnsupportedMediaError(`not readable media: ${(e as Error).message}`);
+  }
+  const kind = mediaKind(probe);
+  if (!kind) throw new UnsupportedMediaError("the file has no audio or video stream", { format: probe.format });
+  if (!accepts.includes(kind)) throw new UnsupportedMediaError(`expected ${accepts.join(" or ")}, got ${kind}`, { format: probe.format });
+  return { kind, mime: sniffed.mime, probe };
+}

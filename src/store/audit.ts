@@ -1,0 +1,26 @@
+import type { Db } from "./db";
+
+export interface AuditRow {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  details: string | null;
+}
+
+export function insertAudit(db: Db, a: { at: number; actor: string; action: string; target?: string | null; details?: unknown }): void {
+  db.query("INSERT INTO audit (at, actor, action, target, details) VALUES (?, ?, ?, ?, ?)").run(
+    a.at,
+    a.actor,
+    a.action,
+    a.target ?? null,
+    a.details === undefined ? null : JSON.stringify(a.details),
+  );
+}
+
+export function listAudit(db: Db, opts: { beforeId?: number; limit: number }): AuditRow[] {
+  return db
+    .query<AuditRow, [number, number]>("SELECT * FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?")
+    .all(opts.beforeId ?? Number.MAX_SAFE_INTEGER, opts.limit);
+}
