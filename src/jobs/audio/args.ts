@@ -101,8 +101,9 @@ export function buildAudioPlan(probe: ProbeResult, o: ResolvedAudioOptions, inpu
   const args = ["-loglevel", "error", ...inputArgs(input, protocols)];
   if (tagsText) args.push("-f", "ffmetadata", ...inputArgs(join(outDir, TAGS_FILE), "file"));
   args.push("-filter_complex", graph);
-  // Global tags from the tags file only; no stream-level tags are copied (encoder, handler, comments…).
-  const meta = [...(tagsText ? ["-map_metadata", "1"] : ["-map_metadata", "-1"]), "-map_metadata:s", "-1"];
+  // Global tags from the tags file only; no stream-level tags (encoder, handler, comments…) and
+  // no chapters (MP4 would carry them as an extra text track).
+  const meta = [...(tagsText ? ["-map_metadata", "1"] : ["-map_metadata", "-1"]), "-map_metadata:s", "-1", "-map_chapters", "-1"];
   files.forEach((f, i) => {
     args.push("-map", `[a${i}]`);
     if (f.withCover) args.push("-map", `0:${src.coverIndex}`, "-c:v", "copy", "-disposition:v:0", "attached_pic", "-metadata:s:v", "comment=Cover (front)");
