@@ -3,10 +3,14 @@ import { Value } from "@sinclair/typebox/value";
 import { JOB_TYPES, type JobType } from "../config/schema";
 import { InvalidOptionsError } from "../errors";
 import type { Pipeline } from "./pipeline";
+import { audioPipeline } from "./audio/processor";
 import { imagePipeline } from "./image/processor";
 import { probePipeline } from "./probe/processor";
+import { thumbnailPipeline } from "./thumbnail/processor";
+import { videoPipeline } from "./video/processor";
 
-const ALL: Pipeline[] = [probePipeline, imagePipeline] as unknown as Pipeline[];
+// Each pipeline is typed by its own options; the registry only needs the common shape.
+const ALL = [probePipeline, imagePipeline, videoPipeline, audioPipeline, thumbnailPipeline] as unknown as Pipeline[];
 
 function build(list: Pipeline[]): Partial<Record<JobType, Pipeline>> {
   const map: Partial<Record<JobType, Pipeline>> = {};

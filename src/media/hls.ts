@@ -65,7 +65,7 @@ export async function variantStats(playlistPath: string): Promise<VariantStats> 
   const segs = parseMediaPlaylist(await readFile(playlistPath, "utf8"));
   const dir = dirname(playlistPath);
   const segments = await Promise.all(segs.map(async (s) => ({ ...s, bytes: (await stat(join(dir, s.uri))).size })));
-  const durationSec = segments.reduce((a, s) => a + s.durationSec, 0);
+  const durationSec = Math.round(segments.reduce((a, s) => a + s.durationSec, 0) * 1000) / 1000;
   const bytes = segments.reduce((a, s) => a + s.bytes, 0);
   // Very short segments (the last one) give noisy peaks; they still count when they are all there is.
   const rated = segments.filter((s) => s.durationSec >= 1);

@@ -31,9 +31,14 @@ export function createRedis(url: string, use: RedisUse, name?: string): IORedis 
     retryStrategy: (times) => Math.min(times * 200, 2000),
     lazyConnect: false,
   };
-  return use === "producer"
-    ? new IORedis({ ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })
-    : new IORedis({ ...common, maxRetriesPerRequest: null, enableOfflineQueue: true });
+  const conn =
+    use === "producer"
+      ? new IORedis({ ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })
+      : new IORedis({ ...common, maxRetriesPerRequest: null, enableOfflineQueue: true });
+  // Connection errors are reported by /readyz and by the calls that fail; without a
+  // listener ioredis would print every reconnect attempt as an unhandled error.
+  conn.on("error", () => {});
+  return conn;
 }
 
 /** Wraps a Redis call so that "Redis is down" becomes a 503 with a clear code. */

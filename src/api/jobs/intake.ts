@@ -80,7 +80,9 @@ async function inspectUpload(deps: ServiceDeps, type: JobType, path: string): Pr
 }
 
 export async function readIntake(deps: ServiceDeps, request: Request): Promise<Intake> {
-  const ct = (request.headers.get("content-type") ?? "").toLowerCase();
+  // Lower-case only for matching: the multipart boundary is case-sensitive.
+  const rawCt = request.headers.get("content-type") ?? "";
+  const ct = rawCt.toLowerCase();
   const noop = async () => {};
   if (ct.startsWith("application/json")) {
     const req = checkJobRequest(await readJson(request, JSON_MAX));
@@ -89,14 +91,14 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
   }
   const max = deps.config.maxUploadBytes;
   const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (!request.body) throw new BadRequestError("empty body: send JSON, multipart (-F file=@x -F type=video) or the raw file");
+  if (!request.body && ct.startsWith("multipart/")) throw new BadRequestError("empty multipart body");
   const id = newJobId();
   const path = deps.store.sourcePath(id);
   const discard = () => rm(deps.store.jobDir(id), { recursive: true, force: true });
   try {
     if (ct.startsWith("multipart/form-data")) {
       if (Number.isFinite(declared) && declared > max + MULTIPART_SLACK) throw tooLarge(max);
-      const mp = await streamMultipart(request.body, ct, path, max);
+      const mp = await streamMultipart(request.body!, rawCt, path, max);
       if (!mp.file) throw new BadRequestError('multipart request has no "file" part');
       const req = requestFromFields((k) => mp.fields[k]);
       if (req.source) throw new BadRequestError("send either a file or a source, not both");
@@ -109,7 +111,7 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
     const req = requestFromFields((k) => q.get(k));
     checkRequest(req.type, req);
     if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
-    const bytes = await streamToFile(request.body, path, max);
+    const bytes = request.body ? await streamToFile(request.body, path, max) : await Bun.write(path, "");
     await inspectUpload(deps, req.type, path);
     const filename = q.get("filename") ?? undefined;
     return { request: req, id, source: { kind: "upload", bytes, mime: ct || undefined, ...(filename ? { filename: filename.slice(0, 255) } : {}) }, discard };

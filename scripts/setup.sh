@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs what medianode needs on a Debian machine that has Node.js/npm: redis-server and
+# ffmpeg from apt when missing, then Bun and the dependencies from npm. Safe to run again.
+set -e
+cd "$(dirname "$0")/.."
+
+missing=""
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+{ command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1; } || missing="$missing ffmpeg"
+if [ -n "$missing" ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing$missing with apt-get" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# Bun itself comes from the npm package `bun` (node_modules/.bin/bun).
+if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies (bun, elysia, bullmq, sharp, ...)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi

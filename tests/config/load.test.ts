@@ -1,0 +1,75 @@
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError, loadConfig } from "../../src/config/load";
+import { CONFIG_KEYS } from "../../src/config/schema";
+import { tempDir } from "../helpers/tmp";
+
+describe("config", () => {
+  test("defaults", () => {
+    const c = loadConfig({ env: {}, file: "/nonexistent", cores: 2 });
+    expect(c.port).toBe(8080);
+    expect(c.host).toBe("127.0.0.1");
+    expect(c.maxUploadBytes).toBe(10 * 1024 ** 3);
+    expect(c.roles).toEqual(["api", "worker", "monitor", "metrics"]);
+    expect(c.concurrency.image).toBe(2);
+    expect(c.logFormat).toBe("json");
+  });
+
+  test("flags > environment > file > defaults", () => {
+    const dir = tempDir();
+    const file = join(dir.path, "medianode.config.json");
+    writeFileSync(file, JSON.stringify({ port: 9001, host: "0.0.0.0", stallSec: 30 }));
+    const c = loadConfig({ env: { MEDIANODE_PORT: "9002", MEDIANODE_HOST: "127.0.0.2" }, flags: { port: 9003 }, file });
+    expect(c.port).toBe(9003);
+    expect(c.host).toBe("127.0.0.2");
+    expect(c.stallSec).toBe(30);
+    dir.remove();
+  });
+
+  test("sizes, lists, roles and concurrency parse", () => {
+    const c = loadConfig({
+      env: { MEDIANODE_MAX_UPLOAD_BYTES: "2GiB", MEDIANODE_IMPORT_DIRS: "/a,/b", MEDIANODE_ROLES: "api,metrics", MEDIANODE_CONCURRENCY: "video=2,image=8" },
+      file: "/nonexistent",
+    });
+    expect(c.maxUploadBytes).toBe(2 * 1024 ** 3);
+    expect(c.importDirs).toEqual(["/a", "/b"]);
+    expect(c.roles).toEqual(["api", "metrics"]);
+    expect(c.concurrency.video).toBe(2);
+    expect(c.concurrency.image).toBe(8);
+  });
+
+  test.each([
+    ["MEDIANODE_PORT", "eighty"],
+    ["MEDIANODE_PORT", "-1"],
+    ["MEDIANODE_MAX_UPLOAD_BYTES", "10 parsecs"],
+    ["MEDIANODE_ROLES", "api,chef"],
+    ["MEDIANODE_CONCURRENCY", "video=x"],
+    ["MEDIANODE_CONCURRENCY", "teleport=1"],
+    ["MEDIANODE_LOG_FORMAT", "xml"],
+    ["MEDIANODE_JOB_TIMEOUT_SEC", "0"],
+  ])("a bad %s (%s) stops with a message naming it", (name, value) => {
+    let err: unknown;
+    try {
+      loadConfig({ env: { [name]: value }, file: "/nonexistent" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain(name);
+  });
+
+  test("an unknown key in the config file is refused, naming the file", () => {
+    const dir = tempDir();
+    const file = join(dir.path, "medianode.config.json");
+    writeFileSync(file, JSON.stringify({ prot: 1 }));
+    expect(() => loadConfig({ env: {}, file })).toThrow(/medianode.config.json: unknown key "prot"/);
+    dir.remove();
+  });
+
+  test("every key has an env variable and a doc, each variable once", () => {
+    const envs = Object.values(CONFIG_KEYS).map((k) => k.env);
+    expect(new Set(envs).size).toBe(envs.length);
+    for (const k of Object.values(CONFIG_KEYS)) expect(k.doc.length).toBeGreaterThan(5);
+  });
+});
