@@ -25,8 +25,9 @@ export function resolveBinaries(cfg: { ffmpegPath?: string; ffprobePath?: string
   let ffmpeg: string | null = null;
   let ffmpegFrom: Binaries["ffmpegFrom"] = null;
   if (cfg.ffmpegPath) {
-    ffmpeg = cfg.ffmpegPath;
-    ffmpegFrom = "config";
+    // A configured path that is not there is reported as missing, not silently replaced.
+    ffmpeg = existsSync(cfg.ffmpegPath) ? cfg.ffmpegPath : null;
+    ffmpegFrom = ffmpeg ? "config" : null;
   } else if (Bun.which("ffmpeg")) {
     ffmpeg = Bun.which("ffmpeg");
     ffmpegFrom = "path";
@@ -34,7 +35,7 @@ export function resolveBinaries(cfg: { ffmpegPath?: string; ffprobePath?: string
     ffmpeg = bundledFfmpeg();
     ffmpegFrom = ffmpeg ? "bundled" : null;
   }
-  const ffprobe = cfg.ffprobePath ?? Bun.which("ffprobe");
+  const ffprobe = cfg.ffprobePath ? (existsSync(cfg.ffprobePath) ? cfg.ffprobePath : null) : Bun.which("ffprobe");
   return { ffmpeg, ffprobe, ffmpegFrom };
 }
 
