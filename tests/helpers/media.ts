@@ -91,6 +91,8 @@ export interface LavfiClip {
   height: number;
   fps?: number;
   audio?: boolean;
+  /** Cap the video bitrate (kbps), e.g. to stay under a rung's remux threshold. */
+  videoKbps?: number;
 }
 
 /** A synthetic H.264 (+AAC) clip from lavfi testsrc2/sine. */
@@ -99,6 +101,7 @@ export function lavfiClip(path: string, c: LavfiClip): string {
   const args = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=size=${c.width}x${c.height}:rate=${fps}:duration=${c.durationSec}`];
   if (c.audio !== false) args.push("-f", "lavfi", "-i", `sine=frequency=440:sample_rate=48000:duration=${c.durationSec}`);
   args.push("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p");
+  if (c.videoKbps) args.push("-b:v", `${c.videoKbps}k`, "-maxrate", `${c.videoKbps}k`, "-bufsize", `${c.videoKbps * 2}k`);
   if (c.audio !== false) args.push("-c:a", "aac", "-b:a", "128k");
   args.push(path);
   const r = Bun.spawnSync(args, { stderr: "pipe" });

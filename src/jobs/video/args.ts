@@ -36,21 +36,25 @@ export function preFilters(src: VideoSource, maxFps: number): string[] {
   return f;
 }
 
-/** The x264 options of an encoded rung at output video index `i` (CRF capped by VBV). */
-export function x264RungArgs(i: number, rung: Rung): string[] {
-  return ["-c:v:" + i, "libx264", "-maxrate:v:" + i, `${rung.maxrateKbps}k`, "-bufsize:v:" + i, `${rung.bufsizeKbps}k`];
-}
-
-/** Options shared by every encoded rung: fixed GOP = one segment, no scene-cut keyframes, keyframe forced on each segment boundary. */
-export function gopArgs(o: Pick<ResolvedVideoOptions, "preset" | "crf" | "segmentSec">, keyint: number): string[] {
+/**
+ * The x264 options of the encoded rung at output video index `i`: CRF capped by VBV
+ * (maxrate/bufsize), and a fixed GOP of one segment (no scene-cut keyframes, a keyframe
+ * forced on every segment boundary) so every rung cuts at the same times. All options are
+ * per stream: a copied rung in the same output must not see them (-profile breaks a copy).
+ */
+export function x264RungArgs(i: number, rung: Rung, o: Pick<ResolvedVideoOptions, "preset" | "crf" | "segmentSec">, keyint: number): string[] {
+  const v = `:v:${i}`;
   return [
-    "-preset", o.preset,
-    "-crf", String(o.crf),
-    "-profile:v", "high",
-    "-g", String(keyint),
-    "-keyint_min", String(keyint),
-    "-sc_threshold", "0",
-    "-force_key_frames", `expr:gte(t,n_forced*${o.segmentSec})`,
+    "-c" + v, "libx264",
+    "-preset" + v, o.preset,
+    "-crf" + v, String(o.crf),
+    "-maxrate" + v, `${rung.maxrateKbps}k`,
+    "-bufsize" + v, `${rung.bufsizeKbps}k`,
+    "-profile" + v, "high",
+    "-g" + v, String(keyint),
+    "-keyint_min" + v, String(keyint),
+    "-sc_threshold" + v, "0",
+    "-force_key_frames" + v, `expr:gte(t,n_forced*${o.segmentSec})`,
   ];
 }
 
@@ -89,7 +93,7 @@ export function buildVideoPlan(probe: ProbeResult, o: ResolvedVideoOptions, inpu
   const codecs: string[] = [];
   rungs.forEach((r, i) => {
     maps.push("-map", r.copy ? `0:${src.videoIndex}` : `[v${i}]`);
-    codecs.push(...(r.copy ? ["-c:v:" + i, "copy"] : x264RungArgs(i, r)));
+    codecs.push(...(r.copy ? ["-c:v:" + i, "copy"] : x264RungArgs(i, r, o, keyint)));
   });
   if (hasAudio) {
     rungs.forEach((r, i) => {
@@ -98,7 +102,6 @@ export function buildVideoPlan(probe: ProbeResult, o: ResolvedVideoOptions, inpu
     });
   }
   args.push(...maps, ...codecs);
-  if (rungs.some((r) => !r.copy)) args.push(...gopArgs(o, keyint));
   args.push(
     "-max_muxing_queue_size", "4096",
     "-f", "hls",
