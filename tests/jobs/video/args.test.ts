@@ -22,13 +22,13 @@ describe("buildVideoPlan", () => {
     for (const a of args) expect(a.startsWith("-") && a.includes(" ")).toBe(false);
   });
 
-  test.each([
+  test.each<[string, ProbeResult, Partial<ResolvedVideoOptions>, string, string[]]>([
     ["960x540 source: split into 2 rungs + poster + storyboard", video960x540, {}, "split=4", ["scale=854:480", "scale=640:360"]],
     ["1080p copy top rung: 3 encoded rungs + poster + storyboard", video1080p, {}, "split=5", ["scale=1280:720", "scale=854:480", "scale=640:360"]],
     ["no poster, no storyboard", video960x540, { poster: false, storyboard: false }, "split=2", ["scale=854:480"]],
-    ["keyframe storyboard is not a branch of the ladder run", video960x540, { storyboardMethod: "keyframe" as const }, "split=3", ["scale=854:480"]],
+    ["keyframe storyboard is not a branch of the ladder run", video960x540, { storyboardMethod: "keyframe" }, "split=3", ["scale=854:480"]],
     ["rotated: sizes on the displayed (portrait) frame", videoRotated90, { renditions: [720, 360] }, "split=4", ["scale=720:1280", "scale=360:640"]],
-  ] as const)("%s", (_n, probe, o, split, scales) => {
+  ])("%s", (_n, probe, o, split, scales) => {
     const g = graph(plan(probe, o).args);
     expect(g).toContain(split);
     for (const s of scales) expect(g).toContain(s);
