@@ -1,0 +1,77 @@
+// `medianode token create|list|revoke`: works on <data>/medianode.db directly, so it
+// works with the server stopped (and is how you get a token without one).
+import { Command } from "commander";
+import { loadConfig } from "../../src/config/load";
+import { createToken, listTokenViews, revokeTokenById } from "../../src/services/tokens";
+import { dbPath, openDb, type Db } from "../../src/store/db";
+import { migrate } from "../../src/store/migrate";
+import { SCOPES } from "../../src/store/tokens";
+import { printJson, say, table } from "../output";
+import type { Ctx } from "../options";
+
+const ACTOR = "cli";
+
+function withDb<T>(ctx: Ctx, dataDir: string | undefined, fn: (db: Db) => T): T {
+  const config = loadConfig({ flags: { dataDir }, env: ctx.io.env });
+  const db = openDb(dbPath(config.dataDir));
+  try {
+    migrate(db);
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+const dataDirOption = ["--data-dir <dir>", "data folder holding medianode.db (env MEDIANODE_DATA_DIR, default ./data)"] as const;
+
+export function tokenCommand(ctx: Ctx): Command {
+  const token = new Command("token").description("API tokens: create, list, revoke (on the data folder, server running or not)");
+
+  token.addCommand(
+    new Command("create")
+      .description("create a token; its text is printed once")
+      .requiredOption("--name <name>", "a name for it (1-64 letters, digits, . _ @ -)")
+      .option("--scopes <list>", `comma list of ${SCOPES.join(", ")} (default jobs:write,jobs:read)`)
+      .option("--tenant <tenant>", "tenant whose jobs it sees (default: the name)")
+      .option(...dataDirOption)
+      .option("--json", "print {id, name, scopes, token}")
+      .action((o: { name: string; scopes?: string; tenant?: string; dataDir?: string; json?: boolean }) => {
+        const scopes = o.scopes?.split(",").map((s) => s.trim()).filter(Boolean);
+        const t = withDb(ctx, o.dataDir, (db) => createToken(db, { name: o.name, scopes, tenant: o.tenant }, ACTOR));
+        if (o.json) return printJson(ctx.io, { id: t.id, name: t.name, scopes: t.scopes, token: t.token, tenant: t.tenant });
+        say(ctx.io, `created token ${t.id} "${t.name}" (scopes ${t.scopes.join(",")}, tenant ${t.tenant}); it is not shown again:`);
+        say(ctx.io, t.token);
+      }),
+  );
+
+  token.addCommand(
+    new Command("list")
+      .description("list tokens (never their text)")
+      .option(...dataDirOption)
+      .option("--json", "print the list as JSON")
+      .action((o: { dataDir?: string; json?: boolean }) => {
+        const items = withDb(ctx, o.dataDir, (db) => listTokenViews(db));
+        if (o.json) return printJson(ctx.io, items);
+        if (!items.length) return say(ctx.io, "no tokens");
+        say(
+          ctx.io,
+          table([
+            ["ID", "NAME", "SCOPES", "TENANT", "CREATED", "LAST USED", "STATE"],
+            ...items.map((t) => [t.id, t.name, t.scopes.join(","), t.tenant, t.createdAt, t.lastUsedAt ?? "-", t.revoked ? "revoked" : "active"]),
+          ]),
+        );
+      }),
+  );
+
+  token.addCommand(
+    new Command("revoke")
+      .description("revoke a token (takes effect at once)")
+      .argument("<id>", "token id (t_…)")
+      .option(...dataDirOption)
+      .action((id: string, o: { dataDir?: string }) => {
+        withDb(ctx, o.dataDir, (db) => revokeTokenById(db, id, ACTOR));
+        say(ctx.io, `revoked ${id}`);
+      }),
+  );
+  return token;
+}
