@@ -33,6 +33,8 @@ export function buildProgram(io: Io, ctx: Ctx = { io, exitCode: 0 }): Command {
   eachCommand(program, (c) =>
     c
       .exitOverride()
+      // `queues` has options and subcommands: `queues pause image --url X` must give --url to pause.
+      .enablePositionalOptions()
       .showSuggestionAfterError()
       .configureOutput({
         writeOut: (s) => void io.stdout.write(s),
