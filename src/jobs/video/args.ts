@@ -26,6 +26,11 @@ export interface VideoPlan {
   mp4: "inline" | "remux" | null;
   /** The one ladder run. */
   args: string[];
+  /**
+   * A fast-seek poster run, used only when nothing else in the ladder run decodes (every
+   * rung copied, keyframe storyboard): a poster branch would make that run decode it all.
+   */
+  posterArgs: string[] | null;
 }
 
 /** Filters before the split: deinterlace, frame-rate cap. */
@@ -78,7 +83,9 @@ export function buildVideoPlan(probe: ProbeResult, o: ResolvedVideoOptions, inpu
   rungs.forEach((r, i) => {
     if (!r.copy) branches.push({ label: `v${i}`, chain: `scale=${r.width}:${r.height},setsar=1,format=yuv420p` });
   });
-  if (posterAtSec !== null) branches.push({ label: "poster", chain: `trim=start=${posterAtSec},scale=${top.width}:${top.height},setsar=1` });
+  const decodes = branches.length > 0 || (storyboard !== null && o.storyboardMethod === "fps");
+  const posterInline = posterAtSec !== null && decodes;
+  if (posterInline) branches.push({ label: "poster", chain: `trim=start=${posterAtSec},scale=${top.width}:${top.height},setsar=1` });
   if (storyboard && o.storyboardMethod === "fps") branches.push({ label: "sb", chain: storyboardFpsChain(storyboard) });
 
   const args = ["-loglevel", "error", ...inputArgs(input, protocols)];
@@ -121,9 +128,14 @@ export function buildVideoPlan(probe: ProbeResult, o: ResolvedVideoOptions, inpu
     args.push("-map", `0:${src.videoIndex}`, ...(hasAudio ? ["-map", `0:${src.audioIndex}`] : []), "-c", "copy", "-movflags", "+faststart", "-max_muxing_queue_size", "4096", join(outDir, "video.mp4"));
   } else if (o.mp4) mp4 = "remux";
 
-  if (posterAtSec !== null) args.push("-map", "[poster]", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "3", "-update", "1", "-max_muxing_queue_size", "4096", join(outDir, "poster.jpg"));
+  const posterOut = ["-frames:v", "1", "-c:v", "mjpeg", "-q:v", "3", "-update", "1", join(outDir, "poster.jpg")];
+  if (posterInline) args.push("-map", "[poster]", "-max_muxing_queue_size", "4096", ...posterOut);
+  const posterArgs =
+    posterAtSec !== null && !posterInline
+      ? ["-loglevel", "error", "-ss", String(posterAtSec), ...inputArgs(input, protocols), "-map", `0:${src.videoIndex}`, "-vf", `scale=${top.width}:${top.height},setsar=1`, ...posterOut]
+      : null;
   if (storyboard && o.storyboardMethod === "fps") args.push("-max_muxing_queue_size", "4096", ...storyboardOutputArgs("[sb]", join(outDir, STORYBOARD_FRAMES_DIR, "%05d.jpg")));
-  return { src, rungs, fps, keyint, posterAtSec, storyboard, mp4, args };
+  return { src, rungs, fps, keyint, posterAtSec, storyboard, mp4, args, posterArgs };
 }
 
 /** video.mp4 from the top rung's segments: a stream copy, so no second encode. */

@@ -103,6 +103,9 @@ export const videoPipeline: Pipeline<typeof VideoOptions, ResolvedVideoOptions> 
         checkTruncation: false,
       });
     }
+    if (plan.posterArgs) {
+      await runJobFfmpeg({ bin: ctx.media.ffmpeg, args: plan.posterArgs, signal: ctx.signal, timeoutMs: remainingMs(startedAt, ctx.media.timeoutMs), stallMs: ctx.media.stallMs, checkTruncation: false });
+    }
     ctx.progress({ progress: LADDER_SHARE + 3 });
     const storyboard = await finishStoryboard(ctx, plan, startedAt);
     ctx.progress({ progress: LADDER_SHARE + 6 });

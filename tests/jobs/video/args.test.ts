@@ -114,6 +114,14 @@ describe("buildVideoPlan", () => {
     expect(g).toContain("format=yuv420p");
   });
 
+  test("every rung copied + keyframe storyboard: the ladder run decodes nothing; the poster is a fast-seek run", () => {
+    const p = plan(video240p, { storyboardMethod: "keyframe" });
+    expect(p.args).not.toContain("-filter_complex");
+    expect(p.posterArgs!.indexOf("-ss")).toBeLessThan(p.posterArgs!.indexOf("-i"));
+    expect(p.posterArgs).toContain(`${OUT}/poster.jpg`);
+    expect(plan(video240p).posterArgs).toBeNull();
+  });
+
   test("poster from the same decode, 10% in (at most 10 s)", () => {
     expect(plan(video960x540).posterAtSec).toBeCloseTo(0.51, 2);
     expect(plan(video1080p).posterAtSec).toBe(10);
