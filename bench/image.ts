@@ -1,0 +1,222 @@
+// Issue 2 benchmark "image": photos/s through the whole node (raw-body upload → sniff and
+// header check → SQLite + BullMQ → media thread → sharp → outputs → recorded) vs the same
+// sharp pipeline called directly in this process, same files, same run.
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { loadavg } from "node:os";
+import { Queue } from "bullmq";
+import sharp from "sharp";
+import { rgbaToThumbHash } from "thumbhash";
+import { QUEUE_PREFIX, queueName } from "../src/queue/names";
+import { startTestNode, type TestNode } from "../tests/helpers/server";
+import { benchDir, makePhotos } from "./lib/media";
+import { mapPool, round, summarize } from "./lib/pool";
+import type { Result } from "./lib/result";
+
+const PHOTOS = Number(process.env.BENCH_IMAGE_PHOTOS ?? 60);
+const ROUNDS = 4;
+const WARMUP = 2;
+const PROFILE = 16;
+const WORKER_CONCURRENCY = 2;
+const CLIENT_CONCURRENCY = 4;
+
+/**
+ * The node's image pipeline written out by hand: one decode, auto-orient, sRGB, resize to
+ * the largest variant as raw pixels, then webp 1440 q82, a 256 px webp q80 from the same
+ * pixels, and a thumbhash from a 100 px reduction (src/media/image.ts renderVariants).
+ */
+async function direct(file: string, outDir: string): Promise<void> {
+  mkdirSync(outDir, { recursive: true });
+  const raw = await sharp(file, { failOn: "warning" })
+    .autoOrient()
+    .toColourspace("srgb")
+    .resize({ width: 1440, height: 1440, fit: "inside", withoutEnlargement: true })
+    .raw({ depth: "uchar" })
+    .toBuffer({ resolveWithObject: true });
+  const { width, height, channels } = raw.info;
+  const input = { raw: { width, height, channels: channels as 3 } };
+  await sharp(raw.data, input).webp({ quality: 82 }).toFile(join(outDir, "preview.webp"));
+  await sharp(raw.data, input).resize({ width: 256, height: 256, fit: "inside" }).webp({ quality: 80 }).toFile(join(outDir, "thumb.webp"));
+  const small = await sharp(raw.data, input).resize({ width: 100, height: 100, fit: "inside" }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  rgbaToThumbHash(small.info.width, small.info.height, small.data);
+}
+
+interface JobView {
+  id: string;
+  status: string;
+  finishedAt: string | null;
+  error: unknown;
+}
+
+/** Wall seconds and CPU seconds of this whole process (all threads, libvips included). */
+async function measure<T>(fn: () => Promise<T>): Promise<{ value: T; wallSec: number; cpuSec: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await fn();
+  const c = process.cpuUsage(c0);
+  return { value, wallSec: (performance.now() - t0) / 1000, cpuSec: (c.user + c.system) / 1e6 };
+}
+
+function nodeClient(node: TestNode) {
+  const submit = async (file: string) => {
+    const t0 = performance.now();
+    const r = await node.api(`/v1/jobs?type=image&filename=${encodeURIComponent(file.split("/").pop()!)}`, {
+      method: "POST",
+      headers: { "content-type": "image/jpeg" },
+      body: Bun.file(file),
+    });
+    const body = (await r.json()) as JobView;
+    if (r.status !== 202) throw new Error(`upload refused ${r.status}: ${JSON.stringify(body)}`);
+    return { id: body.id, uploadMs: performance.now() - t0 };
+  };
+  const waitAll = async (ids: Set<string>, timeoutMs: number) => {
+    const until = Date.now() + timeoutMs;
+    const done = new Map<string, JobView>();
+    while (done.size < ids.size) {
+      if (Date.now() > until) throw new Error(`only ${done.size}/${ids.size} image jobs finished in ${timeoutMs} ms`);
+      for (const status of ["completed", "failed"]) {
+        const r = await node.api(`/v1/jobs?type=image&status=${status}&limit=500`);
+        const { items } = (await r.json()) as { items: JobView[] };
+        for (const j of items) if (ids.has(j.id)) done.set(j.id, j);
+      }
+      if (done.size < ids.size) await Bun.sleep(50);
+    }
+    const failed = [...done.values()].filter((j) => j.status !== "completed");
+    if (failed.length) throw new Error(`${failed.length} image jobs failed: ${JSON.stringify(failed[0]!.error)}`);
+    return done;
+  };
+  /** Upload `files` from CLIENT_CONCURRENCY loops and wait until all are completed. */
+  const pass = async (files: string[]) => {
+    const submitted = await mapPool(files, CLIENT_CONCURRENCY, submit);
+    const done = await waitAll(new Set(submitted.map((s) => s.id)), 170_000);
+    return { submitted, done };
+  };
+  return { submit, waitAll, pass };
+}
+
+export async function run(): Promise<Result> {
+  const tmp = benchDir("image");
+  const load0 = loadavg()[0]!;
+  try {
+    const photoDir = join(tmp.path, "photos");
+    mkdirSync(photoDir);
+    const genT0 = performance.now();
+    const files = await makePhotos(photoDir, PHOTOS + WARMUP);
+    const genMs = performance.now() - genT0;
+    const sizes = files.map((f) => Bun.file(f).size);
+    const meanMiB = sizes.reduce((a, b) => a + b, 0) / sizes.length / 2 ** 20;
+    const warm = files.slice(0, WARMUP);
+    const timed = files.slice(WARMUP);
+    const per = Math.ceil(timed.length / ROUNDS);
+    const rounds = Array.from({ length: ROUNDS }, (_, r) => timed.slice(r * per, (r + 1) * per)).filter((r) => r.length);
+
+    sharp.cache(false);
+    const outDirect = join(tmp.path, "direct");
+    let seq = 0;
+    const directPass = (list: string[]) => mapPool(list, WORKER_CONCURRENCY, (f) => direct(f, join(outDirect, String(seq++))));
+
+    const node = await startTestNode({ MEDIANODE_ROLES: "api,worker", MEDIANODE_CONCURRENCY: `image=${WORKER_CONCURRENCY}` });
+    const queue = new Queue(queueName("image"), { connection: node.redis.client(), prefix: QUEUE_PREFIX });
+    try {
+      const client = nodeClient(node);
+      await directPass(warm);
+      await client.pass(warm);
+
+      // Interleaved rounds (D N, N D, D N, …): load from anything else on this machine
+      // drifting during the run lands on both sides alike.
+      const d = { wallSec: 0, cpuSec: 0 };
+      const n = { wallSec: 0, cpuSec: 0 };
+      const submitted: { id: string; uploadMs: number }[] = [];
+      const finished = new Map<string, JobView>();
+      const perRound: string[] = [];
+      for (const [i, list] of rounds.entries()) {
+        const doDirect = async () => {
+          const m = await measure(() => directPass(list));
+          d.wallSec += m.wallSec;
+          d.cpuSec += m.cpuSec;
+          return m.wallSec;
+        };
+        const doNode = async () => {
+          const m = await measure(() => client.pass(list));
+          n.wallSec += m.wallSec;
+          n.cpuSec += m.cpuSec;
+          submitted.push(...m.value.submitted);
+          for (const [k, v] of m.value.done) finished.set(k, v);
+          return m.wallSec;
+        };
+        const [a, b] = i % 2 === 0 ? [await doDirect(), await doNode()] : [await doNode(), await doDirect()].reverse();
+        perRound.push(`round ${i + 1} (${list.length} photos): direct ${round(a!, 2)} s, node ${round(b!, 2)} s`);
+      }
+
+      // Where the node's time goes, from BullMQ's own timestamps: wait in queue, worker
+      // time (thread hop, header read, decode/resize, two webp, thumbhash, commit), and the
+      // lag until the api recorded the result.
+      const bull = await Promise.all(submitted.map((s) => queue.getJob(`${s.id}-r1`)));
+      const waitMs: number[] = [];
+      const workMs: number[] = [];
+      const recordLagMs: number[] = [];
+      for (const [i, j] of bull.entries()) {
+        if (!j?.processedOn || !j.finishedOn) continue;
+        waitMs.push(j.processedOn - j.timestamp);
+        workMs.push(j.finishedOn - j.processedOn);
+        const row = finished.get(submitted[i]!.id);
+        if (row?.finishedAt) recordLagMs.push(Date.parse(row.finishedAt) - j.finishedOn);
+      }
+
+      // Profile pass: intake alone (queue paused), then processing alone (resume).
+      const prof = timed.slice(0, PROFILE);
+      const paused = await node.api("/v1/queues/image/pause", { method: "POST" });
+      if (!paused.ok) throw new Error(`pause failed: ${paused.status}`);
+      const intake = await measure(() => mapPool(prof, CLIENT_CONCURRENCY, client.submit));
+      const processing = await measure(async () => {
+        await node.api("/v1/queues/image/resume", { method: "POST" });
+        await client.waitAll(new Set(intake.value.map((s) => s.id)), 120_000);
+      });
+      const profDirect = await measure(() => directPass(prof));
+
+      const directRate = timed.length / d.wallSec;
+      const nodeRate = timed.length / n.wallSec;
+      const upload = summarize(submitted.map((s) => s.uploadMs));
+      const work = summarize(workMs);
+      const directPerPhotoMs = (d.wallSec * 1000 * WORKER_CONCURRENCY) / timed.length;
+      const cpuPer = (x: { cpuSec: number }, k: number) => (x.cpuSec * 1000) / k;
+      return {
+        name: "image",
+        description:
+          `${timed.length} distinct 4000×3000 JPEGs (mean ${meanMiB.toFixed(1)} MiB; ${WARMUP} more as warm-up for each side), default variants (webp 256 q80 + webp 1440 q82 + thumbhash). ` +
+          `Node: api+worker roles in this process (startTestNode), MEDIANODE_CONCURRENCY image=${WORKER_CONCURRENCY}, raw-body uploads (POST /v1/jobs?type=image) from ${CLIENT_CONCURRENCY} client loops; a pass ends when GET /v1/jobs?status=completed lists every job. ` +
+          `Direct: the same sharp calls in this process, ${WORKER_CONCURRENCY} at a time. The two sides alternate in ${rounds.length} rounds over the same files.`,
+        metrics: [
+          { label: "node photos/s", value: nodeRate, unit: "photos/s" },
+          { label: "direct sharp photos/s", value: directRate, unit: "photos/s" },
+          { label: "node CPU per photo", value: cpuPer(n, timed.length), unit: "ms" },
+          { label: "direct CPU per photo", value: cpuPer(d, timed.length), unit: "ms" },
+          { label: "upload request p50", value: upload.p50, unit: "ms" },
+          { label: "worker time per job p50", value: work.p50, unit: "ms" },
+          { label: "direct time per photo per lane", value: directPerPhotoMs, unit: "ms" },
+        ],
+        ratios: [
+          { label: "node/direct photos/s", value: nodeRate / directRate, target: { op: ">=", value: 0.9 } },
+          { label: "direct/node CPU per photo", value: d.cpuSec / n.cpuSec },
+        ],
+        notes: [
+          ...perRound,
+          `Load average at start ${load0.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)} (2 cores; other sessions' tests share the machine, so compare within a round).`,
+          `Upload request (stream ~${meanMiB.toFixed(1)} MiB to disk + magic-byte sniff + sharp header read + SQLite + queue.add) p50 ${round(upload.p50)} ms, p99 ${round(upload.p99)} ms while jobs run beside it.`,
+          `Worker time per job (BullMQ processedOn→finishedOn) p50 ${round(work.p50)} ms, mean ${round(work.mean)} ms vs direct ${round(directPerPhotoMs)} ms per photo per lane; BullMQ wait p50 ${round(summarize(waitMs).p50)} ms; the api recorded each result p50 ${round(summarize(recordLagMs).p50)} ms after the worker finished.`,
+          `Profile (${PROFILE} photos, queue paused for the intake): intake ${round(intake.wallSec, 2)} s wall / ${round(cpuPer(intake, PROFILE))} ms CPU per photo; processing ${round(processing.wallSec, 2)} s wall / ${round(cpuPer(processing, PROFILE))} ms CPU per photo; direct ${round(profDirect.wallSec, 2)} s wall / ${round(cpuPer(profDirect, PROFILE))} ms CPU per photo.`,
+          `Photos generated in ${round(genMs / 1000)} s (not timed).`,
+        ],
+        details: {
+          photos: timed.length, meanMiB, direct: d, node: n, upload, work, wait: summarize(waitMs), recordLag: summarize(recordLagMs),
+          profile: { photos: PROFILE, intake: { wallSec: intake.wallSec, cpuSec: intake.cpuSec }, processing: { wallSec: processing.wallSec, cpuSec: processing.cpuSec }, direct: { wallSec: profDirect.wallSec, cpuSec: profDirect.cpuSec } },
+        },
+      };
+    } finally {
+      await queue.close();
+      await node.stop();
+    }
+  } finally {
+    tmp.remove();
+  }
+}
