@@ -2,7 +2,7 @@
 // proof: a truncated or corrupt file can probe fine and fail (or stop early) on decode, and
 // that must be INVALID_INPUT (not retried), not FFMPEG_FAILED (retried).
 // (Shared by the video, audio and thumbnail pipelines; a candidate for media/ffmpeg.ts.)
-import { FfmpegFailedError, InvalidInputError } from "../../errors";
+import { FfmpegFailedError, InvalidInputError, StorageError } from "../../errors";
 import { lastLine, runFfmpeg, type FfmpegProgress, type RunOptions, type RunResult } from "../../media/ffmpeg";
 
 /** stderr lines that mean the input, not ffmpeg, is at fault. */
@@ -15,6 +15,8 @@ const EARLY_END = /File ended prematurely|Truncating packet|partial file|Invalid
 export function classifyFailure(e: unknown): unknown {
   if (!(e instanceof FfmpegFailedError)) return e;
   const tail = (e.details as { stderrTail?: string } | undefined)?.stderrTail ?? "";
+  // A full disk is the node's problem, not the file's (STORAGE is retried, maybe elsewhere).
+  if (/No space left on device/i.test(tail)) return new StorageError("no space left on device while writing outputs", { stderrTail: tail }, { cause: e });
   if (DECODE_FAILURE.test(tail)) return new InvalidInputError(`the source could not be decoded: ${lastLine(tail)}`, { stderrTail: tail }, { cause: e });
   return e;
 }
