@@ -20,6 +20,9 @@ export function createQueues(conn: IORedis): Queues {
       skipWaitingForReady: true,
       defaultJobOptions: { removeOnComplete: KEEP, removeOnFail: KEEP },
     });
+    // Redis outages surface as 503s on the calls that fail and in /readyz; an EventEmitter
+    // "error" without a listener would be printed for every reconnect attempt.
+    out[type].on("error", () => {});
   }
   return out;
 }

@@ -130,7 +130,7 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
       maxStalledCount: 3,
       autorun: true,
     });
-    w.on("error", (e) => log.error("worker error", { type, error: e }));
+    w.on("error", (e) => log.warn("worker error (BullMQ reconnects by itself)", { type, error: e }));
     workers.push(w);
   }
 
