@@ -24,11 +24,13 @@ export async function sniffFile(path: string): Promise<Sniffed | null> {
     if (mime === "application/mxf") return { mime, ext: ft.ext, kind: "video" };
     return null;
   }
-  // SVG is text, which file-type does not detect.
+  // Text formats (SVG) and long ID3 tags, which file-type does not detect.
   const fh = await open(path, "r");
   try {
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await fh.read(buf, 0, 4096, 0);
+    // An ID3v2 tag (often with cover art) can be longer than file-type reads: ffprobe decides.
+    if (bytesRead >= 10 && buf.subarray(0, 3).toString("latin1") === "ID3") return { mime: "audio/mpeg", ext: "mp3", kind: "container" };
     const head = buf.subarray(0, bytesRead).toString("utf8");
     if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]/i.test(head)) return { mime: "image/svg+xml", ext: "svg", kind: "image" };
   } finally {
