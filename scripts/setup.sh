@@ -18,5 +18,7 @@ fi
 # Bun itself comes from the npm package `bun` (node_modules/.bin/bun).
 if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies (bun, elysia, bullmq, sharp, ...)" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm ci first (exact lock); npm 11 can refuse a lock that lists other platforms'
+  # optional binaries differently, so fall back to a plain install.
+  npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error
 fi
