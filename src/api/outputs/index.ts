@@ -1,33 +1,10 @@
 import { Elysia } from "elysia";
-import { extname } from "node:path";
 import { statSync } from "node:fs";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { getVisibleJob } from "../../services/jobs";
 import { requireScope } from "../auth";
 import { NotFoundError } from "../../errors";
-
-const MIME: Record<string, string> = {
-  ".m3u8": "application/vnd.apple.mpegurl",
-  ".ts": "video/mp2t",
-  ".m4s": "video/iso.segment",
-  ".mp4": "video/mp4",
-  ".m4a": "audio/mp4",
-  ".mp3": "audio/mpeg",
-  ".opus": "audio/ogg",
-  ".ogg": "audio/ogg",
-  ".aac": "audio/aac",
-  ".webp": "image/webp",
-  ".avif": "image/avif",
-  ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg",
-  ".png": "image/png",
-  ".vtt": "text/vtt; charset=utf-8",
-  ".json": "application/json",
-};
-
-export function mimeFor(name: string): string {
-  return MIME[extname(name).toLowerCase()] ?? "application/octet-stream";
-}
+import { mimeFor } from "../../media/mime";
 
 /** Parses one `bytes=a-b` range (pure). Null: no usable range → whole file; "invalid" → 416. */
 export function parseRange(header: string | null, size: number): { start: number; end: number } | null | "invalid" {

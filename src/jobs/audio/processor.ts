@@ -7,8 +7,8 @@ import { masterPlaylist, segmentCodecs, variantStats, type MasterVariant } from 
 import { probeFile, requireKind } from "../../media/probe";
 import type { Pipeline } from "../pipeline";
 import type { OutputFile } from "../schema";
-import { remainingMs, runJobFfmpeg } from "../video/ffmpeg-failure";
-import { listOutputs } from "../video/output-files";
+import { remainingMs, runJobFfmpeg } from "../../media/ffmpeg-failure";
+import { listOutputs } from "../../storage/output-files";
 import { buildAudioPlan, TAGS_FILE, WAVEFORM_PCM, WAVEFORM_RATE } from "./args";
 import { AudioOptions, audioDefaults, type ResolvedAudioOptions } from "./options";
 import { waveformFromPcm } from "./waveform";

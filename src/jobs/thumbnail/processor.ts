@@ -8,7 +8,7 @@ import { IMAGE_MIME, resizeFrame } from "../../media/image";
 import { probeFile, requireKind } from "../../media/probe";
 import type { Pipeline } from "../pipeline";
 import type { OutputFile } from "../schema";
-import { remainingMs, runJobFfmpeg } from "../video/ffmpeg-failure";
+import { remainingMs, runJobFfmpeg } from "../../media/ffmpeg-failure";
 import { buildThumbnailPlan, FRAMES_DIR } from "./args";
 import { ThumbnailOptions, thumbnailDefaults, type ResolvedThumbnailOptions } from "./options";
 

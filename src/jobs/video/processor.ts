@@ -11,9 +11,9 @@ import { composeSprite } from "../../media/sprite";
 import type { Pipeline, ProcessorContext } from "../pipeline";
 import type { OutputFile } from "../schema";
 import { buildVideoPlan, mp4RemuxArgs, PLAYLIST_NAME, STORYBOARD_FRAMES_DIR, type VideoPlan } from "./args";
-import { remainingMs, runJobFfmpeg } from "./ffmpeg-failure";
+import { remainingMs, runJobFfmpeg } from "../../media/ffmpeg-failure";
 import { VideoOptions, videoDefaults, type ResolvedVideoOptions } from "./options";
-import { listOutputs } from "./output-files";
+import { listOutputs } from "../../storage/output-files";
 import { spriteLayout, storyboardKeyframeArgs, storyboardVtt } from "./storyboard";
 
 type Ctx = ProcessorContext<ResolvedVideoOptions>;

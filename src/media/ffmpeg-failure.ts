@@ -2,8 +2,8 @@
 // proof: a truncated or corrupt file can probe fine and fail (or stop early) on decode, and
 // that must be INVALID_INPUT (not retried), not FFMPEG_FAILED (retried).
 // (Shared by the video, audio and thumbnail pipelines; a candidate for media/ffmpeg.ts.)
-import { FfmpegFailedError, InvalidInputError, StorageError } from "../../errors";
-import { lastLine, runFfmpeg, type FfmpegProgress, type RunOptions, type RunResult } from "../../media/ffmpeg";
+import { FfmpegFailedError, InvalidInputError, StorageError } from "../errors";
+import { lastLine, runFfmpeg, type FfmpegProgress, type RunOptions, type RunResult } from "./ffmpeg";
 
 /** stderr lines that mean the input, not ffmpeg, is at fault. */
 export const DECODE_FAILURE =
