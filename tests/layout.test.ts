@@ -1,0 +1,57 @@
+// The dependency rules of STYLE.md, checked on the import lines of src/.
+import { expect, test } from "bun:test";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve, dirname } from "node:path";
+
+const root = resolve(import.meta.dir, "..");
+const src = join(root, "src");
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith(".ts") ? [p] : [];
+  });
+}
+
+/** [importing file, imported module] with src-relative paths for local imports. */
+const edges: [string, string][] = files(src).flatMap((f) => {
+  const text = readFileSync(f, "utf8");
+  return [...text.matchAll(/^\s*(?:import|export)[^'"]*from\s+["']([^"']+)["']/gm)].map((m) => {
+    const spec = m[1]!;
+    const target = spec.startsWith(".") ? relative(src, resolve(dirname(f), spec)) : spec;
+    return [relative(src, f), target] as [string, string];
+  });
+});
+
+const violations = (from: RegExp, to: RegExp) => edges.filter(([a, b]) => from.test(a) && to.test(b)).map(([a, b]) => `${a} → ${b}`);
+
+test("nothing imports api, roles or cli, except roles (which wire the api)", () => {
+  expect(violations(/^(?!roles\/|api\/)/, /^(api|roles|\.\.\/cli)(\/|$)/)).toEqual([]);
+  expect(violations(/^api\//, /^roles\//)).toEqual([]);
+});
+
+test("pipelines never import store, services, api or Elysia (workers never open SQLite)", () => {
+  expect(violations(/^jobs\//, /^(store|services|api)\/|^elysia|bun:sqlite/)).toEqual([]);
+  expect(violations(/^(workers|media)\//, /^(store|services|api)\/|^elysia|bun:sqlite/)).toEqual([]);
+});
+
+test("store and queue never import each other; media never imports jobs pipelines", () => {
+  expect(violations(/^store\//, /^queue\//)).toEqual([]);
+  expect(violations(/^queue\//, /^store\//)).toEqual([]);
+  expect(violations(/^media\//, /^jobs\/(?!schema)/)).toEqual([]);
+});
+
+test("config imports nothing from src", () => {
+  expect(edges.filter(([a, b]) => a.startsWith("config/") && !b.startsWith("config/") && !/^(node:|@|[a-z])/.test(b))).toEqual([]);
+});
+
+test("sharp only in media/, spawn only in media/ and the embedded Redis", () => {
+  expect(violations(/^(?!media\/)/, /^sharp$/)).toEqual([]);
+  const spawners = files(src).filter((f) => /Bun\.spawn\(|child_process/.test(readFileSync(f, "utf8"))).map((f) => relative(src, f));
+  for (const f of spawners) expect(f).toMatch(/^(media\/|queue\/redis-server\.ts$)/);
+});
+
+test("the import scan sees the real graph (so the rules above can fail)", () => {
+  expect(edges).toContainEqual(["roles/serve.ts", "api/app"]);
+  expect(edges).toContainEqual(["jobs/registry.ts", "jobs/image/processor"]);
+});
