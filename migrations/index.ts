@@ -1,7 +1,9 @@
 // The SQL files, embedded so that the single executable carries them (SPEC §1).
 // tests/store/migrate.test.ts checks that every .sql file in this folder is listed.
 import m0001 from "./0001_init.sql" with { type: "text" };
+import m0002 from "./0002_add_job_live.sql" with { type: "text" };
 
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: "0001_init.sql", sql: m0001 },
+  { version: 2, name: "0002_add_job_live.sql", sql: m0002 },
 ];

@@ -79,6 +79,15 @@ export const Job = T.Object({
   createdAt: T.String({ format: "date-time" }),
   startedAt: T.Union([T.String({ format: "date-time" }), T.Null()]),
   finishedAt: T.Union([T.String({ format: "date-time" }), T.Null()]),
+  live: T.Optional(
+    T.Object(
+      {
+        etaSec: T.Optional(T.Number({ description: "Seconds left, from ffmpeg's speed" })),
+        renditions: T.Optional(T.Record(T.String(), T.Number(), { description: "Per-rendition percent (video)" })),
+      },
+      { description: "While active: the latest progress detail" },
+    ),
+  ),
 });
 export type Job = Static<typeof Job>;
 

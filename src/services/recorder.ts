@@ -99,7 +99,8 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
       if (r) emit(event("job.active", r), r);
       row = r ?? row;
     }
-    setProgress(deps.db, row.id, row.run, data.progress, now);
+    const live = data.etaSec !== undefined || data.renditions ? { etaSec: data.etaSec, renditions: data.renditions } : null;
+    setProgress(deps.db, row.id, row.run, data.progress, live, now);
     emit({ ...event("job.progress", row), progress: data.progress, node: data.node, data: { etaSec: data.etaSec, renditions: data.renditions } }, row);
   };
 

@@ -24,6 +24,7 @@ export interface JobRow {
   idempotency_key: string | null;
   enqueued: number;
   run: number;
+  live: string | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
@@ -70,6 +71,7 @@ export function toJobView(row: JobRow): Job {
     createdAt: iso(row.created_at)!,
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
+    ...(row.live && row.status === "active" ? { live: JSON.parse(row.live) as LiveProgress } : {}),
   };
 }
 
@@ -154,14 +156,25 @@ export function markActive(db: Db, id: string, run: number, attempt: number, nod
 export function markRetrying(db: Db, id: string, run: number, attempts: number, at: number): JobRow | null {
   return db
     .query<JobRow, Record<string, string | number>>(
-      `UPDATE jobs SET status = 'queued', progress = 0, attempts = MAX(attempts, $attempts), updated_at = $at
+      `UPDATE jobs SET status = 'queued', progress = 0, live = NULL, attempts = MAX(attempts, $attempts), updated_at = $at
        WHERE id = $id AND run = $run AND status IN ('queued','active') RETURNING *`,
     )
     .get({ id, run, attempts, at });
 }
 
-export function setProgress(db: Db, id: string, run: number, progress: number, at: number): void {
-  db.query("UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND run = ? AND status IN ('queued','active')").run(progress, at, id, run);
+export function setProgress(db: Db, id: string, run: number, progress: number, live: LiveProgress | null, at: number): void {
+  db.query("UPDATE jobs SET progress = ?, live = ?, updated_at = ? WHERE id = ? AND run = ? AND status IN ('queued','active')").run(
+    progress,
+    live ? JSON.stringify(live) : null,
+    at,
+    id,
+    run,
+  );
+}
+
+export interface LiveProgress {
+  etaSec?: number;
+  renditions?: Record<string, number>;
 }
 
 export interface Finish {
@@ -184,7 +197,7 @@ export function finishJob(db: Db, id: string, run: number | null, f: Finish): Jo
       `UPDATE jobs SET status = $status, progress = CASE WHEN $status = 'completed' THEN 100 ELSE progress END,
          outputs = COALESCE($outputs, outputs), result = $result, error = $error,
          attempts = MAX(attempts, COALESCE($attempts, 0)), node = COALESCE($node, node),
-         finished_at = $at, updated_at = $at
+         finished_at = $at, updated_at = $at, live = NULL
        WHERE id = $id AND status IN ('queued','active') AND ($run IS NULL OR run = $run) RETURNING *`,
     )
     .get({

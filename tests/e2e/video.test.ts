@@ -68,6 +68,19 @@ test("cancelling a running video job kills its ffmpeg at once", async () => {
   const job = (await (await submitVideo(long, { renditions: [720, 480, 360], preset: "medium", remux: false })).json()) as { id: string };
   for (let i = 0; i < 200 && ffmpegFor(job.id).length === 0; i++) await Bun.sleep(50);
   expect(ffmpegFor(job.id).length).toBeGreaterThan(0);
+  // While it runs, the job carries per-rendition progress and an ETA, and progress rises.
+  let live: { status: string; progress: number; live?: { etaSec?: number; renditions?: Record<string, number> } } | null = null;
+  const seen: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    live = (await (await t.api(`/v1/jobs/${job.id}`)).json()) as typeof live;
+    if (live!.live?.renditions) seen.push(live!.progress);
+    if (seen.length >= 2 && seen[seen.length - 1]! > seen[0]!) break;
+    await Bun.sleep(200);
+  }
+  expect(live!.status).toBe("active");
+  expect(Object.keys(live!.live!.renditions!).length).toBe(3);
+  expect(typeof live!.live!.etaSec).toBe("number");
+  expect(seen[seen.length - 1]!).toBeGreaterThan(seen[0]!);
   const r = await t.api(`/v1/jobs/${job.id}`, { method: "DELETE" });
   expect(r.status).toBe(200);
   expect(((await r.json()) as { status: string }).status).toBe("cancelled");
