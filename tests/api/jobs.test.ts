@@ -168,7 +168,7 @@ describe("errors: status and code, nothing left behind", () => {
     ["audio sent as an image job", () => upload(corpus("audio-wav-pcm-s16le.wav").path, "image"), 415, "UNSUPPORTED_MEDIA"],
     ["an image sent as a video job", () => upload(corpus("image-webp-lossy.webp").path, "video"), 415, "UNSUPPORTED_MEDIA"],
     ["a path outside the import dirs", () => t.api("/v1/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "probe", source: { path: "/etc/passwd" } }) }), 403, "FORBIDDEN"],
-    ["a path escaping with ..", () => t.api("/v1/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "probe", source: { path: CORPUS_DIR + "../../../etc/passwd" } }) }), 403, "FORBIDDEN"],
+    ["a path escaping with ..", () => t.api("/v1/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "probe", source: { path: CORPUS_DIR + "../".repeat(30) + "etc/passwd" } }) }), 403, "FORBIDDEN"],
     ["a file:// URL", () => t.api("/v1/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "probe", source: { url: "file:///etc/passwd" } }) }), 403, "FORBIDDEN"],
     ["a bad list query", () => t.api("/v1/jobs?status=sleeping"), 400, "BAD_REQUEST"],
   ] as const)("%s → %i %s", async (_name, call, status, code) => {
