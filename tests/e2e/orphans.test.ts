@@ -64,6 +64,10 @@ test("a corrupt video fails once with a clear code and is not retried", async ()
     expect(done.status).toBe("failed");
     expect(["INVALID_INPUT", "UNSUPPORTED_MEDIA"]).toContain(done.error.code);
     expect(done.attempts).toBe(1);
+    // The dead-letter view carries what ffmpeg said (its last 4 KiB of stderr).
+    const tail = (done.error as { stderrTail?: string }).stderrTail ?? "";
+    expect(tail.length).toBeGreaterThan(0);
+    expect(tail.length).toBeLessThanOrEqual(4096);
   } finally {
     worker.kill("SIGKILL");
     await worker.exited;
