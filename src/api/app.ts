@@ -7,6 +7,8 @@ import { listAuditEntries } from "../services/audit";
 import { authenticate, requireScope } from "./auth";
 import { healthRoutes } from "./health/index";
 import { jobsRoutes } from "./jobs/index";
+import { instrument, metricsRoutes, type Fetch } from "./metrics";
+import { JOB_TYPES } from "../config/schema";
 import { outputsRoutes } from "./outputs/index";
 import { queuesRoutes } from "./queues/index";
 
@@ -16,7 +18,30 @@ function errorResponse(err: MedianodeError, extraHeaders: Record<string, string>
   return new Response(JSON.stringify(err.toBody()), { status: err.status, headers: { "content-type": "application/json", ...extraHeaders } });
 }
 
-export function createApp(deps: ServiceDeps) {
+async function refreshQueueGauge(deps: ServiceDeps): Promise<void> {
+  if (deps.redis.status !== "ready") return;
+  await Promise.all(
+    JOB_TYPES.map(async (t) => {
+      const c = await deps.queues[t].getJobCounts("waiting", "prioritized", "active", "delayed", "failed", "completed");
+      const g = deps.metrics.queueJobs;
+      g.set({ queue: t, state: "waiting" }, (c.waiting ?? 0) + (c.prioritized ?? 0));
+      for (const s of ["active", "delayed", "failed", "completed"] as const) g.set({ queue: t, state: s }, c[s] ?? 0);
+    }),
+  );
+}
+
+export interface AppOptions {
+  /** Gauges of roles outside the api (the worker's running tasks), refreshed on scrape. */
+  refreshGauges?: () => void;
+}
+
+export function createApp(deps: ServiceDeps, o: AppOptions = {}): { app: ReturnType<typeof buildApp>; fetch: Fetch } {
+  const routes = new WeakMap<Request, string>();
+  const app = buildApp(deps, routes, o);
+  return { app, fetch: instrument(app, routes, deps.metrics) };
+}
+
+function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOptions) {
   // One token check per request, whichever route asks.
   const principals = new WeakMap<Request, Principal>();
   const principalOf = (r: Request): Principal => {
@@ -28,6 +53,9 @@ export function createApp(deps: ServiceDeps) {
     return p;
   };
   return new Elysia({ name: "medianode" })
+    .onTransform({ as: "global" }, ({ request, route }) => {
+      routes.set(request, route);
+    })
     .onError(({ code, error, request }) => {
       if (error instanceof MedianodeError) return errorResponse(error);
       if (code === "NOT_FOUND") return errorResponse(new MedianodeError("NOT_FOUND", `no route ${request.method} ${new URL(request.url).pathname}`));
@@ -47,6 +75,12 @@ export function createApp(deps: ServiceDeps) {
       }),
     )
     .use(healthRoutes(deps))
+    .use(
+      metricsRoutes(deps.metrics, async () => {
+        o.refreshGauges?.();
+        await refreshQueueGauge(deps);
+      }),
+    )
     .use(jobsRoutes(deps, principalOf))
     .use(outputsRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))
@@ -62,4 +96,4 @@ export function createApp(deps: ServiceDeps) {
     );
 }
 
-export type App = ReturnType<typeof createApp>;
+export type App = ReturnType<typeof buildApp>;

@@ -4,6 +4,7 @@ import { mkdirSync, chmodSync } from "node:fs";
 import type { Server } from "bun";
 import type { Config } from "../config/schema";
 import { createApp } from "../api/app";
+import { createMetrics } from "../metrics/registry";
 import type { MediaSettings } from "../jobs/pipeline";
 import type { Logger } from "../log";
 import { resolveBinaries } from "../media/binaries";
@@ -63,6 +64,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       redisUrl = embedded.url;
     }
     const media = mediaSettings(config);
+    const metrics = createMetrics();
     const store = createLocalStore(config.dataDir);
     let adminToken: string | null = null;
     let recorder: Recorder | null = null;
@@ -82,17 +84,17 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       await waitForRedis(redis, 10_000).catch((e) => nlog.warn("Redis not ready at start; writes answer 503 until it is", { error: e }));
       const queues = createQueues(redis);
       stops.push(() => closeQueues(queues));
-      const deps: ServiceDeps = { config, db, queues, redis, store, media, log: nlog, nodeId, now: Date.now };
+      const deps: ServiceDeps = { config, db, queues, redis, store, media, log: nlog, metrics, nodeId, now: Date.now };
       recorder = await startRecorder(deps, redisUrl, { reconcileMs: o.reconcileMs ?? 15_000 });
       stops.push(() => recorder!.stop());
       // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while down.
       const r = await recorder.reconcile().catch((e) => (nlog.warn("start-up reconcile failed", { error: e }), null));
       if (r && (r.applied || r.requeued)) nlog.info("start-up reconcile", r);
-      const app = createApp(deps);
+      const { fetch } = createApp(deps, { refreshGauges: () => metrics.ffmpegProcesses.set(pool?.active() ?? 0) });
       server = Bun.serve({
         hostname: config.host,
         port: config.port,
-        fetch: (req) => app.handle(req),
+        fetch,
         // Uploads are capped while streaming by our own code, not by Bun's 128 MiB default.
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         idleTimeout: 120,

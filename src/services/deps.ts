@@ -3,6 +3,7 @@ import type { Config } from "../config/schema";
 import type { MediaSettings } from "../jobs/pipeline";
 import type { Logger } from "../log";
 import type { Queues } from "../queue/queues";
+import type { Metrics } from "../metrics/registry";
 import type { MediaStore } from "../storage/local";
 import type { Db } from "../store/db";
 import type { Scope } from "../store/tokens";
@@ -17,6 +18,7 @@ export interface ServiceDeps {
   store: MediaStore;
   media: MediaSettings;
   log: Logger;
+  metrics: Metrics;
   nodeId: string;
   now(): number;
 }

@@ -122,6 +122,7 @@ export async function cancelJob(deps: ServiceDeps, id: string, who: Principal): 
   if (TERMINAL.has(row.status)) throw new ConflictError(`job ${id} is already ${row.status}`);
   const done = finishJob(deps.db, id, null, { status: "cancelled", error: { code: "CANCELLED", message: "cancelled by request" }, at: deps.now() });
   if (!done) throw new ConflictError(`job ${id} finished before it could be cancelled`);
+  deps.metrics.jobsTotal.inc({ type: done.type, status: "cancelled" });
   audit(deps, who, "job.cancel", id);
   // Best effort: the row is already terminal, and a late report of this run is ignored.
   try {

@@ -27,7 +27,18 @@ function event(type: EventType, row: JobRow, data?: unknown): MedianodeEvent {
 
 export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { reconcileMs: number }): Promise<Recorder> {
   const listeners = new Set<EventListener>();
+  const observe = (e: MedianodeEvent, row: JobRow) => {
+    const m = deps.metrics;
+    if (e.type === "job.active" && row.started_at) m.jobWait.observe({ type: row.type }, Math.max(0, (row.started_at - row.created_at) / 1000));
+    if (e.type === "job.completed" || e.type === "job.failed") {
+      m.jobsTotal.inc({ type: row.type, status: row.status });
+      if (row.started_at && row.finished_at) m.jobDuration.observe({ type: row.type }, Math.max(0, (row.finished_at - row.started_at) / 1000));
+      const dur = row.result ? (JSON.parse(row.result) as { durationSec?: unknown }).durationSec : undefined;
+      if (e.type === "job.completed" && row.type !== "probe" && typeof dur === "number" && dur > 0) m.mediaSeconds.inc({ type: row.type }, dur);
+    }
+  };
   const emit = (e: MedianodeEvent, row: JobRow) => {
+    observe(e, row);
     for (const l of listeners) {
       try {
         l(e, row.tenant);
@@ -66,8 +77,10 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
       return r ? "applied" : "none";
     }
     if (state === "active" && row.status === "queued") {
+      // The worker's first progress report names its node; until it lands, there is nothing to record.
       const p = Value.Check(WorkProgress, job.progress) ? job.progress : null;
-      const r = markActive(deps.db, row.id, row.run, job.attemptsMade + 1, p?.node ?? "unknown", now);
+      if (!p) return "none";
+      const r = markActive(deps.db, row.id, row.run, job.attemptsMade + 1, p.node, now);
       if (r) emit(event("job.active", r), r);
       return r ? "applied" : "none";
     }

@@ -141,13 +141,17 @@ export function listOpen(db: Db, afterId: string, limit: number): JobRow[] {
     .all(afterId, limit);
 }
 
-/** Applies a worker's "active" report unless the row is terminal or the report is from an older run. */
+/**
+ * Applies a worker's "active" report unless the row is terminal or the report is from an older
+ * run. Returns the row only when something changed (one job.active per attempt and node).
+ */
 export function markActive(db: Db, id: string, run: number, attempt: number, node: string, at: number): JobRow | null {
   return db
     .query<JobRow, Record<string, string | number>>(
       `UPDATE jobs SET status = 'active', node = $node, attempts = MAX(attempts, $attempt),
          started_at = COALESCE(started_at, $at), updated_at = $at
-       WHERE id = $id AND run = $run AND status IN ('queued','active') RETURNING *`,
+       WHERE id = $id AND run = $run
+         AND (status = 'queued' OR (status = 'active' AND (node IS NOT $node OR attempts < $attempt))) RETURNING *`,
     )
     .get({ id, run, attempt, node, at });
 }

@@ -32,6 +32,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         const intake = await readIntake(deps, request);
         try {
           const { row, created } = await submitJob(deps, intake, who);
+          if (intake.source.kind === "upload") deps.metrics.bytesTotal.inc({ direction: "in" }, intake.source.bytes);
           if (!created) {
             await intake.discard();
             set.headers["idempotent-replayed"] = "true";

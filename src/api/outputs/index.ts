@@ -40,6 +40,8 @@ export function outputsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pr
       const headers: Record<string, string> = { "content-type": mimeFor(name), "accept-ranges": "bytes", "cache-control": "private, max-age=3600" };
       const range = parseRange(request.headers.get("range"), size);
       if (range === "invalid") return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${size}` } });
+      const sent = range ? range.end - range.start + 1 : size;
+      deps.metrics.bytesTotal.inc({ direction: "out" }, sent);
       if (!range) return new Response(Bun.file(file), { headers: { ...headers, "content-length": String(size) } });
       return new Response(Bun.file(file).slice(range.start, range.end + 1), {
         status: 206,
