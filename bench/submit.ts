@@ -121,7 +121,7 @@ export async function run(): Promise<Result> {
       name: "submit",
       description:
         `POST /v1/jobs with JSON ${BODY} (admin Bearer token), ${PASSES}× ${REQUESTS} requests from ${CONCURRENCY} concurrent fetch loops in a separate Bun process, after 500 warm-up requests. ` +
-        `Node: startTestNode with MEDIANODE_ROLES=api (auth, JSON + TypeBox checks, SSRF check of an IP literal, SQLite row + audit in a transaction, queue.add, mark enqueued, re-read the row, job view). ` +
+        `Node: startTestNode with MEDIANODE_ROLES=api (auth, JSON + TypeBox checks, SSRF check of an IP literal, SQLite insert (its own commit), queue.add, markEnqueued (a second commit), re-read the row, job view). ` +
         `Bare: Bun.serve in the same process as the node, req.json() + BullMQ queue.add with the same job options on the same private Redis. Passes alternate.`,
       metrics: [
         { label: "node requests/s", value: n.rps, unit: "req/s" },

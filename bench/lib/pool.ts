@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 // Small timing helpers shared by the benchmarks.
 
 /** Runs fn over items with at most `concurrency` in flight; results keep the input order. */
@@ -28,3 +30,26 @@ export function summarize(values: readonly number[]): { n: number; mean: number;
 }
 
 export const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+
+/**
+ * CPU seconds used by this process and every child it has reaped (ffmpeg, ffprobe, also
+ * those spawned by an in-process node's media threads): utime+stime+cutime+cstime from
+ * /proc/self/stat. Less sensitive than wall time to other work on a shared machine.
+ */
+export function cpuWithChildrenSec(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // After the comm field: state is f[0], so utime..cstime (fields 14-17) are f[11..14].
+  const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  return ticks / CLK_TCK;
+}
+// getconf CLK_TCK: 100 on Linux x86-64 and arm64.
+const CLK_TCK = 100;
+
+/** Wall and CPU (with children) seconds of fn. */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; wallSec: number; cpuSec: number }> {
+  const c0 = cpuWithChildrenSec();
+  const t0 = performance.now();
+  const value = await fn();
+  return { value, wallSec: (performance.now() - t0) / 1000, cpuSec: cpuWithChildrenSec() - c0 };
+}
