@@ -2,7 +2,8 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { EVENT_TYPES } from "../src/events/types";
-import { METRIC_NAMES } from "../src/metrics/registry";
+import { EXTRA_METRIC_NAMES, METRIC_NAMES } from "../src/metrics/registry";
+import { createMetrics } from "../src/metrics/registry";
 import { JOB_ERROR_CODES } from "../src/errors";
 
 const spec = readFileSync(new URL("../../shared/SPEC.md", import.meta.url), "utf8");
@@ -16,6 +17,9 @@ test("event types are SPEC §4's, no more, no less", () => {
 test("metric names are SPEC §9's, no more, no less", () => {
   const named = [...section(9).matchAll(/`(medianode_[a-z_]+)/g)].map((m) => m[1]);
   expect([...new Set(named)].sort()).toEqual([...METRIC_NAMES].sort());
+  // The registry defines exactly these plus the documented extras.
+  const defined = createMetrics().registry.getMetricsAsArray().map((m) => m.name).filter((n) => n.startsWith("medianode_"));
+  expect(defined.sort()).toEqual([...METRIC_NAMES, ...EXTRA_METRIC_NAMES].sort());
 });
 
 test("job error codes are SPEC §2's fixed list", () => {

@@ -21,6 +21,9 @@ export const METRIC_NAMES = [
   "medianode_webhook_deliveries_total",
 ] as const;
 
+/** Beyond the SPEC's list: the slow-client drop count that issue 4 asks for. */
+export const EXTRA_METRIC_NAMES = ["medianode_ws_dropped_total"] as const;
+
 export interface Metrics {
   registry: Registry;
   jobsTotal: Counter<"type" | "status">;
@@ -33,6 +36,7 @@ export interface Metrics {
   httpRequests: Counter<"method" | "route" | "status">;
   httpDuration: Histogram<"method" | "route">;
   wsClients: Gauge;
+  wsDropped: Counter;
   webhookDeliveries: Counter<"status">;
 }
 
@@ -90,6 +94,7 @@ export function createMetrics(): Metrics {
     httpRequests: new Counter({ name: "medianode_http_requests_total", help: "HTTP requests by route template.", labelNames: ["method", "route", "status"], registers: r }),
     httpDuration: new Histogram({ name: "medianode_http_request_duration_seconds", help: "HTTP request latency by route template.", labelNames: ["method", "route"], buckets: HTTP_BUCKETS, registers: r }),
     wsClients: new Gauge({ name: "medianode_ws_clients", help: "Connected WebSocket clients.", registers: r }),
+    wsDropped: new Counter({ name: "medianode_ws_dropped_total", help: "WebSocket clients closed for reading too slowly.", registers: r }),
     webhookDeliveries: new Counter({ name: "medianode_webhook_deliveries_total", help: "Webhook delivery attempts by outcome.", labelNames: ["status"], registers: r }),
   };
 }

@@ -5,6 +5,8 @@ import type { Server } from "bun";
 import type { Config } from "../config/schema";
 import { createApp } from "../api/app";
 import { createMetrics } from "../metrics/registry";
+import { createEventBus } from "../events/bus";
+import { createEventHub, type WsData } from "../api/events-ws/hub";
 import type { MediaSettings } from "../jobs/pipeline";
 import type { Logger } from "../log";
 import { resolveBinaries } from "../media/binaries";
@@ -68,7 +70,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
     const store = createLocalStore(config.dataDir);
     let adminToken: string | null = null;
     let recorder: Recorder | null = null;
-    let server: Server<unknown> | null = null;
+    let server: Server<WsData> | null = null;
     let pool: MediaPool | null = null;
     let worker: WorkerRole | null = null;
 
@@ -84,17 +86,24 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       await waitForRedis(redis, 10_000).catch((e) => nlog.warn("Redis not ready at start; writes answer 503 until it is", { error: e }));
       const queues = createQueues(redis);
       stops.push(() => closeQueues(queues));
-      const deps: ServiceDeps = { config, db, queues, redis, store, media, log: nlog, metrics, nodeId, now: Date.now };
+      const bus = createEventBus(nlog);
+      const deps: ServiceDeps = { config, db, queues, redis, store, media, log: nlog, metrics, bus, nodeId, now: Date.now };
       recorder = await startRecorder(deps, redisUrl, { reconcileMs: o.reconcileMs ?? 15_000 });
       stops.push(() => recorder!.stop());
       // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while down.
       const r = await recorder.reconcile().catch((e) => (nlog.warn("start-up reconcile failed", { error: e }), null));
       if (r && (r.applied || r.requeued)) nlog.info("start-up reconcile", r);
       const { fetch } = createApp(deps, { refreshGauges: () => metrics.ffmpegProcesses.set(pool?.active() ?? 0) });
-      server = Bun.serve({
+      const hub = createEventHub(deps);
+      stops.push(() => hub.stop());
+      server = Bun.serve<WsData>({
         hostname: config.host,
         port: config.port,
-        fetch,
+        fetch: (req, srv) => {
+          const ws = hub.upgrade(req, srv);
+          return ws === null ? fetch(req) : ws;
+        },
+        websocket: hub.websocket,
         // Uploads are capped while streaming by our own code, not by Bun's 128 MiB default.
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         idleTimeout: 120,

@@ -3,6 +3,7 @@ import type { Config } from "../config/schema";
 import type { MediaSettings } from "../jobs/pipeline";
 import type { Logger } from "../log";
 import type { Queues } from "../queue/queues";
+import type { EventBus } from "../events/bus";
 import type { Metrics } from "../metrics/registry";
 import type { MediaStore } from "../storage/local";
 import type { Db } from "../store/db";
@@ -19,6 +20,7 @@ export interface ServiceDeps {
   media: MediaSettings;
   log: Logger;
   metrics: Metrics;
+  bus: EventBus;
   nodeId: string;
   now(): number;
 }

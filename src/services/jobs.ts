@@ -20,6 +20,7 @@ import {
   type JobRow,
 } from "../store/jobs";
 import { audit } from "./audit";
+import { jobEvent } from "../events/job-event";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
 
 export interface SubmitInput {
@@ -99,7 +100,9 @@ export async function submitJob(deps: ServiceDeps, input: SubmitInput, who: Prin
     deps.db.query("DELETE FROM jobs WHERE id = ? AND enqueued = 0").run(row.id);
     throw e as MedianodeError;
   }
-  return { row: getJob(deps.db, row.id)!, created: true };
+  const fresh = getJob(deps.db, row.id)!;
+  deps.bus.emit(jobEvent("job.queued", fresh), fresh.tenant);
+  return { row: fresh, created: true };
 }
 
 /** The row if this principal may see it; another tenant's job is 404, never 403 (SPEC §7). */
@@ -123,6 +126,7 @@ export async function cancelJob(deps: ServiceDeps, id: string, who: Principal): 
   const done = finishJob(deps.db, id, null, { status: "cancelled", error: { code: "CANCELLED", message: "cancelled by request" }, at: deps.now() });
   if (!done) throw new ConflictError(`job ${id} finished before it could be cancelled`);
   deps.metrics.jobsTotal.inc({ type: done.type, status: "cancelled" });
+  deps.bus.emit(jobEvent("job.cancelled", done), done.tenant);
   audit(deps, who, "job.cancel", id);
   // Best effort: the row is already terminal, and a late report of this run is ignored.
   try {
@@ -145,7 +149,9 @@ export async function retryJob(deps: ServiceDeps, id: string, who: Principal): P
   if (!next) throw new ConflictError(`job ${id} changed state; try again`);
   audit(deps, who, "job.retry", id);
   await enqueue(deps, next);
-  return getJob(deps.db, id)!;
+  const queued = getJob(deps.db, id)!;
+  deps.bus.emit(jobEvent("job.queued", queued, { retry: true }), queued.tenant);
+  return queued;
 }
 
 /**
@@ -211,5 +217,6 @@ export async function submitBatch(deps: ServiceDeps, items: { request: JobReques
   deps.db.transaction(() => {
     for (const r of fresh) markEnqueued(deps.db, r.id);
   })();
+  for (const r of fresh) deps.bus.emit(jobEvent("job.queued", r), r.tenant);
   return rows.map((r) => ({ ...r, enqueued: 1 }));
 }

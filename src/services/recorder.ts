@@ -4,7 +4,8 @@
 import { QueueEvents, type Job } from "bullmq";
 import { Value } from "@sinclair/typebox/value";
 import { JOB_TYPES } from "../config/schema";
-import type { EventListener, EventType, MedianodeEvent } from "../events/types";
+import type { MedianodeEvent } from "../events/types";
+import { jobEvent, snapshotEvent } from "../events/job-event";
 import type { JobError } from "../jobs/schema";
 import { createRedis } from "../queue/connection";
 import { QUEUE_PREFIX, queueName } from "../queue/names";
@@ -17,16 +18,13 @@ import { enqueue } from "./jobs";
 export interface Recorder {
   /** Reads every open row's BullMQ job and applies it; re-enqueues what Redis lost. */
   reconcile(): Promise<{ checked: number; applied: number; requeued: number }>;
-  onEvent(l: EventListener): () => void;
+  /** The job's current state as an event (for a client that connects late). */
+  snapshot(row: JobRow): MedianodeEvent;
   stop(): Promise<void>;
 }
 
-function event(type: EventType, row: JobRow, data?: unknown): MedianodeEvent {
-  return { type, jobId: row.id, status: row.status, progress: row.progress, node: row.node, at: new Date().toISOString(), ...(data === undefined ? {} : { data }) };
-}
 
 export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { reconcileMs: number }): Promise<Recorder> {
-  const listeners = new Set<EventListener>();
   const observe = (e: MedianodeEvent, row: JobRow) => {
     const m = deps.metrics;
     if (e.type === "job.active" && row.started_at) m.jobWait.observe({ type: row.type }, Math.max(0, (row.started_at - row.created_at) / 1000));
@@ -39,13 +37,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
   };
   const emit = (e: MedianodeEvent, row: JobRow) => {
     observe(e, row);
-    for (const l of listeners) {
-      try {
-        l(e, row.tenant);
-      } catch (err) {
-        deps.log.error("event listener failed", { error: err });
-      }
-    }
+    deps.bus.emit(e, row.tenant);
   };
 
   /** Applies the state of one BullMQ job to its row. Returns true when the row changed. */
@@ -62,18 +54,18 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
       const rv: unknown = typeof job.returnvalue === "string" ? JSON.parse(job.returnvalue) : job.returnvalue;
       if (!Value.Check(WorkResult, rv)) {
         const r = finishJob(deps.db, row.id, row.run, { status: "failed", error: { code: "INTERNAL", message: "worker returned a malformed result" }, at: now });
-        if (r) emit(event("job.failed", r, { error: JSON.parse(r.error!) }), r);
+        if (r) emit(jobEvent("job.failed", r, { error: JSON.parse(r.error!) }), r);
         return r ? "applied" : "none";
       }
       const r = finishJob(deps.db, row.id, row.run, { status: "completed", outputs: rv.outputs, result: rv.result, node: rv.node, attempts: job.attemptsMade, at: now });
-      if (r) emit(event("job.completed", r, { outputs: rv.outputs.length }), r);
+      if (r) emit(jobEvent("job.completed", r, { outputs: rv.outputs.length }), r);
       return r ? "applied" : "none";
     }
     if (state === "failed") {
       const data = Value.Check(WorkItem, job.data) ? job.data : null;
       const error: JobError = data?.lastError ?? { code: "INTERNAL", message: job.failedReason || "failed" };
       const r = finishJob(deps.db, row.id, row.run, { status: "failed", error, attempts: Math.max(job.attemptsMade, 1), at: now });
-      if (r) emit(event("job.failed", r, { error: { code: error.code, message: error.message } }), r);
+      if (r) emit(jobEvent("job.failed", r, { error: { code: error.code, message: error.message } }), r);
       return r ? "applied" : "none";
     }
     if (state === "active" && row.status === "queued") {
@@ -81,12 +73,12 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
       const p = Value.Check(WorkProgress, job.progress) ? job.progress : null;
       if (!p) return "none";
       const r = markActive(deps.db, row.id, row.run, job.attemptsMade + 1, p.node, now);
-      if (r) emit(event("job.active", r), r);
+      if (r) emit(jobEvent("job.active", r), r);
       return r ? "applied" : "none";
     }
     if ((state === "delayed" || state === "waiting" || state === "prioritized") && row.status === "active" && job.attemptsMade > 0) {
       const r = markRetrying(deps.db, row.id, row.run, job.attemptsMade, now);
-      if (r) emit(event("job.retrying", r, { attempts: job.attemptsMade, error: job.failedReason }), r);
+      if (r) emit(jobEvent("job.retrying", r, { attempts: job.attemptsMade, error: job.failedReason }), r);
       return r ? "applied" : "none";
     }
     return "none";
@@ -109,12 +101,12 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     if (!row || row.run !== ids.run || (row.status !== "queued" && row.status !== "active")) return;
     if (row.status === "queued") {
       const r = markActive(deps.db, row.id, row.run, row.attempts + 1, data.node, now);
-      if (r) emit(event("job.active", r), r);
+      if (r) emit(jobEvent("job.active", r), r);
       row = r ?? row;
     }
     const live = data.etaSec !== undefined || data.renditions ? { etaSec: data.etaSec, renditions: data.renditions } : null;
     setProgress(deps.db, row.id, row.run, data.progress, live, now);
-    emit({ ...event("job.progress", row), progress: data.progress, node: data.node, data: { etaSec: data.etaSec, renditions: data.renditions } }, row);
+    emit({ ...jobEvent("job.progress", row), progress: data.progress, node: data.node, data: { etaSec: data.etaSec, renditions: data.renditions } }, row);
   };
 
   const events: QueueEvents[] = [];
@@ -132,6 +124,13 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     qe.on("delayed", ({ jobId }) => hint(jobId));
     qe.on("active", ({ jobId }) => hint(jobId));
     qe.on("error", (e) => deps.log.warn("queue events error", { type, error: e }));
+    // Pauses from any node reach every monitor through the queue's event stream.
+    for (const [bull, ours] of [["paused", "queue.paused"], ["resumed", "queue.resumed"]] as const) {
+      qe.on(bull, () => {
+        const e: MedianodeEvent = { type: ours, at: new Date().toISOString(), data: { queue: type } };
+        deps.bus.emit(e, null);
+      });
+    }
     events.push(qe);
   }
   await Promise.all(events.map((e) => e.waitUntilReady()));
@@ -171,10 +170,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
 
   return {
     reconcile,
-    onEvent(l) {
-      listeners.add(l);
-      return () => listeners.delete(l);
-    },
+    snapshot: snapshotEvent,
     async stop() {
       clearInterval(timer);
       await reconciling?.catch(() => {});

@@ -35,6 +35,7 @@ export async function startTestRedis(extra: string[] = []): Promise<TestRedis> {
   const waitUp = async () => {
     for (let i = 0; i < 200; i++) {
       const c = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      c.on("error", () => {});
       try {
         await c.connect();
         if ((await c.ping()) === "PONG") return;

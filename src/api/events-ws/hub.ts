@@ -1,0 +1,143 @@
+// GET /v1/events: the live event stream (SPEC §4) on Bun's native WebSocket topics, so
+// fan-out to thousands of clients happens in Bun's C++ publish, not in a JS loop.
+// Topics: "all" (admins), "tenant:<t>" (a tenant's jobs), "job:<id>" (one job),
+// "global" (node.* and queue.* events, for every unfiltered client).
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
+import { Type as T } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { MedianodeError, toMedianodeError } from "../../errors";
+import type { MedianodeEvent } from "../../events/types";
+import { snapshotEvent } from "../../events/job-event";
+import { isAdmin, type Principal, type ServiceDeps } from "../../services/deps";
+import { getVisibleJob } from "../../services/jobs";
+import { authenticate, requireScope } from "../auth";
+
+export interface WsData {
+  principal: Principal;
+  /** Set when the stream is narrowed to jobs (?jobId= or subscribe messages). */
+  jobs: Set<string> | null;
+  /** ?jobId= of the upgrade: applied once the socket is open. */
+  narrowOnOpen: string | null;
+}
+
+const ClientMessage = T.Union([
+  T.Object({ subscribe: T.Array(T.String({ pattern: "^job:" }), { minItems: 1, maxItems: 100 }) }),
+  T.Object({ unsubscribe: T.Array(T.String({ pattern: "^job:" }), { minItems: 1, maxItems: 100 }) }),
+]);
+
+/** A slow client is closed rather than buffered without bound (1 MiB of unsent events). */
+export const WS_BACKPRESSURE_LIMIT = 1024 * 1024;
+const CLOSE_TOO_SLOW = 1013;
+
+export interface EventHub {
+  /** Answers the upgrade (undefined: done) or an error response; null for other paths. */
+  upgrade(req: Request, server: Server<WsData>): Response | undefined | null;
+  websocket: WebSocketHandler<WsData>;
+  clients(): number;
+  stop(): void;
+}
+
+function broadTopics(p: Principal): string[] {
+  return [isAdmin(p) ? "all" : `tenant:${p.tenant}`, "global"];
+}
+
+export function createEventHub(deps: ServiceDeps): EventHub {
+  let server: Server<WsData> | null = null;
+  let count = 0;
+  const send = (ws: ServerWebSocket<WsData>, e: unknown) => ws.send(JSON.stringify(e));
+
+  const narrowTo = (ws: ServerWebSocket<WsData>, jobId: string) => {
+    const row = getVisibleJob(deps, jobId, ws.data.principal);
+    if (!ws.data.jobs) {
+      for (const t of broadTopics(ws.data.principal)) ws.unsubscribe(t);
+      ws.data.jobs = new Set();
+    }
+    ws.data.jobs.add(jobId);
+    ws.subscribe(`job:${jobId}`);
+    // A client that connects late gets the job's current state first.
+    send(ws, snapshotEvent(row));
+  };
+
+  const off = deps.bus.on((e: MedianodeEvent, tenant: string | null) => {
+    if (!server) return;
+    const text = JSON.stringify(e);
+    if (tenant === null) {
+      server.publish("global", text);
+      server.publish("all", text);
+      return;
+    }
+    server.publish("all", text);
+    server.publish(`tenant:${tenant}`, text);
+    if (e.jobId) server.publish(`job:${e.jobId}`, text);
+  });
+
+  return {
+    upgrade(req, srv) {
+      const url = new URL(req.url);
+      if (url.pathname !== "/v1/events") return null;
+      server = srv;
+      try {
+        if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw new MedianodeError("BAD_REQUEST", "GET /v1/events is a WebSocket: send Upgrade: websocket");
+        const principal = authenticate(deps.db, req);
+        requireScope(principal, "jobs:read");
+        const jobId = url.searchParams.get("jobId");
+        if (jobId) getVisibleJob(deps, jobId, principal);
+        if (srv.upgrade(req, { data: { principal, jobs: null, narrowOnOpen: jobId } })) return undefined;
+        throw new MedianodeError("BAD_REQUEST", "WebSocket upgrade failed");
+      } catch (e) {
+        const m = toMedianodeError(e);
+        return new Response(JSON.stringify(m.toBody()), { status: m.status, headers: { "content-type": "application/json" } });
+      }
+    },
+    websocket: {
+      backpressureLimit: WS_BACKPRESSURE_LIMIT,
+      closeOnBackpressureLimit: true,
+      idleTimeout: 120,
+      sendPings: true,
+      open(ws) {
+        count++;
+        deps.metrics.wsClients.set(count);
+        const jobId = ws.data.narrowOnOpen;
+        try {
+          if (jobId) narrowTo(ws, jobId);
+          else for (const t of broadTopics(ws.data.principal)) ws.subscribe(t);
+        } catch (e) {
+          ws.close(1008, toMedianodeError(e).message.slice(0, 120));
+        }
+      },
+      message(ws, raw) {
+        let msg: unknown;
+        try {
+          msg = JSON.parse(typeof raw === "string" ? raw : Buffer.from(raw).toString("utf8"));
+        } catch {
+          send(ws, { error: { code: "BAD_REQUEST", message: 'messages are JSON: {"subscribe":["job:ID"]}' } });
+          return;
+        }
+        if (!Value.Check(ClientMessage, msg)) {
+          send(ws, { error: { code: "BAD_REQUEST", message: 'expected {"subscribe":["job:ID"]} or {"unsubscribe":[...]}' } });
+          return;
+        }
+        try {
+          if ("subscribe" in msg) for (const t of msg.subscribe) narrowTo(ws, t.slice(4));
+          else
+            for (const t of msg.unsubscribe) {
+              ws.unsubscribe(t);
+              ws.data.jobs?.delete(t.slice(4));
+            }
+        } catch (e) {
+          // Another tenant's job looks like no job at all (404, never 403).
+          send(ws, toMedianodeError(e).toBody());
+        }
+      },
+      close(ws, code) {
+        count--;
+        deps.metrics.wsClients.set(count);
+        if (code === CLOSE_TOO_SLOW || ws.getBufferedAmount() >= WS_BACKPRESSURE_LIMIT) deps.metrics.wsDropped.inc();
+      },
+    },
+    clients: () => count,
+    stop() {
+      off();
+    },
+  };
+}
