@@ -3,7 +3,6 @@
 // progress) and the api role records it (SPEC §1).
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { Value } from "@sinclair/typebox/value";
-import type IORedis from "ioredis";
 import { JOB_TYPES, type Config, type JobType } from "../config/schema";
 import { CancelledError, NON_RETRYABLE, toMedianodeError, type MedianodeError } from "../errors";
 import type { MediaSettings } from "../jobs/pipeline";

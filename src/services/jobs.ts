@@ -1,6 +1,5 @@
 // Job use-cases for the api and the CLI: the only layer that touches both SQLite and BullMQ.
 // SQLite is written first (the outbox), so a 202 is never a job that exists nowhere.
-import { newJobId } from "../ids";
 import { ConflictError, InvalidOptionsError, NotFoundError, UnavailableError, type MedianodeError } from "../errors";
 import { resolveOptions } from "../jobs/registry";
 import { METADATA_MAX_BYTES, TERMINAL, type JobRequest, type JobStatus, type StoredSource } from "../jobs/schema";
@@ -8,18 +7,18 @@ import type { JobType } from "../config/schema";
 import { withRedis } from "../queue/connection";
 import { CONTROL_CHANNEL } from "../queue/names";
 import { bullJobId, jobOptions } from "../queue/queues";
-import type { ControlMessage, WorkItem } from "../queue/payload";
+import type { ControlMessage } from "../queue/payload";
 import {
   findByIdempotencyKey,
   finishJob,
   getJob,
-  insertJob,
   listJobs,
-  markEnqueued,
   requeueJob,
   type JobRow,
 } from "../store/jobs";
 import { audit } from "./audit";
+import { createSubmitter, type Submitter } from "./submitter";
+import { workItem } from "./work-item";
 import { jobEvent } from "../events/job-event";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
 
@@ -31,21 +30,10 @@ export interface SubmitInput {
   id?: string;
 }
 
-export function workItem(row: JobRow): WorkItem {
-  return {
-    id: row.id,
-    run: row.run,
-    type: row.type,
-    tenant: row.tenant,
-    source: JSON.parse(row.source) as StoredSource,
-    options: JSON.parse(row.options) as Record<string, unknown>,
-  };
-}
 
-/** Hands a row to BullMQ and marks it enqueued. Idempotent: BullMQ dedupes on the job id. */
+/** Hands a row to BullMQ. Idempotent: BullMQ dedupes on the job id while the job exists. */
 export async function enqueue(deps: ServiceDeps, row: JobRow): Promise<void> {
   await withRedis(() => deps.queues[row.type].add(row.type, workItem(row), jobOptions(bullJobId(row.id, row.run), row.priority, row.max_attempts)));
-  markEnqueued(deps.db, row.id);
 }
 
 /** Redis must answer before a row is written, so a down Redis costs the client a 503, not a phantom job. */
@@ -61,6 +49,13 @@ export function checkRequest(type: JobType, req: Pick<JobRequest, "options" | "m
   return options;
 }
 
+const submitters = new WeakMap<ServiceDeps, Submitter>();
+function submitterFor(deps: ServiceDeps): Submitter {
+  let s = submitters.get(deps);
+  if (!s) submitters.set(deps, (s = createSubmitter(deps)));
+  return s;
+}
+
 export async function submitJob(deps: ServiceDeps, input: SubmitInput, who: Principal): Promise<{ row: JobRow; created: boolean }> {
   const req = input.request;
   if (req.idempotencyKey && who.tokenId) {
@@ -69,40 +64,9 @@ export async function submitJob(deps: ServiceDeps, input: SubmitInput, who: Prin
   }
   const options = checkRequest(req.type, req);
   await requireRedis(deps);
-  let row: JobRow;
-  try {
-    row = insertJob(deps.db, {
-      id: input.id ?? newJobId(),
-      tenant: who.tenant,
-      tokenId: who.tokenId,
-      type: req.type,
-      priority: req.priority ?? 0,
-      source: input.source,
-      options,
-      metadata: req.metadata,
-      webhook: req.webhook ?? null,
-      idempotencyKey: req.idempotencyKey ?? null,
-      maxAttempts: req.attempts ?? deps.config.attempts,
-      now: deps.now(),
-    });
-  } catch (e) {
-    // Two requests with one idempotency key raced: the loser returns the winner's job.
-    if (req.idempotencyKey && who.tokenId && /UNIQUE/.test((e as Error).message)) {
-      const existing = findByIdempotencyKey(deps.db, who.tokenId, req.idempotencyKey);
-      if (existing) return { row: existing, created: false };
-    }
-    throw e;
-  }
-  try {
-    await enqueue(deps, row);
-  } catch (e) {
-    // Not accepted after all: remove the row so no half-accepted job remains (the caller drops the upload).
-    deps.db.query("DELETE FROM jobs WHERE id = ? AND enqueued = 0").run(row.id);
-    throw e as MedianodeError;
-  }
-  const fresh = getJob(deps.db, row.id)!;
-  deps.bus.emit(jobEvent("job.queued", fresh), fresh.tenant);
-  return { row: fresh, created: true };
+  const r = await submitterFor(deps).submit({ request: req, source: input.source, options, who, id: input.id });
+  if (r.created) deps.bus.emit(jobEvent("job.queued", r.row), r.row.tenant);
+  return r;
 }
 
 /** The row if this principal may see it; another tenant's job is 404, never 403 (SPEC §7). */
@@ -156,12 +120,12 @@ export async function retryJob(deps: ServiceDeps, id: string, who: Principal): P
 
 /**
  * Up to 1000 JSON requests: all checked first (one bad item refuses the batch, naming its
- * index), rows written in one transaction, then one addBulk per queue.
+ * index), then handed to the group commit together.
  */
 export async function submitBatch(deps: ServiceDeps, items: { request: JobRequest; source: StoredSource }[], who: Principal): Promise<JobRow[]> {
   const prepared = items.map((it, index) => {
     try {
-      return { ...it, options: checkRequest(it.request.type, it.request) };
+      return { ...it, options: checkRequest(it.request.type, it.request), who };
     } catch (e) {
       const m = e as MedianodeError;
       m.message = `item ${index}: ${m.message}`;
@@ -169,54 +133,7 @@ export async function submitBatch(deps: ServiceDeps, items: { request: JobReques
     }
   });
   await requireRedis(deps);
-  const now = deps.now();
-  const rows: JobRow[] = [];
-  const fresh: JobRow[] = [];
-  deps.db.transaction(() => {
-    for (const it of prepared) {
-      const req = it.request;
-      const existing = req.idempotencyKey && who.tokenId ? findByIdempotencyKey(deps.db, who.tokenId, req.idempotencyKey) : null;
-      if (existing) {
-        rows.push(existing);
-        continue;
-      }
-      const row = insertJob(deps.db, {
-        id: newJobId(),
-        tenant: who.tenant,
-        tokenId: who.tokenId,
-        type: req.type,
-        priority: req.priority ?? 0,
-        source: it.source,
-        options: it.options,
-        metadata: req.metadata,
-        webhook: req.webhook ?? null,
-        idempotencyKey: req.idempotencyKey ?? null,
-        maxAttempts: req.attempts ?? deps.config.attempts,
-        now,
-      });
-      rows.push(row);
-      fresh.push(row);
-    }
-  })();
-  const byType = new Map<JobType, JobRow[]>();
-  for (const r of fresh) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
-  try {
-    await withRedis(() =>
-      Promise.all(
-        [...byType].map(([type, list]) =>
-          deps.queues[type].addBulk(list.map((r) => ({ name: type, data: workItem(r), opts: jobOptions(bullJobId(r.id, r.run), r.priority, r.max_attempts) }))),
-        ),
-      ),
-    );
-  } catch (e) {
-    deps.db.transaction(() => {
-      for (const r of fresh) deps.db.query("DELETE FROM jobs WHERE id = ? AND enqueued = 0").run(r.id);
-    })();
-    throw e;
-  }
-  deps.db.transaction(() => {
-    for (const r of fresh) markEnqueued(deps.db, r.id);
-  })();
-  for (const r of fresh) deps.bus.emit(jobEvent("job.queued", r), r.tenant);
-  return rows.map((r) => ({ ...r, enqueued: 1 }));
+  const results = await Promise.all(prepared.map((p) => submitterFor(deps).submit(p)));
+  for (const r of results) if (r.created) deps.bus.emit(jobEvent("job.queued", r.row), r.row.tenant);
+  return results.map((r) => r.row);
 }

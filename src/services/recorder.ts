@@ -11,7 +11,7 @@ import { createRedis } from "../queue/connection";
 import { QUEUE_PREFIX, queueName } from "../queue/names";
 import { WorkItem, WorkProgress, WorkResult } from "../queue/payload";
 import { bullJobId, parseBullJobId } from "../queue/queues";
-import { finishJob, getJob, listOpen, listUnenqueued, markActive, markRetrying, setProgress, type JobRow } from "../store/jobs";
+import { finishJob, getJob, listOpen, markActive, markRetrying, setProgress, type JobRow } from "../store/jobs";
 import type { ServiceDeps } from "./deps";
 import { enqueue } from "./jobs";
 
@@ -44,8 +44,10 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
   const applyJob = async (row: JobRow, job: Job | null | undefined): Promise<"applied" | "requeued" | "none"> => {
     const now = deps.now();
     if (!job) {
-      // Redis lost it (FLUSHALL, a restart without persistence): the row is the record.
-      deps.log.warn("job missing from Redis; re-enqueueing", { jobId: row.id });
+      // Never handed over (a crash between commit and add) or lost by Redis (FLUSHALL, a
+      // restart without persistence): the row is the record. A submission still in flight
+      // is harmless here: BullMQ dedupes the second add of the same job id.
+      deps.log.warn("job missing from Redis; enqueueing it", { jobId: row.id });
       await enqueue(deps, row);
       return "requeued";
     }
@@ -140,16 +142,12 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     let checked = 0;
     let applied = 0;
     let requeued = 0;
-    for (const row of listUnenqueued(deps.db)) {
-      await enqueue(deps, row);
-      requeued++;
-    }
     let after = "";
     for (;;) {
       const page = listOpen(deps.db, after, 500);
       if (page.length === 0) break;
       after = page[page.length - 1]!.id;
-      for (const row of page.filter((r) => r.enqueued === 1)) {
+      for (const row of page) {
         checked++;
         const job = await deps.queues[row.type].getJob(bullJobId(row.id, row.run));
         const r = await applyJob(row, job);

@@ -22,7 +22,6 @@ export interface JobRow {
   node: string | null;
   webhook: string | null;
   idempotency_key: string | null;
-  enqueued: number;
   run: number;
   live: string | null;
   created_at: number;
@@ -76,25 +75,37 @@ export function toJobView(row: JobRow): Job {
 }
 
 export function insertJob(db: Db, j: NewJob): JobRow {
-  return db
-    .query<JobRow, Record<string, string | number | null>>(
-      `INSERT INTO jobs (id, tenant, token_id, type, status, priority, source, options, metadata, webhook, idempotency_key, max_attempts, created_at, updated_at)
-       VALUES ($id, $tenant, $tokenId, $type, 'queued', $priority, $source, $options, $metadata, $webhook, $key, $max, $now, $now) RETURNING *`,
-    )
-    .get({
-      id: j.id,
-      tenant: j.tenant,
-      tokenId: j.tokenId,
-      type: j.type,
-      priority: j.priority,
-      source: JSON.stringify(j.source),
-      options: JSON.stringify(j.options),
-      metadata: j.metadata === undefined ? null : JSON.stringify(j.metadata),
-      webhook: j.webhook,
-      key: j.idempotencyKey,
-      max: j.maxAttempts,
-      now: j.now,
-    })!;
+  const row: JobRow = {
+    id: j.id,
+    tenant: j.tenant,
+    token_id: j.tokenId,
+    type: j.type,
+    status: "queued",
+    progress: 0,
+    priority: j.priority,
+    source: JSON.stringify(j.source),
+    options: JSON.stringify(j.options),
+    metadata: j.metadata === undefined ? null : JSON.stringify(j.metadata),
+    outputs: "[]",
+    result: null,
+    error: null,
+    attempts: 0,
+    max_attempts: j.maxAttempts,
+    node: null,
+    webhook: j.webhook,
+    idempotency_key: j.idempotencyKey,
+    run: 1,
+    live: null,
+    created_at: j.now,
+    started_at: null,
+    finished_at: null,
+    updated_at: j.now,
+  };
+  db.query(
+    `INSERT INTO jobs (id, tenant, token_id, type, status, priority, source, options, metadata, webhook, idempotency_key, max_attempts, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)`,
+  ).run(row.id, row.tenant, row.token_id, row.type, row.priority, row.source, row.options, row.metadata, row.webhook, row.idempotency_key, row.max_attempts, row.created_at);
+  return row;
 }
 
 export function getJob(db: Db, id: string): JobRow | null {
@@ -123,15 +134,6 @@ export function listJobs(db: Db, f: ListFilter): JobRow[] {
   if (f.cursor !== undefined) (where.push("id < ?"), args.push(f.cursor));
   const sql = `SELECT * FROM jobs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC LIMIT ?`;
   return db.query<JobRow, (string | number)[]>(sql).all(...args, f.limit);
-}
-
-export function markEnqueued(db: Db, id: string): void {
-  db.query("UPDATE jobs SET enqueued = 1 WHERE id = ?").run(id);
-}
-
-/** Rows written but never handed to the queue (a crash between the two): replayed at start. */
-export function listUnenqueued(db: Db, limit = 1000): JobRow[] {
-  return db.query<JobRow, [number]>("SELECT * FROM jobs WHERE enqueued = 0 AND status = 'queued' ORDER BY id LIMIT ?").all(limit);
 }
 
 /** Non-terminal rows, oldest first, for reconciling with Redis. */
@@ -222,7 +224,7 @@ export function requeueJob(db: Db, id: string, at: number): JobRow | null {
   return db
     .query<JobRow, [number, string]>(
       `UPDATE jobs SET status = 'queued', progress = 0, error = NULL, result = NULL, outputs = '[]', attempts = 0, node = NULL,
-         enqueued = 0, run = run + 1, started_at = NULL, finished_at = NULL, updated_at = ?1
+         run = run + 1, started_at = NULL, finished_at = NULL, updated_at = ?1
        WHERE id = ?2 AND status IN ('failed','cancelled') RETURNING *`,
     )
     .get(at, id);

@@ -22,7 +22,8 @@ type JobJson = {
 };
 
 beforeAll(async () => {
-  t = await startTestNode();
+  // The URL test serves corpus files from this process: let the node reach loopback.
+  t = await startTestNode({ MEDIANODE_URL_ALLOWLIST: "127.0.0.1" });
   cli = (args, o = {}) => runCli([...args, "--url", t.url, "--token", t.token], o);
 });
 afterAll(async () => {
@@ -64,6 +65,23 @@ describe("submit", () => {
     expect(r.stdout).toMatch(/^job j_\w+ completed/);
     expect(r.stdout).toMatch(new RegExp(`^small\\.png +[\\d.]+ (B|KiB) +${t.url.replace(/[.]/g, "\\.")}/v1/jobs/j_\\w+/outputs/small\\.png$`, "m"));
     expect(r.stdout).not.toContain("\x1b[");
+  });
+
+  test("an http URL is sent as {source:{url}}; a probe prints a readable summary", async () => {
+    const { path, entry } = corpus("video-webm-vp8-vorbis-960x540.webm");
+    const origin = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(Bun.file(path)) });
+    try {
+      const r = expectExit(await cli(["submit", `http://127.0.0.1:${origin.port}/clip.webm`, "--type", "probe", "--wait"]), 0);
+      expect(r.stdout).toMatch(/^format matroska,webm, [\d.]+ s/m);
+      expect(r.stdout).toMatch(/^ {2}video vp8 960x540/m);
+      expect(r.stdout).toMatch(/^ {2}audio vorbis \d+ Hz \d ch/m);
+      const id = /job (j_\w+) completed/.exec(r.stdout)![1]!;
+      const job = JSON.parse(expectExit(await cli(["jobs", "show", id, "--json"]), 0).stdout) as JobJson & { source: unknown };
+      expect(job.source).toEqual({ kind: "url", url: `http://127.0.0.1:${origin.port}/clip.webm` });
+      expect(Math.abs((job.result!.durationSec as number) - entry.expect.durationSec!)).toBeLessThan(0.11);
+    } finally {
+      origin.stop(true);
+    }
   });
 
   test("without --wait prints just the job id", async () => {

@@ -1,6 +1,5 @@
 import { expect, test } from "bun:test";
 import { statSync } from "node:fs";
-import { join } from "node:path";
 import IORedis from "ioredis";
 import { createLogger } from "../../src/log";
 import { redisServerArgs, startEmbeddedRedis } from "../../src/queue/redis-server";
