@@ -28,6 +28,38 @@ function seconds(job: Job): string {
   return ` in ${((Date.parse(job.finishedAt) - from) / 1000).toFixed(1)} s`;
 }
 
+interface StreamView {
+  type?: string;
+  codec?: string;
+  width?: number;
+  height?: number;
+  fps?: number;
+  sampleRate?: number;
+  channels?: number;
+}
+
+/** A few readable lines for a human; --json has the whole result. */
+export function summarizeResult(job: Job): string[] {
+  const r = job.result;
+  if (!r || !Object.keys(r).length) return [];
+  if (job.type === "probe") {
+    const dur = typeof r.durationSec === "number" ? `${r.durationSec} s` : "no duration";
+    const size = typeof r.sizeBytes === "number" ? `, ${formatBytes(r.sizeBytes)}` : "";
+    const rate = typeof r.bitrate === "number" ? `, ${Math.round(r.bitrate / 1000)} kb/s` : "";
+    const lines = [`format ${String(r.format)}, ${dur}${size}${rate}`];
+    for (const st of (Array.isArray(r.streams) ? r.streams : []) as StreamView[]) {
+      const dims = st.width ? ` ${st.width}x${st.height}` : "";
+      const fps = st.fps ? ` ${st.fps} fps` : "";
+      const audio = st.sampleRate ? ` ${st.sampleRate} Hz ${st.channels ?? "?"} ch` : "";
+      lines.push(`  ${st.type ?? "?"} ${st.codec ?? "?"}${dims}${fps}${audio}`);
+    }
+    return lines;
+  }
+  // Scalars only (width, height, thumbhash, durationSec…): nested values are for --json.
+  const scalars = Object.entries(r).filter(([, v]) => v !== null && typeof v !== "object");
+  return scalars.length ? [`result: ${scalars.map(([k, v]) => `${k}=${String(v)}`).join(" ")}`] : [];
+}
+
 /** Prints a finished job; throws JobNotCompletedError (exit 1) unless it completed. */
 export function printFinished(io: Io, client: Client, job: Job, json: boolean): void {
   if (json) printJson(io, job);
@@ -36,7 +68,7 @@ export function printFinished(io: Io, client: Client, job: Job, json: boolean): 
     if (job.outputs.length) {
       say(io, table([["NAME", "BYTES", "URL"], ...job.outputs.map((o) => [o.name, formatBytes(o.bytes), client.absolute(o.url)])]));
     }
-    if (job.result && Object.keys(job.result).length) say(io, `result: ${JSON.stringify(job.result, null, 2)}`);
+    for (const line of summarizeResult(job)) say(io, line);
   }
   if (job.status === "failed") {
     warn(io, `job ${job.id} failed: ${job.error?.code ?? "INTERNAL"}: ${job.error?.message ?? "no message"}`);

@@ -5,7 +5,7 @@ import type { Job } from "../../src/jobs/schema";
 import type { Client } from "../client";
 import { formatBytes, printJson, say, table, type Io } from "../output";
 import { clientFrom, intArg, withClientOptions, type Ctx } from "../options";
-import { followJob, printFinished } from "../watch";
+import { followJob, printFinished, summarizeResult } from "../watch";
 
 const STATUSES = ["queued", "active", "completed", "failed", "cancelled"];
 
@@ -37,7 +37,8 @@ function showJob(io: Io, client: Client, j: Job): void {
     say(io, "\noutputs:");
     say(io, table(j.outputs.map((o) => [o.name, formatBytes(o.bytes), client.absolute(o.url)])));
   }
-  if (j.result) say(io, `\nresult: ${JSON.stringify(j.result, null, 2)}`);
+  const summary = summarizeResult(j);
+  if (summary.length) say(io, "\n" + summary.join("\n"));
 }
 
 const sub = (name: string, description: string) => withClientOptions(new Command(name).description(description));
