@@ -34,7 +34,7 @@ async function checkFfmpeg(config: Config): Promise<Check[]> {
     const [version, encoders] = await Promise.all([ffmpegVersion(b.ffmpeg), ffmpegEncoders(b.ffmpeg)]);
     const detail = `${b.ffmpeg} ${version ?? "(does not run)"} from ${b.ffmpegFrom}, ${encoders.length} encoders`;
     if (!version) out.push({ name: "ffmpeg", status: "fail", detail, hint: FFMPEG_INSTALL_HINT });
-    else if (b.ffmpegFrom === "bundled") {
+    else if (b.ffmpegFrom === "bundled" || b.ffmpeg.includes("@ffmpeg-installer")) {
       out.push({ name: "ffmpeg", status: "fail", detail: `${detail}: the bundled 2018 build has no ffprobe and crashes on HLS master playlists`, hint: FFMPEG_INSTALL_HINT });
     } else {
       const missing = VIDEO_ENCODERS.filter((e) => !encoders.includes(e));

@@ -66,9 +66,10 @@ export function tokenCommand(ctx: Ctx): Command {
   token.addCommand(
     new Command("revoke")
       .description("revoke a token (takes effect at once)")
-      .argument("<id>", "token id (t_…)")
+      .argument("<id>", "token id (t_…), or the token text itself (mn_t_….secret)")
       .option(...dataDirOption)
-      .action((id: string, o: { dataDir?: string }) => {
+      .action((arg: string, o: { dataDir?: string }) => {
+        const id = /^mn_(t_[0-9a-z]+)\./.exec(arg)?.[1] ?? arg;
         withDb(ctx, o.dataDir, (db) => revokeTokenById(db, id, ACTOR));
         say(ctx.io, `revoked ${id}`);
       }),

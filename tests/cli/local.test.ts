@@ -1,5 +1,6 @@
 // Commands that work on the data folder with no server: token, migrate, doctor.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { MIGRATIONS } from "../../migrations/index";
 import { verifyToken } from "../../src/services/tokens";
 import { openDb } from "../../src/store/db";
@@ -68,6 +69,8 @@ describe("token", () => {
     } finally {
       db.close();
     }
+    const other = JSON.parse(expectExit(await runCli(["token", "create", "--name", "tmp", "--data-dir", dir.path, "--json"]), 0).stdout) as typeof created;
+    expect(expectExit(await runCli(["token", "revoke", other.token, "--data-dir", dir.path]), 0).stdout).toContain(`revoked ${other.id}`);
     const missing = expectExit(await runCli(["token", "revoke", "t_00000000000000000000000000", "--data-dir", dir.path]), 1);
     expect(missing.stderr).toContain("NOT_FOUND");
   });
@@ -100,6 +103,12 @@ describe("doctor", () => {
     } finally {
       other.stop(true);
     }
+  });
+
+  const bundled = new URL("../../node_modules/@ffmpeg-installer/linux-x64/ffmpeg", import.meta.url).pathname;
+  test.skipIf(!existsSync(bundled))("the bundled 2018 @ffmpeg-installer build is flagged: FAIL with the apt hint, exit 1", async () => {
+    const r = expectExit(await runCli(["doctor", "--data-dir", dir.path, "--port", "0"], { env: { MEDIANODE_FFMPEG_PATH: bundled } }), 1);
+    expect(r.stdout).toMatch(/^FAIL +ffmpeg +.*bundled 2018 build.*apt-get install -y ffmpeg/m);
   });
 
   test("a REDIS_URL that does not answer fails with a hint", async () => {
