@@ -39,6 +39,12 @@ describe("usage errors exit 2", () => {
     }
   });
 
+  test("worker with a bad --concurrency names the flag", async () => {
+    const r = expectExit(await runCli(["worker", "--concurrency", "video=fast"], { env: { REDIS_URL: "redis://127.0.0.1:1" } }), 2);
+    expect(r.stderr).toContain("--concurrency");
+    expect(r.stderr).toContain("expected a whole number");
+  });
+
   test("worker without REDIS_URL says it needs the api node's Redis", async () => {
     const r = expectExit(await runCli(["worker"]), 2);
     expect(r.stderr).toContain("a worker needs REDIS_URL");
