@@ -11,6 +11,7 @@ import { instrument, metricsRoutes, type Fetch } from "./metrics";
 import { JOB_TYPES } from "../config/schema";
 import { outputsRoutes } from "./outputs/index";
 import { queuesRoutes } from "./queues/index";
+import { webhooksRoutes } from "./webhooks/index";
 
 export const VERSION = "0.1.0";
 
@@ -84,6 +85,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
     .use(jobsRoutes(deps, principalOf))
     .use(outputsRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))
+    .use(webhooksRoutes(deps, principalOf))
     .get(
       "/v1/audit",
       ({ request, query }) => {

@@ -40,6 +40,8 @@ export const CONFIG_KEYS = {
   server: { env: "MEDIANODE_SERVER", kind: "string", doc: "worker: api node URL for the HTTP store." },
   token: { env: "MEDIANODE_TOKEN", kind: "string", doc: "API token (CLI, remote worker)." },
   url: { env: "MEDIANODE_URL", kind: "string", doc: "CLI: the server to talk to." },
+  webhookSecret: { env: "MEDIANODE_WEBHOOK_SECRET", kind: "string", doc: "Signs per-job webhook URLs (default: <data>/webhook.secret, made at first start)." },
+  webhookBackoffMs: { env: "MEDIANODE_WEBHOOK_BACKOFF_MS", kind: "int", min: 10, doc: "First webhook retry delay; it doubles, attempts span 24 h." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -70,6 +72,8 @@ export interface Config {
   server: string | undefined;
   token: string | undefined;
   url: string;
+  webhookSecret: string | undefined;
+  webhookBackoffMs: number;
 }
 
 export const GIB = 1024 ** 3;
@@ -98,5 +102,7 @@ export function defaultConfig(cores: number): Config {
     server: undefined,
     token: undefined,
     url: "http://127.0.0.1:8080",
+    webhookSecret: undefined,
+    webhookBackoffMs: 5000,
   };
 }

@@ -16,6 +16,7 @@ import { createQueues, closeQueues } from "../queue/queues";
 import { startEmbeddedRedis, type EmbeddedRedis } from "../queue/redis-server";
 import type { ServiceDeps } from "../services/deps";
 import { startRecorder, type Recorder } from "../services/recorder";
+import { startWebhooks } from "../services/webhooks";
 import { ensureAdminToken } from "../services/tokens";
 import { createLocalStore } from "../storage/local";
 import { dbPath, openDb } from "../store/db";
@@ -88,6 +89,8 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       stops.push(() => closeQueues(queues));
       const bus = createEventBus(nlog);
       const deps: ServiceDeps = { config, db, queues, redis, store, media, log: nlog, metrics, bus, nodeId, now: Date.now };
+      const webhooks = await startWebhooks(deps, redisUrl);
+      stops.push(() => webhooks.stop());
       recorder = await startRecorder(deps, redisUrl, { reconcileMs: o.reconcileMs ?? 15_000 });
       stops.push(() => recorder!.stop());
       // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while down.
