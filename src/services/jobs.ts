@@ -17,6 +17,7 @@ import {
   type JobRow,
 } from "../store/jobs";
 import { audit } from "./audit";
+import { checkUrl } from "../sources/url";
 import { createSubmitter, type Submitter } from "./submitter";
 import { workItem } from "./work-item";
 import { jobEvent } from "../events/job-event";
@@ -41,6 +42,11 @@ async function requireRedis(deps: ServiceDeps): Promise<void> {
   if (deps.redis.status !== "ready") throw new UnavailableError("Redis is unreachable; try again shortly", { redis: deps.redis.status });
 }
 
+/** A job's webhook URL passes the same SSRF rules as URL sources (SPEC §7). */
+async function checkWebhookUrl(deps: ServiceDeps, url: string): Promise<void> {
+  await checkUrl(url, { allowlist: deps.config.urlAllowlist, maxBytes: 0, timeoutMs: 10_000 });
+}
+
 export function checkRequest(type: JobType, req: Pick<JobRequest, "options" | "metadata">): Record<string, unknown> {
   const options = resolveOptions(type, req.options);
   if (req.metadata !== undefined && Buffer.byteLength(JSON.stringify(req.metadata)) > METADATA_MAX_BYTES) {
@@ -63,6 +69,7 @@ export async function submitJob(deps: ServiceDeps, input: SubmitInput, who: Prin
     if (existing) return { row: existing, created: false };
   }
   const options = checkRequest(req.type, req);
+  if (req.webhook) await checkWebhookUrl(deps, req.webhook);
   await requireRedis(deps);
   const r = await submitterFor(deps).submit({ request: req, source: input.source, options, who, id: input.id });
   if (r.created) deps.bus.emit(jobEvent("job.queued", r.row), r.row.tenant);
@@ -132,6 +139,7 @@ export async function submitBatch(deps: ServiceDeps, items: { request: JobReques
       throw m;
     }
   });
+  for (const w of new Set(prepared.map((p) => p.request.webhook).filter((x): x is string => !!x))) await checkWebhookUrl(deps, w);
   await requireRedis(deps);
   const results = await Promise.all(prepared.map((p) => submitterFor(deps).submit(p)));
   for (const r of results) if (r.created) deps.bus.emit(jobEvent("job.queued", r.row), r.row.tenant);

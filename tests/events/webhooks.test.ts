@@ -148,6 +148,9 @@ test("bad subscriptions are refused; another tenant cannot see or delete one", a
   expect((await post({ url: "ftp://127.0.0.1/x" })).status).toBe(403);
   expect((await post({ url: "http://127.0.0.1:9/x", events: ["job.progress"] })).status).toBe(422);
   expect((await post({ url: "http://127.0.0.1:9/x", colour: "red" })).status).toBe(400);
+  // A job's own webhook URL is checked the same way, before anything is stored.
+  const job = await t.api("/v1/jobs?type=image&webhook=" + encodeURIComponent("http://192.168.1.1/hook"), { method: "POST", body: Bun.file(corpus("image-jpeg-1x1.jpg").path) });
+  expect(job.status).toBe(403);
   const w = await subscribe("http://127.0.0.1:9/x");
   const list = (await (await fetch(t.url + "/v1/webhooks", { headers: { authorization: `Bearer ${other}` } })).json()) as { items: unknown[] };
   expect(list.items.length).toBe(0);
