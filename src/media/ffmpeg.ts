@@ -8,9 +8,20 @@ export const STDERR_TAIL_BYTES = 4096;
 /** Protocols an input may use: a local file only, so a playlist cannot reach files or the network (SPEC §7). */
 export const FILE_ONLY_PROTOCOLS = "file";
 
-/** `-protocol_whitelist … -i path`: every input goes through this. */
-export function inputArgs(path: string, protocols: string = FILE_ONLY_PROTOCOLS): string[] {
-  return ["-protocol_whitelist", protocols, "-i", path];
+/**
+ * Demuxers a user's file may be opened with. Playlist and script formats (hls, dash, concat,
+ * ffmetadata, sdp, lavfi…) are absent: a protocol whitelist alone still lets a playlist open
+ * nested URLs of an allowed protocol (file://, or http:// past our SSRF proxy) (SPEC §7).
+ */
+export const MEDIA_DEMUXERS = [
+  "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi", "mpegts", "mpeg", "mpegvideo", "ogg", "flv", "asf", "mxf", "dv",
+  "mp3", "aac", "flac", "wav", "w64", "aiff", "caf", "amr", "ac3", "eac3", "dts", "truehd", "ivf", "obu", "h264", "hevc", "m4v", "mjpeg",
+  "gif", "apng", "image2", "png_pipe", "jpeg_pipe", "webp_pipe", "tiff_pipe", "bmp_pipe", "gif_pipe", "svg_pipe", "j2k_pipe", "pgm_pipe", "ppm_pipe",
+].join(",");
+
+/** `-protocol_whitelist … -format_whitelist … -i path`: every input goes through this. */
+export function inputArgs(path: string, protocols: string = FILE_ONLY_PROTOCOLS, formats: string = MEDIA_DEMUXERS): string[] {
+  return ["-protocol_whitelist", protocols, "-format_whitelist", formats, "-i", path];
 }
 
 export interface FfmpegProgress {

@@ -1,6 +1,6 @@
 import { Type as T, type Static } from "@sinclair/typebox";
 import { InvalidInputError, UnsupportedMediaError } from "../errors";
-import { FILE_ONLY_PROTOCOLS, lastLine, runCapture } from "./ffmpeg";
+import { FILE_ONLY_PROTOCOLS, lastLine, MEDIA_DEMUXERS, runCapture } from "./ffmpeg";
 
 export const ProbeStream = T.Object({
   index: T.Integer(),
@@ -104,7 +104,7 @@ export function parseProbe(json: unknown): ProbeResult {
 
 /** The ffprobe argv (pure): JSON of format and streams, input under a protocol whitelist. */
 export function probeArgs(bin: string, input: string, protocols: string = FILE_ONLY_PROTOCOLS): string[] {
-  return [bin, "-v", "error", "-hide_banner", "-protocol_whitelist", protocols, "-show_format", "-show_streams", "-of", "json", "-i", input];
+  return [bin, "-v", "error", "-hide_banner", "-protocol_whitelist", protocols, "-format_whitelist", MEDIA_DEMUXERS, "-show_format", "-show_streams", "-of", "json", "-i", input];
 }
 
 /** Runs ffprobe; a file ffprobe cannot open is INVALID_INPUT (a bad file is not retried). */

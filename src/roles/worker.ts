@@ -6,7 +6,8 @@ import { Value } from "@sinclair/typebox/value";
 import { JOB_TYPES, type Config, type JobType } from "../config/schema";
 import { CancelledError, NON_RETRYABLE, toMedianodeError, type MedianodeError } from "../errors";
 import type { MediaSettings } from "../jobs/pipeline";
-import { SUPPORTED_TYPES } from "../jobs/registry";
+import { pipelineFor, SUPPORTED_TYPES } from "../jobs/registry";
+import { inspectSource } from "../sources/validate";
 import type { JobError } from "../jobs/schema";
 import type { Logger } from "../log";
 import { createRedis } from "../queue/connection";
@@ -82,6 +83,8 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
       } else {
         input = deps.store.sourcePath(item.id);
         await downloadUrl(src.url, input, urlPolicy);
+        // A downloaded source gets the same check as an upload: media of the job's kind, or 415.
+        await inspectSource(input, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels });
       }
       attemptDir = await deps.store.prepareAttempt(item.id, item.run, attempt);
       const out = await deps.pool.run(

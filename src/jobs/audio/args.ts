@@ -99,7 +99,7 @@ export function buildAudioPlan(probe: ProbeResult, o: ResolvedAudioOptions, inpu
   const graph = [head, ...branches.filter((b) => b.chain).map((b) => `[s_${b.label}]${b.chain}[${b.label}]`)].join(";");
 
   const args = ["-loglevel", "error", ...inputArgs(input, protocols)];
-  if (tagsText) args.push("-f", "ffmetadata", ...inputArgs(join(outDir, TAGS_FILE), "file"));
+  if (tagsText) args.push("-f", "ffmetadata", ...inputArgs(join(outDir, TAGS_FILE), "file", "ffmetadata"));
   args.push("-filter_complex", graph);
   // Global tags from the tags file only; no stream-level tags (encoder, handler, comments…) and
   // no chapters (MP4 would carry them as an extra text track).

@@ -2,7 +2,7 @@
 // decodes the source once and feeds every rung, the poster and the storyboard through one
 // filter_complex split; the HLS muxer writes all rungs with -var_stream_map.
 import { join } from "node:path";
-import { inputArgs } from "../../media/ffmpeg";
+import { inputArgs, MEDIA_DEMUXERS } from "../../media/ffmpeg";
 import type { ProbeResult } from "../../media/probe";
 import { describeVideoSource, planLadder, type Rung, type VideoSource } from "./ladder";
 import type { ResolvedVideoOptions } from "./options";
@@ -142,7 +142,8 @@ export function buildVideoPlan(probe: ProbeResult, o: ResolvedVideoOptions, inpu
 export function mp4RemuxArgs(playlist: string, output: string): string[] {
   return [
     "-loglevel", "error",
-    ...inputArgs(playlist, "file"),
+    // Our own rendition playlist: the one place the hls demuxer is allowed.
+    ...inputArgs(playlist, "file", `hls,${MEDIA_DEMUXERS}`),
     "-map", "0:v:0", "-map", "0:a:0?",
     "-c", "copy",
     // ADTS (TS) → ASC (MP4) headers.

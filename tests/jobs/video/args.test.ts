@@ -1,3 +1,4 @@
+import { MEDIA_DEMUXERS } from "../../../src/media/ffmpeg";
 import { describe, expect, test } from "bun:test";
 import { buildVideoPlan, DEINTERLACE_FILTER, mp4RemuxArgs, varStreamMap } from "../../../src/jobs/video/args";
 import { videoDefaults, type ResolvedVideoOptions } from "../../../src/jobs/video/options";
@@ -15,7 +16,9 @@ describe("buildVideoPlan", () => {
   test("one input, opened through the protocol whitelist, one filter_complex, one HLS muxer", () => {
     const { args } = plan(video960x540);
     expect(args.filter((a) => a === "-i")).toHaveLength(1);
-    expect(args.slice(args.indexOf("-protocol_whitelist"), args.indexOf("-i") + 2)).toEqual(["-protocol_whitelist", "file", "-i", IN]);
+    expect(args.slice(args.indexOf("-protocol_whitelist"), args.indexOf("-i") + 2)).toEqual(["-protocol_whitelist", "file", "-format_whitelist", MEDIA_DEMUXERS, "-i", IN]);
+    // No playlist or script demuxer for the user's file.
+    for (const f of ["hls", "concat", "dash", "ffmetadata", "lavfi", "sdp"]) expect(MEDIA_DEMUXERS.split(",")).not.toContain(f);
     expect(args.filter((a) => a === "-filter_complex")).toHaveLength(1);
     expect(args.filter((a) => a === "hls")).toHaveLength(1);
     // One token per element: no element is a shell string with a space-separated flag.
