@@ -5,6 +5,7 @@ import { MedianodeError, toMedianodeError } from "../errors";
 import type { Principal, ServiceDeps } from "../services/deps";
 import { listAuditEntries } from "../services/audit";
 import { authenticate, requireScope } from "./auth";
+import { createRateLimiter } from "./rate-limit";
 import { healthRoutes } from "./health/index";
 import { jobsRoutes } from "./jobs/index";
 import { instrument, metricsRoutes, type Fetch } from "./metrics";
@@ -15,8 +16,11 @@ import { webhooksRoutes } from "./webhooks/index";
 
 export const VERSION = "0.1.0";
 
-function errorResponse(err: MedianodeError, extraHeaders: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(err.toBody()), { status: err.status, headers: { "content-type": "application/json", ...extraHeaders } });
+export function errorResponse(err: MedianodeError): Response {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  const retry = (err.details as { retryAfterSec?: number } | undefined)?.retryAfterSec;
+  if (err.code === "RATE_LIMITED" && retry) headers["retry-after"] = String(retry);
+  return new Response(JSON.stringify(err.toBody()), { status: err.status, headers });
 }
 
 async function refreshQueueGauge(deps: ServiceDeps): Promise<void> {
@@ -31,6 +35,32 @@ async function refreshQueueGauge(deps: ServiceDeps): Promise<void> {
   );
 }
 
+const CORS_METHODS = "GET, POST, DELETE, OPTIONS";
+const CORS_HEADERS = "authorization, content-type";
+
+/** CORS is closed unless MEDIANODE_CORS_ORIGINS lists the caller's origin (SPEC §7). */
+export function withCors(origins: string[], next: Fetch): Fetch {
+  return async (req) => {
+    const origin = req.headers.get("origin");
+    const allowed = origin !== null && (origins.includes(origin) || origins.includes("*"));
+    if (req.method === "OPTIONS" && origin) {
+      if (!allowed) return new Response(null, { status: 403 });
+      return new Response(null, {
+        status: 204,
+        headers: { "access-control-allow-origin": origin, "access-control-allow-methods": CORS_METHODS, "access-control-allow-headers": CORS_HEADERS, "access-control-max-age": "600", vary: "Origin" },
+      });
+    }
+    const res = await next(req);
+    res.headers.set("x-content-type-options", "nosniff");
+    if (!res.headers.has("referrer-policy")) res.headers.set("referrer-policy", "no-referrer");
+    if (allowed) {
+      res.headers.set("access-control-allow-origin", origin);
+      res.headers.append("vary", "Origin");
+    }
+    return res;
+  };
+}
+
 export interface AppOptions {
   /** Gauges of roles outside the api (the worker's running tasks), refreshed on scrape. */
   refreshGauges?: () => void;
@@ -39,16 +69,18 @@ export interface AppOptions {
 export function createApp(deps: ServiceDeps, o: AppOptions = {}): { app: ReturnType<typeof buildApp>; fetch: Fetch } {
   const routes = new WeakMap<Request, string>();
   const app = buildApp(deps, routes, o);
-  return { app, fetch: instrument(app, routes, deps.metrics) };
+  return { app, fetch: withCors(deps.config.corsOrigins, instrument(app, routes, deps.metrics)) };
 }
 
 function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOptions) {
   // One token check per request, whichever route asks.
   const principals = new WeakMap<Request, Principal>();
+  const perToken = createRateLimiter(deps.config.rateLimitPerToken, "token");
   const principalOf = (r: Request): Principal => {
     let p = principals.get(r);
     if (!p) {
-      p = authenticate(deps.db, r);
+      p = authenticate(deps.db, r, deps.config.jwtSecret);
+      perToken.take(p.tokenId ?? p.name);
       principals.set(r, p);
     }
     return p;

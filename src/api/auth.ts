@@ -1,6 +1,7 @@
 import { ForbiddenError, UnauthorizedError } from "../errors";
 import type { Principal } from "../services/deps";
 import { verifyToken } from "../services/tokens";
+import { looksLikeJwt, verifyJwt } from "./jwt";
 import type { Scope } from "../store/tokens";
 import type { Db } from "../store/db";
 
@@ -15,11 +16,11 @@ export function tokenFrom(request: Request): string | null {
   return q || null;
 }
 
-export function authenticate(db: Db, request: Request): Principal {
+export function authenticate(db: Db, request: Request, jwtSecret?: string): Principal {
   const text = tokenFrom(request);
   if (!text) throw new UnauthorizedError("missing token: send Authorization: Bearer <token>");
-  const p = verifyToken(db, text);
-  if (!p) throw new UnauthorizedError("invalid or revoked token");
+  const p = jwtSecret && looksLikeJwt(text) ? verifyJwt(text, jwtSecret) : verifyToken(db, text);
+  if (!p) throw new UnauthorizedError("invalid, expired or revoked token");
   return p;
 }
 

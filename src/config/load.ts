@@ -47,8 +47,10 @@ export function parseBytes(name: string, raw: Raw, min = 1): number {
 
 function parseList(raw: Raw): string[] {
   if (Array.isArray(raw)) return raw.map(String).filter(Boolean);
-  return String(raw)
-    .split(/[,:]/)
+  // Commas separate; a colon does too (PATH style) unless it is part of a URL or an IPv6 address.
+  const text = String(raw);
+  return text
+    .split(/[a-z]+:\/\//i.test(text) || /[0-9a-f]*:[0-9a-f]*:/i.test(text) ? /,/ : /[,:]/)
     .map((s) => s.trim())
     .filter(Boolean);
 }

@@ -41,6 +41,9 @@ export const CONFIG_KEYS = {
   token: { env: "MEDIANODE_TOKEN", kind: "string", doc: "API token (CLI, remote worker)." },
   url: { env: "MEDIANODE_URL", kind: "string", doc: "CLI: the server to talk to." },
   webhookSecret: { env: "MEDIANODE_WEBHOOK_SECRET", kind: "string", doc: "Signs per-job webhook URLs (default: <data>/webhook.secret, made at first start)." },
+  rateLimitPerToken: { env: "MEDIANODE_RATE_LIMIT_PER_TOKEN", kind: "int", min: 0, doc: "Requests per second per token (bursts of 4×); 0 = off." },
+  rateLimitPerIp: { env: "MEDIANODE_RATE_LIMIT_PER_IP", kind: "int", min: 0, doc: "Requests per second per client IP (bursts of 4×); 0 = off." },
+  corsOrigins: { env: "MEDIANODE_CORS_ORIGINS", kind: "list", doc: "Origins allowed to call the API from a browser (default: none)." },
   webhookBackoffMs: { env: "MEDIANODE_WEBHOOK_BACKOFF_MS", kind: "int", min: 10, doc: "First webhook retry delay; it doubles, attempts span 24 h." },
 } as const satisfies Record<string, KeySpec>;
 
@@ -74,6 +77,9 @@ export interface Config {
   url: string;
   webhookSecret: string | undefined;
   webhookBackoffMs: number;
+  rateLimitPerToken: number;
+  rateLimitPerIp: number;
+  corsOrigins: string[];
 }
 
 export const GIB = 1024 ** 3;
@@ -104,5 +110,8 @@ export function defaultConfig(cores: number): Config {
     url: "http://127.0.0.1:8080",
     webhookSecret: undefined,
     webhookBackoffMs: 5000,
+    rateLimitPerToken: 100,
+    rateLimitPerIp: 200,
+    corsOrigins: [],
   };
 }

@@ -3,7 +3,9 @@
 import { mkdirSync, chmodSync } from "node:fs";
 import type { Server } from "bun";
 import type { Config } from "../config/schema";
-import { createApp } from "../api/app";
+import { createApp, errorResponse } from "../api/app";
+import { createRateLimiter } from "../api/rate-limit";
+import type { MedianodeError } from "../errors";
 import { createMetrics } from "../metrics/registry";
 import { createEventBus } from "../events/bus";
 import { createEventHub, type WsData } from "../api/events-ws/hub";
@@ -98,11 +100,17 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       if (r && (r.applied || r.requeued)) nlog.info("start-up reconcile", r);
       const { fetch } = createApp(deps, { refreshGauges: () => metrics.ffmpegProcesses.set(pool?.active() ?? 0) });
       const hub = createEventHub(deps);
+      const perIp = createRateLimiter(config.rateLimitPerIp, "address");
       stops.push(() => hub.stop());
       server = Bun.serve<WsData>({
         hostname: config.host,
         port: config.port,
         fetch: (req, srv) => {
+          try {
+            perIp.take(srv.requestIP(req)?.address ?? "unknown");
+          } catch (e) {
+            return errorResponse(e as MedianodeError);
+          }
           const ws = hub.upgrade(req, srv);
           return ws === null ? fetch(req) : ws;
         },

@@ -23,7 +23,16 @@ export async function startTestNode(overrides: Partial<Record<string, string>> =
   const dir = o.dataDir ? null : tempDir();
   const dataDir = o.dataDir ?? dir!.path;
   const config = loadConfig({
-    env: { REDIS_URL: redis.url, MEDIANODE_DATA_DIR: dataDir, MEDIANODE_PORT: "0", MEDIANODE_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "error", ...overrides },
+    env: {
+      REDIS_URL: redis.url,
+      MEDIANODE_DATA_DIR: dataDir,
+      MEDIANODE_PORT: "0",
+      MEDIANODE_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "error",
+      // Tests poll hard from one address; the rate-limit tests turn these back on.
+      MEDIANODE_RATE_LIMIT_PER_TOKEN: "0",
+      MEDIANODE_RATE_LIMIT_PER_IP: "0",
+      ...overrides,
+    },
     file: "/nonexistent",
   });
   const log = createLogger({ level: config.logLevel, format: "pretty" });

@@ -78,7 +78,7 @@ export function createEventHub(deps: ServiceDeps): EventHub {
       server = srv;
       try {
         if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw new MedianodeError("BAD_REQUEST", "GET /v1/events is a WebSocket: send Upgrade: websocket");
-        const principal = authenticate(deps.db, req);
+        const principal = authenticate(deps.db, req, deps.config.jwtSecret);
         requireScope(principal, "jobs:read");
         const jobId = url.searchParams.get("jobId");
         if (jobId) getVisibleJob(deps, jobId, principal);
