@@ -40,6 +40,32 @@ export function isBlockedAddress(addr: string): boolean {
 
 /** Resolves the URL's host and refuses private/loopback/link-local/metadata targets. */
 export async function checkUrl(raw: string, policy: UrlPolicy): Promise<URL> {
+  return (await resolveChecked(raw, policy)).url;
+}
+
+export interface CheckedUrl {
+  url: URL;
+  /** The address that passed the check; null for allowlisted host names (resolved by fetch). */
+  address: string | null;
+}
+
+/**
+ * The request that connects to exactly the checked address (no second DNS answer between
+ * check and connect: DNS rebinding). Host header and TLS server name keep the real host. Pure.
+ */
+export function pinnedRequest(c: CheckedUrl): { url: string; headers: Record<string, string>; tls?: { serverName: string } } {
+  const host = c.url.hostname.replace(/^\[|\]$/g, "");
+  if (!c.address || isIP(host)) return { url: c.url.toString(), headers: {} };
+  const pinned = new URL(c.url.toString());
+  pinned.hostname = isIP(c.address) === 6 ? `[${c.address}]` : c.address;
+  return {
+    url: pinned.toString(),
+    headers: { host: c.url.host },
+    ...(c.url.protocol === "https:" ? { tls: { serverName: host } } : {}),
+  };
+}
+
+async function resolveChecked(raw: string, policy: UrlPolicy): Promise<CheckedUrl> {
   let u: URL;
   try {
     u = new URL(raw);
@@ -49,7 +75,7 @@ export async function checkUrl(raw: string, policy: UrlPolicy): Promise<URL> {
   if (u.protocol !== "http:" && u.protocol !== "https:") throw new ForbiddenError(`only http and https URLs are allowed, not ${u.protocol}`);
   if (u.username || u.password) throw new ForbiddenError("URLs with credentials are not allowed");
   const host = u.hostname.replace(/^\[|\]$/g, "");
-  if (allowlisted(host, null, policy.allowlist)) return u;
+  if (allowlisted(host, null, policy.allowlist)) return { url: u, address: null };
   let addrs: string[];
   if (isIP(host)) addrs = [host];
   else {
@@ -64,17 +90,25 @@ export async function checkUrl(raw: string, policy: UrlPolicy): Promise<URL> {
       throw new ForbiddenError(`URL resolves to a private or reserved address (${a}); allow it with MEDIANODE_URL_ALLOWLIST`);
     }
   }
-  return u;
+  return { url: u, address: addrs[0] ?? null };
 }
 
 /** fetch with manual redirects, each hop checked. */
 export async function safeFetch(raw: string, policy: UrlPolicy, init: RequestInit = {}): Promise<Response> {
   let url = raw;
   for (let hop = 0; hop <= (policy.maxRedirects ?? 5); hop++) {
-    const u = await checkUrl(url, policy);
+    const checked = await resolveChecked(url, policy);
+    const u = checked.url;
+    const pin = pinnedRequest(checked);
     let res: Response;
     try {
-      res = await fetch(u, { ...init, redirect: "manual", signal: init.signal ?? AbortSignal.timeout(policy.timeoutMs) });
+      res = await fetch(pin.url, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string> | undefined), ...pin.headers },
+        ...(pin.tls ? { tls: pin.tls } : {}),
+        redirect: "manual",
+        signal: init.signal ?? AbortSignal.timeout(policy.timeoutMs),
+      });
     } catch (e) {
       throw new SourceUnreachableError(`cannot fetch ${u.host}: ${(e as Error).message}`);
     }
