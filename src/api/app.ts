@@ -5,6 +5,9 @@ import { MedianodeError, toMedianodeError } from "../errors";
 import type { Principal, ServiceDeps } from "../services/deps";
 import { listAuditEntries } from "../services/audit";
 import { authenticate, requireScope } from "./auth";
+import { VERSION } from "../version";
+import { listNodes } from "../nodes/heartbeat";
+import { withRedis } from "../queue/connection";
 import { createRateLimiter } from "./rate-limit";
 import { healthRoutes } from "./health/index";
 import { jobsRoutes } from "./jobs/index";
@@ -14,7 +17,6 @@ import { outputsRoutes } from "./outputs/index";
 import { queuesRoutes } from "./queues/index";
 import { webhooksRoutes } from "./webhooks/index";
 
-export const VERSION = "0.1.0";
 
 export function errorResponse(err: MedianodeError): Response {
   const headers: Record<string, string> = { "content-type": "application/json" };
@@ -118,6 +120,14 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
     .use(outputsRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))
     .use(webhooksRoutes(deps, principalOf))
+    .get(
+      "/v1/nodes",
+      async ({ request }) => {
+        requireScope(principalOf(request), "jobs:read");
+        return { items: await withRedis(() => listNodes(deps.redis)) };
+      },
+      { detail: { tags: ["nodes"], summary: "Nodes seen in the last minute, with their capabilities" } },
+    )
     .get(
       "/v1/audit",
       ({ request, query }) => {

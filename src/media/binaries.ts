@@ -67,3 +67,20 @@ export async function ffmpegEncoders(bin: string | null): Promise<string[]> {
     return [];
   }
 }
+
+/** Hardware acceleration methods from `ffmpeg -hwaccels`. */
+export async function ffmpegHwaccels(bin: string | null): Promise<string[]> {
+  if (!bin) return [];
+  try {
+    const p = Bun.spawn([bin, "-hide_banner", "-hwaccels"], { stdout: "pipe", stderr: "ignore" });
+    const text = await new Response(p.stdout).text();
+    await p.exited;
+    return text
+      .split("\n")
+      .slice(1)
+      .map((l) => l.trim())
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}

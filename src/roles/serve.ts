@@ -11,7 +11,10 @@ import { createEventBus } from "../events/bus";
 import { createEventHub, type WsData } from "../api/events-ws/hub";
 import type { MediaSettings } from "../jobs/pipeline";
 import type { Logger } from "../log";
-import { resolveBinaries } from "../media/binaries";
+import { ffmpegEncoders, ffmpegHwaccels, ffmpegVersion, resolveBinaries } from "../media/binaries";
+import { startHeartbeat } from "../nodes/heartbeat";
+import { watchNodes } from "../nodes/watch";
+import { VERSION } from "../version";
 import { newNodeId } from "../nodes/identity";
 import { createRedis, waitForRedis } from "../queue/connection";
 import { createQueues, closeQueues } from "../queue/queues";
@@ -99,6 +102,8 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       const r = await recorder.reconcile().catch((e) => (nlog.warn("start-up reconcile failed", { error: e }), null));
       if (r && (r.applied || r.requeued)) nlog.info("start-up reconcile", r);
       const { fetch } = createApp(deps, { refreshGauges: () => metrics.ffmpegProcesses.set(pool?.active() ?? 0) });
+      const nodes = await watchNodes(createRedis(redisUrl, "blocking", `medianode-nodes-${nodeId}`), redis, bus);
+      stops.push(() => nodes.stop());
       const hub = createEventHub(deps);
       const perIp = createRateLimiter(config.rateLimitPerIp, "address");
       stops.push(() => hub.stop());
@@ -129,6 +134,29 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       stops.push(() => p.stop());
       worker = await startWorkerRole({ config, redisUrl, pool, store, media, nodeId, log: nlog });
     }
+    // Every process, whatever its roles, heartbeats its advert (SPEC §2: capabilities).
+    const [ffVersion, encoders, hwaccels] = await Promise.all([ffmpegVersion(media.ffmpeg), ffmpegEncoders(media.ffmpeg), ffmpegHwaccels(media.ffmpeg)]);
+    // Queues commands while Redis reconnects: a late beat is better than none.
+    const beatConn = createRedis(redisUrl, "blocking", `medianode-heartbeat-${nodeId}`);
+    const heartbeat = await startHeartbeat(
+      beatConn,
+      {
+        id: nodeId,
+        roles: [...roles],
+        concurrency: roles.has("worker") ? config.concurrency : {},
+        version: VERSION,
+        ffmpegVersion: ffVersion,
+        encoders,
+        hwaccels,
+        dataDir: config.dataDir,
+        activeJobs: () => worker?.active() ?? 0,
+      },
+      nlog,
+    );
+    stops.push(async () => {
+      await heartbeat.stop();
+      beatConn.disconnect();
+    });
     const port = server?.port ?? config.port;
     return {
       nodeId,
