@@ -44,6 +44,7 @@ export const CONFIG_KEYS = {
   rateLimitPerToken: { env: "MEDIANODE_RATE_LIMIT_PER_TOKEN", kind: "int", min: 0, doc: "Requests per second per token (bursts of 4×); 0 = off." },
   rateLimitPerIp: { env: "MEDIANODE_RATE_LIMIT_PER_IP", kind: "int", min: 0, doc: "Requests per second per client IP (bursts of 4×); 0 = off." },
   corsOrigins: { env: "MEDIANODE_CORS_ORIGINS", kind: "list", doc: "Origins allowed to call the API from a browser (default: none)." },
+  wsBufferBytes: { env: "MEDIANODE_WS_BUFFER_BYTES", kind: "bytes", min: 1024, doc: "Unsent events a WebSocket client may fall behind by before it is closed (1013)." },
   webhookBackoffMs: { env: "MEDIANODE_WEBHOOK_BACKOFF_MS", kind: "int", min: 10, doc: "First webhook retry delay; it doubles, attempts span 24 h." },
 } as const satisfies Record<string, KeySpec>;
 
@@ -80,6 +81,7 @@ export interface Config {
   rateLimitPerToken: number;
   rateLimitPerIp: number;
   corsOrigins: string[];
+  wsBufferBytes: number;
 }
 
 export const GIB = 1024 ** 3;
@@ -113,5 +115,6 @@ export function defaultConfig(cores: number): Config {
     rateLimitPerToken: 100,
     rateLimitPerIp: 200,
     corsOrigins: [],
+    wsBufferBytes: 1024 * 1024,
   };
 }

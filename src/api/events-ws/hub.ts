@@ -25,8 +25,6 @@ const ClientMessage = T.Union([
   T.Object({ unsubscribe: T.Array(T.String({ pattern: "^job:" }), { minItems: 1, maxItems: 100 }) }),
 ]);
 
-/** A slow client is closed rather than buffered without bound (1 MiB of unsent events). */
-export const WS_BACKPRESSURE_LIMIT = 1024 * 1024;
 const CLOSE_TOO_SLOW = 1013;
 
 export interface EventHub {
@@ -44,6 +42,22 @@ function broadTopics(p: Principal): string[] {
 export function createEventHub(deps: ServiceDeps): EventHub {
   let server: Server<WsData> | null = null;
   let count = 0;
+  const sockets = new Set<ServerWebSocket<WsData>>();
+  const limit = deps.config.wsBufferBytes;
+  // Bun applies closeOnBackpressureLimit to send() but not to topic publish(), so the bound
+  // is enforced here: after a burst of events, any client too far behind is closed (1013).
+  let sweepQueued = false;
+  const sweep = () => {
+    sweepQueued = false;
+    for (const ws of sockets) {
+      if (ws.getBufferedAmount() > limit) {
+        sockets.delete(ws);
+        deps.metrics.wsDropped.inc();
+        deps.log.warn("WebSocket client dropped: it read too slowly", { bufferedBytes: ws.getBufferedAmount() });
+        ws.close(CLOSE_TOO_SLOW, "too slow: events dropped");
+      }
+    }
+  };
   const send = (ws: ServerWebSocket<WsData>, e: unknown) => ws.send(JSON.stringify(e));
 
   const narrowTo = (ws: ServerWebSocket<WsData>, jobId: string) => {
@@ -60,6 +74,10 @@ export function createEventHub(deps: ServiceDeps): EventHub {
 
   const off = deps.bus.on((e: MedianodeEvent, tenant: string | null) => {
     if (!server) return;
+    if (!sweepQueued) {
+      sweepQueued = true;
+      setImmediate(sweep);
+    }
     const text = JSON.stringify(e);
     if (tenant === null) {
       server.publish("global", text);
@@ -90,11 +108,13 @@ export function createEventHub(deps: ServiceDeps): EventHub {
       }
     },
     websocket: {
-      backpressureLimit: WS_BACKPRESSURE_LIMIT,
+      // A slow client is closed rather than buffered without bound (MEDIANODE_WS_BUFFER_BYTES).
+      backpressureLimit: deps.config.wsBufferBytes,
       closeOnBackpressureLimit: true,
       idleTimeout: 120,
       sendPings: true,
       open(ws) {
+        sockets.add(ws);
         count++;
         deps.metrics.wsClients.set(count);
         const jobId = ws.data.narrowOnOpen;
@@ -129,10 +149,10 @@ export function createEventHub(deps: ServiceDeps): EventHub {
           send(ws, toMedianodeError(e).toBody());
         }
       },
-      close(ws, code) {
+      close(ws) {
+        sockets.delete(ws);
         count--;
         deps.metrics.wsClients.set(count);
-        if (code === CLOSE_TOO_SLOW || ws.getBufferedAmount() >= WS_BACKPRESSURE_LIMIT) deps.metrics.wsDropped.inc();
       },
     },
     clients: () => count,
