@@ -19,6 +19,7 @@ export interface EmbeddedRedis {
 
 /** The arguments of the embedded server (pure, tested): no TCP, AOF on, never evict (SPEC §1). */
 export function redisServerArgs(dir: string, socket: string): string[] {
+  const join = (a: string, b: string) => `${a}/${b}`;
   return [
     "--port", "0",
     "--unixsocket", socket,
@@ -29,7 +30,8 @@ export function redisServerArgs(dir: string, socket: string): string[] {
     "--save", "",
     "--maxmemory-policy", "noeviction",
     "--daemonize", "no",
-    "--logfile", "",
+    // Its own log file: serve's stdout carries only the URL and admin-token lines scripts read.
+    "--logfile", join(dir, "redis.log"),
     "--loglevel", "warning",
   ];
 }
@@ -70,13 +72,13 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger): Promise<
 
   const launch = () => {
     rmSync(socket, { force: true });
-    proc = Bun.spawn(dieWithParent([bin, ...redisServerArgs(dir, socket)], "TERM"), { stdout: "inherit", stderr: "inherit", stdin: "ignore" });
+    proc = Bun.spawn(dieWithParent([bin, ...redisServerArgs(dir, socket)], "TERM"), { stdout: "ignore", stderr: "ignore", stdin: "ignore" });
     const mine = proc;
     void mine.exited.then((code) => {
       if (stopping || proc !== mine) return;
       restarts++;
       const delay = Math.min(5000, 200 * restarts);
-      log.error("embedded redis-server exited; restarting", { code, restarts, delayMs: delay });
+      log.error("embedded redis-server exited; restarting", { code, restarts, delayMs: delay, redisLog: join(dir, "redis.log") });
       setTimeout(() => {
         if (!stopping) launch();
       }, delay);

@@ -60,9 +60,11 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
   const stops: (() => Promise<void> | void)[] = [];
-  const stopAll = async () => {
-    for (const s of stops.reverse()) await Promise.resolve(s()).catch((e) => nlog.error("stop failed", { error: e }));
-  };
+  let stopping: Promise<void> | null = null;
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      for (const s of [...stops].reverse()) await Promise.resolve(s()).catch((e) => nlog.error("stop failed", { error: e }));
+    })());
   try {
     let embedded: EmbeddedRedis | null = null;
     let redisUrl = config.redisUrl;
@@ -85,7 +87,6 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       stops.push(() => db.close());
       const applied = migrate(db);
       if (applied.length) nlog.info("migrations applied", { versions: applied });
-      adminToken = ensureAdminToken(db, config.dataDir)?.token ?? null;
       const redis = createRedis(redisUrl, "producer", `medianode-api-${nodeId}`);
       stops.push(() => redis.disconnect());
       redis.on("error", () => {});
@@ -126,6 +127,8 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       });
       const srv = server;
       stops.push(() => srv.stop(true));
+      // Only once the port is ours: a token made by a start that then fails would never be printed.
+      adminToken = ensureAdminToken(db, config.dataDir)?.token ?? null;
       nlog.info("api listening", { url: `http://${config.host}:${srv.port}` });
     }
     if (roles.has("worker")) {
@@ -166,7 +169,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       adminToken,
       recorder,
       async stop(graceMs = 30_000) {
-        if (worker) await worker.stop(graceMs);
+        if (worker && !stopping) await worker.stop(graceMs);
         await stopAll();
       },
     };

@@ -3,7 +3,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { newTokenId } from "../ids";
 import { InvalidOptionsError, NotFoundError } from "../errors";
-import { countActiveTokens, getToken, insertToken, listTokens, revokeToken, touchToken, SCOPES, type Scope, type TokenRow } from "../store/tokens";
+import { countActiveAdminTokens, getToken, insertToken, listTokens, revokeToken, touchToken, SCOPES, type Scope, type TokenRow } from "../store/tokens";
 import type { Db } from "../store/db";
 import { audit } from "./audit";
 import type { Principal } from "./deps";
@@ -76,9 +76,9 @@ export function adminTokenPath(dataDir: string): string {
   return join(dataDir, "admin.token");
 }
 
-/** First start with no tokens: make an admin token, write <data>/admin.token (0600), return it to print once. */
+/** First start with no admin token (other tokens may exist already): make one, write <data>/admin.token (0600), return it to print once. */
 export function ensureAdminToken(db: Db, dataDir: string): CreatedToken | null {
-  if (countActiveTokens(db) > 0) return null;
+  if (countActiveAdminTokens(db) > 0) return null;
   const t = createToken(db, { name: "admin", scopes: ["admin"], tenant: "admin" }, "system");
   const path = adminTokenPath(dataDir);
   writeFileSync(path, t.token + "\n", { mode: 0o600 });

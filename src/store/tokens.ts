@@ -30,8 +30,8 @@ export function listTokens(db: Db): TokenRow[] {
   return db.query<TokenRow, []>("SELECT * FROM tokens ORDER BY created_at, id").all();
 }
 
-export function countActiveTokens(db: Db): number {
-  return db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM tokens WHERE revoked_at IS NULL").get()!.n;
+export function countActiveAdminTokens(db: Db): number {
+  return db.query<{ n: number }, []>(`SELECT COUNT(*) AS n FROM tokens WHERE revoked_at IS NULL AND scopes LIKE '%"admin"%'`).get()!.n;
 }
 
 export function revokeToken(db: Db, id: string, at: number): boolean {
