@@ -38,10 +38,12 @@ export interface WorkerRole {
 
 const PROGRESS_EVERY_MS = 500;
 
-// A dead worker's job comes back after its lock expires and a stall check runs. The lock is
-// renewed every lockDuration/2 while the worker lives, so a long encode never loses it.
-const LOCK_MS = 30_000;
-const STALLED_CHECK_MS = 15_000;
+// A dead worker's job comes back after its lock expires and a stall check runs: within
+// LOCK_MS + STALLED_CHECK_MS (30 s). The lock is renewed every LOCK_MS/2 by the main thread,
+// which media work never blocks (it runs in ffmpeg children and pool threads), so a two-hour
+// encode keeps its lock for as long as its worker lives.
+const LOCK_MS = 20_000;
+const STALLED_CHECK_MS = 10_000;
 
 export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole> {
   const { config, log } = deps;
