@@ -169,11 +169,14 @@ describe("jobs and queues", () => {
     for (const j of failed.items) expect(j.error).not.toBeNull();
   });
 
-  test("nodes: a server without GET /v1/nodes gives a clear message and exit 1", async () => {
-    const r = await cli(["nodes"]);
-    if (r.code === 0) return; // the route exists now
-    expectExit(r, 1);
-    expect(r.stderr).toContain("GET /v1/nodes");
+  test("nodes: lists this node with its roles and ffmpeg, as a table and as JSON", async () => {
+    const json = JSON.parse(expectExit(await cli(["nodes", "--json"]), 0).stdout) as { items: { id: string; roles: string[]; encoders: string[] }[] };
+    expect(json.items.length).toBeGreaterThan(0);
+    expect(json.items[0]!.roles).toContain("api");
+    expect(json.items[0]!.encoders).toContain("libx264");
+    const text = expectExit(await cli(["nodes"]), 0).stdout;
+    expect(text).toContain("ROLES");
+    expect(text).toContain(json.items[0]!.id);
   });
 
   test("pausing an unknown queue exits 1 with the server's message", async () => {
