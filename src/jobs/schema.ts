@@ -39,9 +39,9 @@ export const JobRequest = T.Object(
 );
 export type JobRequest = Static<typeof JobRequest>;
 
-export const Output = T.Object({
+/** An output as a processor reports it (and as it crosses Redis); the api adds `url`. */
+export const OutputFileSchema = T.Object({
   name: T.String({ description: "Path under the job's out/ folder" }),
-  url: T.String(),
   mime: T.String(),
   bytes: T.Integer(),
   width: T.Optional(T.Integer()),
@@ -49,10 +49,11 @@ export const Output = T.Object({
   durationSec: T.Optional(T.Number()),
   bitrate: T.Optional(T.Integer()),
 });
+export type OutputFile = Static<typeof OutputFileSchema>;
+
+export const Output = T.Composite([OutputFileSchema, T.Object({ url: T.String() })]);
 export type Output = Static<typeof Output>;
 
-/** An output as a processor reports it: the api adds `url`. */
-export type OutputFile = Omit<Output, "url">;
 
 export const JobErrorSchema = T.Object({
   code: T.Union(JOB_ERROR_CODES.map((c) => T.Literal(c))),

@@ -1,7 +1,7 @@
 // What crosses Redis between the api role and the workers. Both sides check it with
 // these schemas: a payload is `unknown` until Value.Check passes.
 import { Type as T, type Static } from "@sinclair/typebox";
-import { JobTypeSchema, StoredSource, JobErrorSchema } from "../jobs/schema";
+import { JobTypeSchema, StoredSource, JobErrorSchema, OutputFileSchema } from "../jobs/schema";
 
 export const WorkItem = T.Object({
   id: T.String(),
@@ -15,16 +15,6 @@ export const WorkItem = T.Object({
   lastError: T.Optional(JobErrorSchema),
 });
 export type WorkItem = Static<typeof WorkItem>;
-
-export const OutputFileSchema = T.Object({
-  name: T.String(),
-  mime: T.String(),
-  bytes: T.Integer(),
-  width: T.Optional(T.Integer()),
-  height: T.Optional(T.Integer()),
-  durationSec: T.Optional(T.Number()),
-  bitrate: T.Optional(T.Integer()),
-});
 
 /** A completed attempt's return value, stored by BullMQ atomically with the completion. */
 export const WorkResult = T.Object({

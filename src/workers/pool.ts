@@ -5,7 +5,7 @@ import { Value } from "@sinclair/typebox/value";
 import type { JobType } from "../config/schema";
 import { CancelledError, InternalError, MedianodeError, isErrorCode } from "../errors";
 import type { ProcessorOutput, ProgressReport } from "../jobs/pipeline";
-import { OutputFileSchema } from "../queue/payload";
+import { OutputFileSchema } from "../jobs/schema";
 import type { Logger } from "../log";
 import type { FromThread, TaskInput, ToThread } from "./messages";
 

@@ -2,9 +2,8 @@
 // ladder and the waveform PCM from a single decode; then waveform.json and master.m3u8.
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { InternalError } from "../../errors";
 import { masterPlaylist, segmentCodecs, variantStats, type MasterVariant } from "../../media/hls";
-import { probeFile, requireKind } from "../../media/probe";
+import { probeForJob } from "../probe-input";
 import type { Pipeline } from "../pipeline";
 import type { OutputFile } from "../schema";
 import { remainingMs, runJobFfmpeg } from "../../media/ffmpeg-failure";
@@ -20,17 +19,15 @@ export const audioPipeline: Pipeline<typeof AudioOptions, ResolvedAudioOptions> 
   // A video's sound track is audio too (an audio stream is required).
   accepts: ["audio", "video"],
   async run(ctx) {
-    if (!ctx.media.ffmpeg || !ctx.media.ffprobe) throw new InternalError("ffmpeg/ffprobe not found: install them with apt-get install -y ffmpeg");
     const startedAt = Date.now();
-    const probe = await probeFile(ctx.media.ffprobe, ctx.input, { protocols: ctx.inputProtocols, signal: ctx.signal });
-    requireKind(probe, ["audio", "video"]);
+    const { ffmpeg, ffprobe, probe } = await probeForJob(ctx, ["audio", "video"]);
     const plan = buildAudioPlan(probe, ctx.options, ctx.input, ctx.inputProtocols, ctx.outDir);
     if (plan.tagsText) await writeFile(join(ctx.outDir, TAGS_FILE), plan.tagsText);
     for (const r of plan.hlsRungs) await mkdir(join(ctx.outDir, r.name), { recursive: true });
     ctx.progress({ progress: 1 });
 
     await runJobFfmpeg({
-      bin: ctx.media.ffmpeg,
+      bin: ffmpeg,
       args: plan.args,
       signal: ctx.signal,
       timeoutMs: remainingMs(startedAt, ctx.media.timeoutMs),
@@ -55,7 +52,7 @@ export const audioPipeline: Pipeline<typeof AudioOptions, ResolvedAudioOptions> 
       for (const r of plan.hlsRungs) {
         const s = await variantStats(join(ctx.outDir, r.name, "index.m3u8"));
         const first = s.segments[0];
-        const codecs = first ? await segmentCodecs(ctx.media.ffprobe, join(ctx.outDir, r.name, first.uri), ctx.signal) : [];
+        const codecs = first ? await segmentCodecs(ffprobe, join(ctx.outDir, r.name, first.uri), ctx.signal) : [];
         hlsStats.set(r.name, { durationSec: s.durationSec, bitrate: Math.round(s.averageBitrate) });
         variants.push({ uri: `${r.name}/index.m3u8`, bandwidth: s.peakBitrate, averageBandwidth: s.averageBitrate, codecs: codecs.length ? codecs : ["mp4a.40.2"] });
       }

@@ -3,9 +3,9 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { InternalError, InvalidInputError } from "../../errors";
+import { InvalidInputError } from "../../errors";
 import { IMAGE_MIME, resizeFrame } from "../../media/image";
-import { probeFile, requireKind } from "../../media/probe";
+import { probeForJob } from "../probe-input";
 import type { Pipeline } from "../pipeline";
 import type { OutputFile } from "../schema";
 import { remainingMs, runJobFfmpeg } from "../../media/ffmpeg-failure";
@@ -18,17 +18,15 @@ export const thumbnailPipeline: Pipeline<typeof ThumbnailOptions, ResolvedThumbn
   defaults: thumbnailDefaults,
   accepts: ["video"],
   async run(ctx) {
-    if (!ctx.media.ffmpeg || !ctx.media.ffprobe) throw new InternalError("ffmpeg/ffprobe not found: install them with apt-get install -y ffmpeg");
     const startedAt = Date.now();
-    const probe = await probeFile(ctx.media.ffprobe, ctx.input, { protocols: ctx.inputProtocols, signal: ctx.signal });
-    requireKind(probe, ["video"]);
+    const { ffmpeg, probe } = await probeForJob(ctx, ["video"]);
     const plan = buildThumbnailPlan(probe, ctx.options, ctx.input, ctx.inputProtocols, ctx.outDir);
     await mkdir(join(ctx.outDir, FRAMES_DIR), { recursive: true });
     const total = plan.runs.length + plan.frames.length;
     let done = 0;
     for (const args of plan.runs) {
       // Seeks decode only a GOP each, so progress is per run, not from -progress.
-      await runJobFfmpeg({ bin: ctx.media.ffmpeg, args, signal: ctx.signal, timeoutMs: remainingMs(startedAt, ctx.media.timeoutMs), stallMs: ctx.media.stallMs, checkTruncation: false });
+      await runJobFfmpeg({ bin: ffmpeg, args, signal: ctx.signal, timeoutMs: remainingMs(startedAt, ctx.media.timeoutMs), stallMs: ctx.media.stallMs, checkTruncation: false });
       ctx.progress({ progress: (++done * 100) / total });
     }
     const outputs: OutputFile[] = [];

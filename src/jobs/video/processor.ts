@@ -4,10 +4,9 @@
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { InternalError } from "../../errors";
 import { masterPlaylist, segmentCodecs, variantStats, type MasterVariant } from "../../media/hls";
-import { probeFile, requireKind } from "../../media/probe";
 import { composeSprite } from "../../media/sprite";
+import { probeForJob } from "../probe-input";
 import type { Pipeline, ProcessorContext } from "../pipeline";
 import type { OutputFile } from "../schema";
 import { buildVideoPlan, mp4RemuxArgs, PLAYLIST_NAME, STORYBOARD_FRAMES_DIR, type VideoPlan } from "./args";
@@ -84,10 +83,8 @@ export const videoPipeline: Pipeline<typeof VideoOptions, ResolvedVideoOptions> 
   defaults: videoDefaults,
   accepts: ["video"],
   async run(ctx) {
-    if (!ctx.media.ffmpeg || !ctx.media.ffprobe) throw new InternalError("ffmpeg/ffprobe not found: install them with apt-get install -y ffmpeg");
     const startedAt = Date.now();
-    const probe = await probeFile(ctx.media.ffprobe, ctx.input, { protocols: ctx.inputProtocols, signal: ctx.signal });
-    requireKind(probe, ["video"]);
+    const { ffmpeg, probe } = await probeForJob(ctx, ["video"]);
     const plan = buildVideoPlan(probe, ctx.options, ctx.input, ctx.inputProtocols, ctx.outDir);
     ctx.progress({ progress: 1, renditions: Object.fromEntries(plan.rungs.map((r) => [r.name, 0])) });
 
@@ -95,7 +92,7 @@ export const videoPipeline: Pipeline<typeof VideoOptions, ResolvedVideoOptions> 
     const top = plan.rungs[0]!;
     if (plan.mp4 === "remux") {
       await runJobFfmpeg({
-        bin: ctx.media.ffmpeg,
+        bin: ffmpeg,
         args: mp4RemuxArgs(join(ctx.outDir, top.name, PLAYLIST_NAME), join(ctx.outDir, "video.mp4")),
         signal: ctx.signal,
         timeoutMs: remainingMs(startedAt, ctx.media.timeoutMs),
@@ -104,7 +101,7 @@ export const videoPipeline: Pipeline<typeof VideoOptions, ResolvedVideoOptions> 
       });
     }
     if (plan.posterArgs) {
-      await runJobFfmpeg({ bin: ctx.media.ffmpeg, args: plan.posterArgs, signal: ctx.signal, timeoutMs: remainingMs(startedAt, ctx.media.timeoutMs), stallMs: ctx.media.stallMs, checkTruncation: false });
+      await runJobFfmpeg({ bin: ffmpeg, args: plan.posterArgs, signal: ctx.signal, timeoutMs: remainingMs(startedAt, ctx.media.timeoutMs), stallMs: ctx.media.stallMs, checkTruncation: false });
     }
     ctx.progress({ progress: LADDER_SHARE + 3 });
     const storyboard = await finishStoryboard(ctx, plan, startedAt);
