@@ -3,7 +3,7 @@
 // thumbhash are derived from that raw buffer (≈20% less CPU than decoding per variant).
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type SharpNS from "sharp";
 import type { OutputInfo } from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
@@ -19,11 +19,48 @@ let sharpModule: Sharp | null = null;
 export function loadSharp(): Sharp {
   if (sharpModule) return sharpModule;
   const beside = join(dirname(process.execPath), "node_modules", "sharp");
-  const req = createRequire(existsSync(beside) ? join(dirname(process.execPath), "node_modules") + "/" : import.meta.url);
-  sharpModule = req("sharp") as Sharp;
+  const req = createRequire(import.meta.url);
+  if (import.meta.url.includes("$bunfs") && existsSync(beside)) {
+    sidecarResolution(dirname(beside));
+    sharpModule = req(packageMain(beside)) as Sharp;
+  } else {
+    sharpModule = req("sharp") as Sharp;
+  }
   // libvips' own cache only helps when the same file is read again; we never do.
   sharpModule.cache(false);
   return sharpModule;
+}
+
+/** A compiled require resolves neither a package folder's "main" nor bare names outside the binary. */
+function packageMain(dir: string): string {
+  return join(dir, (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { main?: string }).main ?? "index.js");
+}
+
+/** `exports["./sub"]` (a string or {require|default}), else the file itself. */
+function packageSubpath(dir: string, sub: string): string {
+  const exp = (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { exports?: Record<string, unknown> }).exports;
+  const target = exp?.[`./${sub}`];
+  const file = typeof target === "string" ? target : ((target as { require?: string; default?: string } | undefined)?.require ?? (target as { default?: string } | undefined)?.default);
+  return join(dir, file ?? sub);
+}
+
+let sidecarHooked = false;
+/** Bare requires made by the sidecar packages (sharp → detect-libc, @img/…) resolve inside it. */
+function sidecarResolution(nodeModules: string): void {
+  if (sidecarHooked) return;
+  sidecarHooked = true;
+  const Module = createRequire(import.meta.url)("module") as { _resolveFilename: (req: string, parent: { filename?: string } | null, ...rest: unknown[]) => string };
+  const original = Module._resolveFilename;
+  Module._resolveFilename = function (request, parent, ...rest) {
+    if (parent?.filename?.startsWith(nodeModules) && !request.startsWith(".") && !request.startsWith("/") && !request.startsWith("node:")) {
+      const parts = request.split("/");
+      const pkgName = request.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
+      const sub = parts.slice(request.startsWith("@") ? 2 : 1).join("/");
+      const dir = join(nodeModules, pkgName);
+      if (existsSync(dir)) return sub ? packageSubpath(dir, sub) : packageMain(dir);
+    }
+    return original.call(this, request, parent, ...rest);
+  };
 }
 
 export type ImageFormat = "webp" | "avif" | "jpeg" | "png";

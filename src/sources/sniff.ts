@@ -1,4 +1,4 @@
-import { fileTypeFromFile } from "file-type";
+import { fileTypeFromBuffer } from "file-type";
 import { open } from "node:fs/promises";
 
 export type SniffedKind = "image" | "video" | "audio" | "container";
@@ -12,9 +12,25 @@ export interface Sniffed {
 // Containers that may hold video or audio only: ffprobe decides.
 const CONTAINERS = new Set(["video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "application/ogg", "audio/ogg", "video/ogg", "audio/mp4", "video/3gpp", "audio/webm"]);
 
+// file-type looks at the head only; reading it ourselves avoids its file reader (strtok3),
+// which a compiled executable cannot load.
+const HEAD_BYTES = 64 * 1024;
+
+async function readHead(path: string): Promise<Uint8Array> {
+  const fh = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Magic-byte sniff. Null means "not a media file we know" (→ 415). */
 export async function sniffFile(path: string): Promise<Sniffed | null> {
-  const ft = await fileTypeFromFile(path);
+  const head = await readHead(path);
+  const ft = await fileTypeFromBuffer(head);
   if (ft) {
     const mime = ft.mime as string;
     if (CONTAINERS.has(mime)) return { mime, ext: ft.ext, kind: "container" };
@@ -24,17 +40,13 @@ export async function sniffFile(path: string): Promise<Sniffed | null> {
     if (mime === "application/mxf") return { mime, ext: ft.ext, kind: "video" };
     return null;
   }
+  // TIFF: file-type follows IFD offsets that may lie past the head; the byte order mark is enough here.
+  const magic = Buffer.from(head.subarray(0, 4)).toString("latin1");
+  if (magic === "II*\0" || magic === "MM\0*") return { mime: "image/tiff", ext: "tif", kind: "image" };
   // Text formats (SVG) and long ID3 tags, which file-type does not detect.
-  const fh = await open(path, "r");
-  try {
-    const buf = Buffer.alloc(4096);
-    const { bytesRead } = await fh.read(buf, 0, 4096, 0);
-    // An ID3v2 tag (often with cover art) can be longer than file-type reads: ffprobe decides.
-    if (bytesRead >= 10 && buf.subarray(0, 3).toString("latin1") === "ID3") return { mime: "audio/mpeg", ext: "mp3", kind: "container" };
-    const head = buf.subarray(0, bytesRead).toString("utf8");
-    if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]/i.test(head)) return { mime: "image/svg+xml", ext: "svg", kind: "image" };
-  } finally {
-    await fh.close();
-  }
+  // An ID3v2 tag (often with cover art) can be longer than the head: ffprobe decides.
+  if (head.length >= 10 && Buffer.from(head.subarray(0, 3)).toString("latin1") === "ID3") return { mime: "audio/mpeg", ext: "mp3", kind: "container" };
+  const text = Buffer.from(head.subarray(0, 4096)).toString("utf8");
+  if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]/i.test(text)) return { mime: "image/svg+xml", ext: "svg", kind: "image" };
   return null;
 }

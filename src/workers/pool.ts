@@ -36,7 +36,9 @@ export interface MediaPool {
   stop(): Promise<void>;
 }
 
-const threadUrl = new URL("./thread.ts", import.meta.url);
+// Inside the single executable (bun build --compile with thread.ts as a second entrypoint)
+// the thread is addressed by its path from the build root; in a checkout, next to this file.
+const threadUrl: string | URL = import.meta.url.includes("$bunfs") ? "./src/workers/thread.ts" : new URL("./thread.ts", import.meta.url);
 
 export function createMediaPool(size: number, log: Logger): MediaPool {
   let nextId = 1;
