@@ -22,6 +22,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from "../queue/redis-server";
 import type { ServiceDeps } from "../services/deps";
 import { startRecorder, type Recorder } from "../services/recorder";
 import { startWebhooks } from "../services/webhooks";
+import { startRetention } from "../services/retention";
 import { ensureAdminToken } from "../services/tokens";
 import { createLocalStore } from "../storage/local";
 import { dbPath, openDb } from "../store/db";
@@ -95,6 +96,8 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       stops.push(() => closeQueues(queues));
       const bus = createEventBus(nlog);
       const deps: ServiceDeps = { config, db, queues, redis, store, media, log: nlog, metrics, bus, nodeId, now: Date.now };
+      const retention = startRetention(deps, config.retentionDays);
+      stops.push(() => retention.stop());
       const webhooks = await startWebhooks(deps, redisUrl);
       stops.push(() => webhooks.stop());
       recorder = await startRecorder(deps, redisUrl, { reconcileMs: o.reconcileMs ?? 15_000 });

@@ -41,7 +41,8 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
   };
 
   /** Applies the state of one BullMQ job to its row. Returns true when the row changed. */
-  const applyJob = async (row: JobRow, job: Job | null | undefined): Promise<"applied" | "requeued" | "none"> => {
+  const applyJob = async (row: JobRow, found: Job | null | undefined): Promise<"applied" | "requeued" | "none"> => {
+    let job = found;
     const now = deps.now();
     if (!job) {
       // Never handed over (a crash between commit and add) or lost by Redis (FLUSHALL, a
@@ -52,6 +53,12 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
       return "requeued";
     }
     const state = await job.getState();
+    // The job object may have been read before it finished: re-read it once its state is
+    // final, or its return value / failure detail would be the stale (empty) one.
+    if (state === "completed" || state === "failed") {
+      const fresh = await deps.queues[row.type].getJob(job.id!);
+      if (fresh) job = fresh;
+    }
     if (state === "completed") {
       const rv: unknown = typeof job.returnvalue === "string" ? JSON.parse(job.returnvalue) : job.returnvalue;
       if (!Value.Check(WorkResult, rv)) {

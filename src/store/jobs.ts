@@ -235,3 +235,13 @@ export function countByStatus(db: Db): Record<JobStatus, number> {
   for (const r of db.query<{ status: JobStatus; n: number }, []>("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").all()) out[r.status] = r.n;
   return out;
 }
+
+export function listFinishedBefore(db: Db, cutoff: number, limit: number): JobRow[] {
+  return db
+    .query<JobRow, [number, number]>("SELECT * FROM jobs WHERE status IN ('completed','failed','cancelled') AND finished_at < ? ORDER BY finished_at LIMIT ?")
+    .all(cutoff, limit);
+}
+
+export function deleteJob(db: Db, id: string): void {
+  db.query("DELETE FROM jobs WHERE id = ?").run(id);
+}

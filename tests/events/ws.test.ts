@@ -101,11 +101,19 @@ test("the upgrade needs a token: none or a bad one is 401; the ws_clients gauge 
   b.close();
 });
 
-test("queue.paused and queue.resumed reach every unfiltered client", async () => {
+test("queue.paused and queue.resumed reach every unfiltered client, once each", async () => {
   const c = await wsConnect(wsUrl(`token=${other}`));
+  const admin = await wsConnect(wsUrl(`token=${t.token}`));
   await t.api("/v1/queues/audio/pause", { method: "POST" });
   await c.next((m) => m.type === "queue.paused" && (m.data as { queue: string }).queue === "audio");
   await t.api("/v1/queues/audio/resume", { method: "POST" });
   await c.next((m) => m.type === "queue.resumed");
+  await admin.next((m) => m.type === "queue.resumed");
+  await Bun.sleep(200);
+  for (const client of [c, admin]) {
+    expect(client.messages.filter((m) => m.type === "queue.paused").length).toBe(1);
+    expect(client.messages.filter((m) => m.type === "queue.resumed").length).toBe(1);
+  }
   c.close();
+  admin.close();
 });

@@ -80,8 +80,8 @@ export function createEventHub(deps: ServiceDeps): EventHub {
     }
     const text = JSON.stringify(e);
     if (tenant === null) {
+      // Every unfiltered client, admins included, is subscribed to "global": once is enough.
       server.publish("global", text);
-      server.publish("all", text);
       return;
     }
     server.publish("all", text);
