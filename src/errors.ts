@@ -122,3 +122,15 @@ export function fromErrorValue(v: ErrorValue): MedianodeError {
 
 /** CLI exit codes (SPEC §5): 0 ok, 1 job failed or refused, 2 usage, 3 server unreachable. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+/**
+ * A job's error carries a code from SPEC §2's fixed list. Request-style codes raised while a
+ * worker fetches a source become the job code that says what happened to the job.
+ */
+export function toJobErrorCode(code: ErrorCode): JobErrorCode {
+  if ((JOB_ERROR_CODES as readonly string[]).includes(code)) return code as JobErrorCode;
+  if (code === "PAYLOAD_TOO_LARGE" || code === "BAD_REQUEST" || code === "INVALID_OPTIONS") return "INVALID_INPUT";
+  if (code === "FORBIDDEN" || code === "NOT_FOUND" || code === "UNAUTHORIZED") return "SOURCE_UNREACHABLE";
+  if (code === "UNAVAILABLE") return "INTERNAL";
+  return "INTERNAL";
+}

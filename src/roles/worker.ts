@@ -1,10 +1,11 @@
 // The worker role: one BullMQ Worker per job type, media work in the thread pool.
 // Workers never open SQLite: they report through Redis (BullMQ state, return values,
 // progress) and the api role records it (SPEC §1).
+import { rm } from "node:fs/promises";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { Value } from "@sinclair/typebox/value";
 import { JOB_TYPES, type Config, type JobType } from "../config/schema";
-import { CancelledError, NON_RETRYABLE, toMedianodeError, type MedianodeError } from "../errors";
+import { CancelledError, MedianodeError, NON_RETRYABLE, toJobErrorCode, toMedianodeError } from "../errors";
 import type { MediaSettings } from "../jobs/pipeline";
 import { pipelineFor, SUPPORTED_TYPES } from "../jobs/registry";
 import { inspectSource } from "../sources/validate";
@@ -51,7 +52,8 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
   const sub = createRedis(deps.redisUrl, "blocking", `medianode-control-${deps.nodeId}`);
   const workers: Worker[] = [];
   const running = new Map<string, AbortController>();
-  const urlPolicy: UrlPolicy = { allowlist: config.urlAllowlist, maxBytes: config.maxUploadBytes, timeoutMs: 60_000 };
+  // A download may take as long as the job may: the job timeout is its time cap.
+  const urlPolicy: UrlPolicy = { allowlist: config.urlAllowlist, maxBytes: config.maxUploadBytes, timeoutMs: config.jobTimeoutSec * 1000 };
 
   const processor = (type: JobType) => async (job: Job<WorkItem, WorkResult>, _token?: string, signal?: AbortSignal): Promise<WorkResult> => {
     if (!Value.Check(WorkItem, job.data)) throw new UnrecoverableError("malformed job payload");
@@ -84,7 +86,13 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
         inputProtocols = "http,tcp";
       } else {
         input = deps.store.sourcePath(item.id);
-        await downloadUrl(src.url, input, urlPolicy);
+        try {
+          await downloadUrl(src.url, input, urlPolicy);
+        } catch (e) {
+          // Nothing of a refused download stays on disk.
+          await rm(input, { force: true });
+          throw e;
+        }
         // A downloaded source gets the same check as an upload: media of the job's kind, or 415.
         await inspectSource(input, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels });
       }
@@ -100,7 +108,8 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
       jlog.info("job completed", { outputs: out.outputs.length });
       return { run: item.run, node: deps.nodeId, outputs: out.outputs, result: out.result };
     } catch (e) {
-      const err: MedianodeError = ac.signal.aborted && ac.signal.reason instanceof Error ? toMedianodeError(ac.signal.reason) : toMedianodeError(e);
+      const raw: MedianodeError = ac.signal.aborted && ac.signal.reason instanceof Error ? toMedianodeError(ac.signal.reason) : toMedianodeError(e);
+      const err = new MedianodeError(toJobErrorCode(raw.code), raw.message, raw.details);
       const details = (err.details ?? (e as { details?: unknown }).details) as { stderrTail?: string; probe?: unknown } | undefined;
       const lastError: JobError = {
         code: err.code as JobError["code"],
