@@ -4,6 +4,7 @@ import { mkdirSync, chmodSync } from "node:fs";
 import type { Server } from "bun";
 import type { Config } from "../config/schema";
 import { createApp, errorResponse } from "../api/app";
+import { createOpsApp } from "../api/ops";
 import { createRateLimiter } from "../api/rate-limit";
 import type { MedianodeError } from "../errors";
 import { createMetrics } from "../metrics/registry";
@@ -139,6 +140,16 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       const p = pool;
       stops.push(() => p.stop());
       worker = await startWorkerRole({ config, redisUrl, pool, store, media, nodeId, log: nlog });
+    }
+    if (!roles.has("api")) {
+      // No api: a small port of its own for health and metrics (medianode worker: 8081).
+      const opsRedis = createRedis(redisUrl, "producer", `medianode-ops-${nodeId}`);
+      stops.push(() => opsRedis.disconnect());
+      const ops = createOpsApp({ redis: opsRedis, media, store }, metrics, () => metrics.ffmpegProcesses.set(pool?.active() ?? 0));
+      server = Bun.serve<WsData>({ hostname: config.host, port: config.port, fetch: (req) => ops.handle(req) });
+      const srv = server;
+      stops.push(() => srv.stop(true));
+      nlog.info("health and metrics listening", { url: `http://${config.host}:${srv.port}` });
     }
     // Every process, whatever its roles, heartbeats its advert (SPEC §2: capabilities).
     const [ffVersion, encoders, hwaccels] = await Promise.all([ffmpegVersion(media.ffmpeg), ffmpegEncoders(media.ffmpeg), ffmpegHwaccels(media.ffmpeg)]);

@@ -10,7 +10,10 @@ export interface Check {
 const MIN_FREE_BYTES = 512 * 1024 * 1024;
 
 /** Readiness (SPEC §3): Redis, SQLite, disk space, ffmpeg, each with a reason when not ok. */
-export async function readiness(deps: ServiceDeps): Promise<{ ready: boolean; checks: Record<string, Check> }> {
+export type HealthDeps = Pick<ServiceDeps, "redis" | "media"> & { db?: ServiceDeps["db"]; store: Pick<ServiceDeps["store"], "root"> };
+
+/** Readiness: `db` is checked where this process has the api role (workers never open SQLite). */
+export async function readiness(deps: HealthDeps): Promise<{ ready: boolean; checks: Record<string, Check> }> {
   const checks: Record<string, Check> = {};
   try {
     const pong = await Promise.race([deps.redis.ping(), Bun.sleep(1000).then(() => "timeout")]);
@@ -22,11 +25,13 @@ export async function readiness(deps: ServiceDeps): Promise<{ ready: boolean; ch
   } catch (e) {
     checks.redis = { ok: false, detail: `Redis unreachable (${deps.redis.status}): ${(e as Error).message}` };
   }
-  try {
-    deps.db.query("SELECT 1").get();
-    checks.sqlite = { ok: true, detail: "ok" };
-  } catch (e) {
-    checks.sqlite = { ok: false, detail: (e as Error).message };
+  if (deps.db) {
+    try {
+      deps.db.query("SELECT 1").get();
+      checks.sqlite = { ok: true, detail: "ok" };
+    } catch (e) {
+      checks.sqlite = { ok: false, detail: (e as Error).message };
+    }
   }
   try {
     const s = statfsSync(deps.store.root);

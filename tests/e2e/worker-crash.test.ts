@@ -34,7 +34,7 @@ const ready = async (p: ReturnType<typeof spawnWorker>) => {
   const r = p.stdout.getReader();
   const line = new TextDecoder().decode((await r.read()).value);
   expect(line).toStartWith("ready ");
-  return line.trim().slice(6);
+  return line.trim().split(" ")[1]!;
 };
 const pids = (pattern: string) => Bun.spawnSync(["pgrep", "-f", pattern]).stdout.toString().split("\n").filter(Boolean).map(Number);
 

@@ -24,7 +24,7 @@ test("nodes advertise roles, concurrency, version, ffmpeg and its encoders; onli
   const events = await wsConnect(`${api.url.replace("http", "ws")}/v1/events?token=${api.token}`);
   const dir = tempDir();
   const worker = await startServe(
-    loadConfig({ env: { REDIS_URL: redis.url, MEDIANODE_DATA_DIR: dir.path, MEDIANODE_ROLES: "worker", MEDIANODE_CONCURRENCY: "video=2,image=3" }, file: "/nonexistent" }),
+    loadConfig({ env: { REDIS_URL: redis.url, MEDIANODE_DATA_DIR: dir.path, MEDIANODE_PORT: "0", MEDIANODE_ROLES: "worker", MEDIANODE_CONCURRENCY: "video=2,image=3" }, file: "/nonexistent" }),
     createLogger({ level: "error" }),
   );
   try {
@@ -40,6 +40,14 @@ test("nodes advertise roles, concurrency, version, ffmpeg and its encoders; onli
     expect(w.freeDiskBytes).toBeGreaterThan(0);
     expect(w.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(list.items.find((n) => n.id === api.node.nodeId)!.roles).toEqual(["api", "monitor", "metrics"]);
+    // A worker-only process answers health, readiness and metrics on its own port, without a token.
+    const ops = `http://127.0.0.1:${worker.port}`;
+    expect((await fetch(ops + "/healthz")).status).toBe(200);
+    const ready = (await (await fetch(ops + "/readyz")).json()) as { status: string; checks: Record<string, unknown> };
+    expect(ready.status).toBe("ready");
+    expect(Object.keys(ready.checks).sort()).toEqual(["disk", "ffmpeg", "redis"]);
+    expect(await (await fetch(ops + "/metrics")).text()).toContain("medianode_ffmpeg_processes");
+    expect((await fetch(ops + "/v1/jobs")).status).toBe(404);
   } finally {
     await worker.stop(500);
     dir.remove();
