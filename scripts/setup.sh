@@ -9,6 +9,7 @@ command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 # `setup.sh test`: the dashboard's browser test also needs Debian's chromium.
 if [ "${1:-}" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing="$missing chromium"
+  command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
 fi
 { command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1; } || missing="$missing ffmpeg"
 if [ -n "$missing" ]; then
