@@ -16,6 +16,7 @@ import { JOB_TYPES } from "../config/schema";
 import { outputsRoutes } from "./outputs/index";
 import { queuesRoutes } from "./queues/index";
 import { webhooksRoutes } from "./webhooks/index";
+import { dashboardRoutes } from "./dashboard/index";
 
 
 export function errorResponse(err: MedianodeError): Response {
@@ -110,6 +111,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
       }),
     )
     .use(healthRoutes(deps))
+    .use(dashboardRoutes())
     .use(
       metricsRoutes(deps.metrics, async () => {
         o.refreshGauges?.();
