@@ -52,35 +52,33 @@ export async function ffmpegVersion(bin: string | null): Promise<string | null> 
   }
 }
 
+/** The stdout of `ffmpeg -hide_banner <flag>`, or "" when it cannot run. */
+async function ffmpegList(bin: string, flag: string): Promise<string> {
+  try {
+    const p = Bun.spawn([bin, "-hide_banner", flag], { stdout: "pipe", stderr: "ignore" });
+    const text = await new Response(p.stdout).text();
+    await p.exited;
+    return text;
+  } catch {
+    return "";
+  }
+}
+
 /** Encoder names from `ffmpeg -encoders` (used by doctor and capability adverts). */
 export async function ffmpegEncoders(bin: string | null): Promise<string[]> {
   if (!bin) return [];
-  try {
-    const p = Bun.spawn([bin, "-hide_banner", "-encoders"], { stdout: "pipe", stderr: "ignore" });
-    const text = await new Response(p.stdout).text();
-    await p.exited;
-    return text
-      .split("\n")
-      .map((l) => /^\s[VAS][F.][S.][X.][B.][D.]\s+(\S+)/.exec(l)?.[1])
-      .filter((x): x is string => !!x && x !== "=");
-  } catch {
-    return [];
-  }
+  return (await ffmpegList(bin, "-encoders"))
+    .split("\n")
+    .map((l) => /^\s[VAS][F.][S.][X.][B.][D.]\s+(\S+)/.exec(l)?.[1])
+    .filter((x): x is string => !!x && x !== "=");
 }
 
 /** Hardware acceleration methods from `ffmpeg -hwaccels`. */
 export async function ffmpegHwaccels(bin: string | null): Promise<string[]> {
   if (!bin) return [];
-  try {
-    const p = Bun.spawn([bin, "-hide_banner", "-hwaccels"], { stdout: "pipe", stderr: "ignore" });
-    const text = await new Response(p.stdout).text();
-    await p.exited;
-    return text
-      .split("\n")
-      .slice(1)
-      .map((l) => l.trim())
-      .filter(Boolean);
-  } catch {
-    return [];
-  }
+  return (await ffmpegList(bin, "-hwaccels"))
+    .split("\n")
+    .slice(1)
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
