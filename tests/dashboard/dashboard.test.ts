@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
-import { lavfiClip } from "../helpers/media";
+import { corpusPath, lavfiClip } from "../helpers/media";
 import { tempDir } from "../helpers/tmp";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -82,6 +82,16 @@ async function login(page: Page, token: string) {
   await page.click("#login-form button[type=submit]");
 }
 
+/** Browser-side callbacks: tsc here has no DOM lib, so the few shapes they touch are declared. */
+interface El {
+  dataset: Record<string, string | undefined>;
+  style: { width: string };
+  textContent: string | null;
+  querySelector(s: string): El | null;
+  querySelectorAll(s: string): { length: number };
+  getAttribute(n: string): string | null;
+}
+
 const row = (id: string) => `tr.job-row[data-id="${id}"]`;
 
 async function submitThroughPage(page: Page, file: string, options: object): Promise<string> {
@@ -133,11 +143,12 @@ describe("dashboard in chromium", () => {
       const widths: number[] = [];
       let sawEta = false;
       let sawRenditions = false;
+      let shotActive = false;
       const until = Date.now() + 90_000;
       for (;;) {
-        const s = await page.locator(row(id)).evaluate((tr) => ({
-          status: (tr as HTMLElement).dataset.status,
-          width: (tr.querySelector(".bar > span") as HTMLElement).style.width,
+        const s = await page.locator(row(id)).evaluate((tr: El) => ({
+          status: tr.dataset.status,
+          width: tr.querySelector(".bar > span")!.style.width,
           eta: tr.querySelector(".cell-eta")!.textContent,
           rends: tr.querySelectorAll(".renditions .mini").length,
         }));
@@ -145,6 +156,10 @@ describe("dashboard in chromium", () => {
         if (s.status === "active" && w > 0 && w < 100 && widths.at(-1) !== w) widths.push(w);
         if (s.status === "active" && /\d+s/.test(s.eta ?? "")) sawEta = true;
         if (s.rends > 0) sawRenditions = true;
+        if (widths.length === 2 && !shotActive) {
+          shotActive = true;
+          await page.screenshot({ path: join(shots, "dashboard-active.png") });
+        }
         if (s.status === "completed") {
           expect(w).toBe(100);
           break;
@@ -164,10 +179,10 @@ describe("dashboard in chromium", () => {
       await page.click(`${row(id)} button[data-action=outputs]`);
       const details = page.locator(`${row(id)} + tr.details-row`);
       await details.waitFor();
-      const links = await details.locator("a.mono").evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).getAttribute("href")!));
+      const links = await details.locator("a.mono").evaluateAll((as: El[]) => as.map((a) => a.getAttribute("href")!));
       expect(links.some((h) => h.includes("/outputs/master.m3u8"))).toBe(true);
       expect(links.some((h) => h.includes("/outputs/video.mp4"))).toBe(true);
-      await page.waitForFunction(() => [...document.querySelectorAll("img.thumb")].some((i) => (i as HTMLImageElement).naturalWidth > 0));
+      await page.waitForFunction('[...document.querySelectorAll("img.thumb")].some((i) => i.naturalWidth > 0)');
       const mp4 = await fetch(node.url + links.find((h) => h.includes("video.mp4"))!);
       expect(mp4.status).toBe(200);
 
@@ -195,10 +210,35 @@ describe("dashboard in chromium", () => {
       expect(q2.items.find((q) => q.name === "video")!.paused).toBe(false);
       expect((await waitForJob(node, id2, 90_000)).status).toBe("completed");
       await page.locator(`${row(id2)}[data-status=completed]`).waitFor({ timeout: 10_000 });
-      await page.locator('.queue[data-queue="video"] dd[data-k="completed"]').filter({ hasText: /^[1-9]/ }).waitFor({ timeout: 15_000 });
+      await page.locator('.queue[data-queue="video"] dd[data-k="completed"]').filter({ hasText: /^2$/ }).waitFor({ timeout: 15_000 });
+
+      // Dead letter: a corrupt video fails once (attempts=1) and shows its code, message and
+      // stderr tail; Retry from that panel requeues it.
+      const bad = corpusPath("bad-vp9-invalid-bitstream.webm");
+      const sub = await node.api("/v1/jobs?type=video&attempts=1&filename=broken.webm", { method: "POST", body: Bun.file(bad), headers: { "content-type": "video/webm" } });
+      expect(sub.status).toBe(202);
+      const id3 = ((await sub.json()) as { id: string }).id;
+      const failedJob = (await waitForJob(node, id3, 60_000)) as { status: string; error: { code: string; stderrTail?: string } };
+      expect(failedJob.status).toBe("failed");
+      const item = page.locator(`.failed-item[data-id="${id3}"]`);
+      await item.waitFor({ timeout: 10_000 });
+      expect(await item.locator(".code").textContent()).toBe(failedJob.error.code);
+      if (failedJob.error.stderrTail) {
+        await item.locator(".stderr summary").first().click();
+        expect(await item.locator(".stderr pre").first().isVisible()).toBe(true);
+      }
+      await page.locator(`${row(id3)}[data-status=failed]`).waitFor();
+      await page.screenshot({ path: join(shots, "dashboard-failed.png"), fullPage: true });
+      await item.locator("button[data-action=retry]").click();
+      await page.locator(`${row(id3)}:is([data-status=queued], [data-status=active], [data-status=failed])`).waitFor();
+      expect((await waitForJob(node, id3, 60_000)).status).toBe("failed");
+      const attempts = ((await (await node.api(`/v1/jobs/${id3}`)).json()) as { attempts: number }).attempts;
+      expect(attempts).toBeGreaterThanOrEqual(1);
 
       await page.locator("#nodes li.node").first().waitFor();
       await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
+      await page.emulateMedia({ colorScheme: "dark" });
+      await page.screenshot({ path: join(shots, "dashboard-dark.png"), fullPage: true });
       await page.setViewportSize({ width: 390, height: 844 });
       await page.screenshot({ path: join(shots, "dashboard-mobile.png"), fullPage: true });
 

@@ -39,6 +39,7 @@ const state = {
   wsTimer: 0,
   pendingFetch: new Map(),
   refreshTimer: 0,
+  refreshDirty: false,
 };
 
 // ---------- formatting ----------
@@ -244,8 +245,9 @@ function updateRow(tr, job) {
   }
   updateProgress(tr, job);
   const eta = tr.querySelector(".cell-eta");
-  eta.textContent = job.status === "active" ? fmtEta(job.live?.etaSec) || "…" : job.status === "completed" ? fmtDuration(job.startedAt, job.finishedAt) : "";
+  eta.textContent = job.status === "active" ? fmtEta(job.live?.etaSec) || "…" : job.status === "completed" && job.startedAt ? `took ${fmtDuration(job.startedAt, job.finishedAt)}` : "";
   eta.title = job.status === "completed" ? "run time" : "time left";
+  eta.classList.toggle("muted", job.status !== "active");
   tr.querySelector(".cell-node").textContent = job.node || "";
   const created = tr.querySelector(".cell-created");
   created.textContent = fmtAgo(job.createdAt);
@@ -462,7 +464,7 @@ function renderQueues() {
         h(
           "dl",
           { class: "counts" },
-          ...["waiting", "active", "delayed", "failed", "completed"].map((k) => h("div", { class: `count-${k}` }, h("dt", { text: k }), h("dd", { class: "mono", data: { k } }))),
+          ...["waiting", "active", "delayed", "failed", "completed"].map((k) => h("div", { class: `count-${k}`, title: k }, h("dt", { text: k === "completed" ? "done" : k }), h("dd", { data: { k } }))),
         ),
       );
       grid.append(card);
@@ -762,13 +764,16 @@ function onEvent(e) {
   if (e.type === "node.online" || e.type === "node.offline") loadNodes();
 }
 
-/** Queue counts follow job events, at most once a second. */
+/** Queue counts follow job events: at most one reload per 500 ms, and always one after the last event. */
 function scheduleRefresh() {
+  state.refreshDirty = true;
   if (state.refreshTimer) return;
-  state.refreshTimer = setTimeout(() => {
+  state.refreshTimer = setTimeout(async () => {
+    state.refreshDirty = false;
+    await loadQueues().catch(() => {});
     state.refreshTimer = 0;
-    loadQueues().catch(() => {});
-  }, 1000);
+    if (state.refreshDirty) scheduleRefresh();
+  }, 500);
 }
 
 async function refreshAll() {
