@@ -236,6 +236,8 @@ describe("dashboard in chromium", () => {
       expect(attempts).toBeGreaterThanOrEqual(1);
 
       await page.locator("#nodes li.node").first().waitFor();
+      // (a sticky top bar lands mid-image in a full-page shot taken scrolled down)
+      await page.evaluate("window.scrollTo(0, 0)");
       await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
       await page.emulateMedia({ colorScheme: "dark" });
       await page.screenshot({ path: join(shots, "dashboard-dark.png"), fullPage: true });

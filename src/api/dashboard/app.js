@@ -190,7 +190,9 @@ function updateProgress(tr, job) {
   const rend = tr.querySelector(".renditions");
   const r = job.status === "active" ? job.live?.renditions : null;
   if (!r || Object.keys(r).length === 0) {
-    rend.replaceChildren();
+    // A failed row says why right under its bar; the dead-letter panel has the rest.
+    if (job.status === "failed" && job.error) rend.replaceChildren(h("span", { class: "why small", title: job.error.message, text: `${job.error.code}: ${job.error.message}` }));
+    else rend.replaceChildren();
     return;
   }
   const keys = Object.keys(r).sort((a, b) => parseInt(b) - parseInt(a));
@@ -581,7 +583,15 @@ async function loadFailed() {
           h("button", { type: "button", class: "btn btn-sm", "data-action": "retry", text: "Retry" }),
         ),
         h("p", { class: "failed-msg", text: err.message }),
-        err.stderrTail ? h("details", { class: "stderr" }, h("summary", { text: "ffmpeg stderr (last 4 KiB)" }), h("pre", { class: "mono", text: err.stderrTail })) : "",
+        err.stderrTail
+          ? h(
+              "details",
+              // The last lines matter most: open scrolled to the bottom.
+              { class: "stderr", ontoggle: (ev) => ev.currentTarget.open && (ev.currentTarget.lastElementChild.scrollTop = 1e9) },
+              h("summary", { text: "ffmpeg stderr (last 4 KiB)" }),
+              h("pre", { class: "mono", text: err.stderrTail }),
+            )
+          : "",
         err.probe ? h("details", { class: "stderr" }, h("summary", { text: "probe" }), h("pre", { class: "mono", text: JSON.stringify(err.probe, null, 2) })) : "",
       );
       return li;
