@@ -51,10 +51,12 @@ export function createQueues(conn: IORedis): Queues {
     async register(type, require) {
       if (require.length === 0) return;
       const name = queueName(type, require);
-      if (!(await conn.sismember(REQUIREMENT_QUEUES_KEY, name)) && (await conn.scard(REQUIREMENT_QUEUES_KEY)) >= MAX_REQUIREMENT_QUEUES) {
+      // A known set costs one round trip; only a new one is counted against the cap.
+      if ((await conn.sadd(REQUIREMENT_QUEUES_KEY, name)) === 0) return;
+      if ((await conn.scard(REQUIREMENT_QUEUES_KEY)) > MAX_REQUIREMENT_QUEUES) {
+        await conn.srem(REQUIREMENT_QUEUES_KEY, name);
         throw new InvalidOptionsError(`too many distinct options.require sets in use (at most ${MAX_REQUIREMENT_QUEUES}); reuse an existing one`, { require });
       }
-      if ((await conn.sadd(REQUIREMENT_QUEUES_KEY, name)) === 0) return;
       if (await byName(queueName(type)).isPaused()) await byName(name).pause();
       await conn.publish(REQUIREMENT_QUEUES_CHANNEL, name);
     },

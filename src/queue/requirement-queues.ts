@@ -23,24 +23,27 @@ export async function listRequirementQueues(redis: IORedis): Promise<Requirement
 }
 
 /**
- * Calls `onQueue` once for every requirement queue in the registry, now and whenever one
- * appears. `sub` is a connection of its own (it enters subscriber mode).
+ * Calls `onQueue` once for every requirement queue in the registry, now (`atStart`) and
+ * whenever one appears. `sub` is a connection of its own (it enters subscriber mode).
  */
 export async function watchRequirementQueues(
   redis: IORedis,
   sub: IORedis,
-  onQueue: (q: RequirementQueue) => void,
+  onQueue: (q: RequirementQueue, atStart: boolean) => void,
   everyMs = REQUIREMENT_REREAD_MS,
 ): Promise<{ refresh(): Promise<void>; stop(): void }> {
   const seen = new Set<string>();
   let stopped = false;
+  let started = false;
   const refresh = async () => {
     if (stopped) return;
+    const atStart = !started;
     for (const q of await listRequirementQueues(redis)) {
       if (seen.has(q.name) || stopped) continue;
       seen.add(q.name);
-      onQueue(q);
+      onQueue(q, atStart);
     }
+    started = true;
   };
   const quiet = () => void refresh().catch(() => {});
   sub.on("message", (ch) => {

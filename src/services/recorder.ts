@@ -15,7 +15,7 @@ import { finishJob, getJob, listOpen, markActive, markRetrying, setProgress, typ
 import type { ServiceDeps } from "./deps";
 import { enqueue } from "./jobs";
 import { onlineNodes, refreshWaiting } from "./waiting";
-import { queueOf } from "./work-item";
+import { queueOf, rowRequirement } from "./work-item";
 import { watchRequirementQueues } from "../queue/requirement-queues";
 
 export interface Recorder {
@@ -127,10 +127,13 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     applyById(bullId).catch((e) => deps.log.warn("could not apply job report; reconcile will retry", { bullId, error: e }));
   };
   // One QueueEvents per queue: the type queues now, requirement queues as they are registered.
-  const watchQueue = (name: string, type: JobType, isTypeQueue: boolean) => {
+  const watchQueue = (name: string, type: JobType, isTypeQueue: boolean, fromStart = false) => {
     const conn = createRedis(redisUrl, "blocking", `medianode-events-${name}`);
     conns.push(conn);
-    const qe = new QueueEvents(name, { connection: conn, prefix: QUEUE_PREFIX });
+    // A queue registered while we run is read from its first event: its first jobs may be
+    // added (and run) before this watcher is ready. Queues known at start begin at "now";
+    // the start-up reconcile covers what happened before.
+    const qe = new QueueEvents(name, { connection: conn, prefix: QUEUE_PREFIX, ...(fromStart ? { lastEventId: "0-0" } : {}) });
     qe.on("progress", ({ jobId, data }) => onProgress(jobId, data));
     qe.on("completed", ({ jobId }) => hint(jobId));
     qe.on("failed", ({ jobId }) => hint(jobId));
@@ -151,10 +154,8 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     return qe;
   };
   for (const type of JOB_TYPES) watchQueue(queueName(type), type, true);
-  const requirementWatch = await watchRequirementQueues(deps.redis, createRedis(redisUrl, "blocking", `medianode-requirements-${deps.nodeId}`), (q) => {
-    const qe = watchQueue(q.name, q.type, false);
-    // Reports sent before this watcher existed are picked up by applyById on the next reconcile.
-    qe.waitUntilReady().catch(() => {});
+  const requirementWatch = await watchRequirementQueues(deps.redis, createRedis(redisUrl, "blocking", `medianode-requirements-${deps.nodeId}`), (q, atStart) => {
+    watchQueue(q.name, q.type, false, !atStart);
   });
   await Promise.all(events.map((e) => e.waitUntilReady()));
 
@@ -174,7 +175,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
         checked++;
         const job = await queueOf(deps.queues, row).getJob(bullJobId(row.id, row.run));
         const r = await applyJob(row, job);
-        if (r === "none" && row.status === "queued" && nodes) await refreshWaiting(deps, getJob(deps.db, row.id) ?? row, nodes);
+        if (r === "none" && row.status === "queued" && nodes && rowRequirement(row).length) await refreshWaiting(deps, getJob(deps.db, row.id) ?? row, nodes);
         if (r === "applied") applied++;
         if (r === "requeued") requeued++;
       }

@@ -101,6 +101,9 @@ describe("routing", () => {
     expect(p.labels).toEqual([]);
     expect(g.encoders).toContain("libsvtav1");
     expect(p.encoders).not.toContain("libsvtav1");
+    const text = expectExit(await runCli(["nodes", "--url", api.url, "--token", api.token]), 0).stdout;
+    expect(text.split("\n").find((l) => l.startsWith(gpu))).toMatch(/\sfast-disk,gpu\s*$/);
+    expect(text.split("\n").find((l) => l.startsWith(plain))).toMatch(/\s-\s*$/);
   });
 
   test("jobs requiring a label or an encoder run only where it is; jobs without a requirement run on either", async () => {
