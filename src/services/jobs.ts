@@ -5,7 +5,7 @@ import { resolveOptions } from "../jobs/registry";
 import { METADATA_MAX_BYTES, TERMINAL, type JobRequest, type JobStatus, type StoredSource } from "../jobs/schema";
 import type { JobType } from "../config/schema";
 import { withRedis } from "../queue/connection";
-import { CONTROL_CHANNEL } from "../queue/names";
+import { CONTROL_CHANNEL, queueName } from "../queue/names";
 import { bullJobId, jobOptions } from "../queue/queues";
 import type { ControlMessage } from "../queue/payload";
 import {
@@ -47,7 +47,7 @@ async function registerAll(deps: ServiceDeps, wanted: { type: JobType; options: 
   const seen = new Map<string, { type: JobType; require: string[] }>();
   for (const w of wanted) {
     const require = requirementOf(w.options);
-    if (require.length) seen.set(`${w.type}@${require.join(",")}`, { type: w.type, require });
+    if (require.length) seen.set(queueName(w.type, require), { type: w.type, require });
   }
   for (const { type, require } of seen.values()) await withRedis(() => deps.queues.register(type, require));
 }

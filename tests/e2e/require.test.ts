@@ -254,3 +254,23 @@ describe("a requirement nobody ever meets", () => {
     }
   }, 60_000);
 });
+
+describe("one node with every role", () => {
+  test("a requirement set first used while it runs is consumed and recorded at once, without waiting for a reconcile", async () => {
+    // Reconcile only at start: what lands in SQLite here comes from the queue's event stream.
+    const own = await startTestNode({ MEDIANODE_CAPABILITIES: "gpu", MEDIANODE_CONCURRENCY: "image=2" }, { reconcileMs: 600_000 });
+    try {
+      const post = (require: string[]) =>
+        own.api(`/v1/jobs?type=image&options=${encodeURIComponent(JSON.stringify({ require }))}`, { method: "POST", body: Bun.file(IMAGE), headers: { "content-type": "image/jpeg" } });
+      const jobs = (await Promise.all([post(["gpu"]), post(["gpu", "libx264"])].map(async (r) => (await r).json()))) as JobJson[];
+      for (const j of jobs) expect(j.live).toBeUndefined();
+      for (const j of jobs) {
+        const done = (await waitForJob(own, j.id, 20_000)) as unknown as JobJson;
+        expect(done.status).toBe("completed");
+        expect(done.node).toBe(own.node.nodeId);
+      }
+    } finally {
+      await own.stop();
+    }
+  }, 60_000);
+});
