@@ -5,7 +5,9 @@
 // MEDIANODE_CONCURRENCY stays a per-type limit across all of a type's queues: one slot gate
 // per type. When the type's slots are full, its Workers stop fetching (pause without waiting);
 // a job fetched in the instant before that waits for a slot, holding its lock, instead of
-// running over the limit.
+// running over the limit. A paused Worker also stops its stall checks; a dead node's job in
+// such a queue comes back once a slot here frees (or from any node with a free slot), which
+// is the soonest it could run anyway. With only the type queue nothing is ever paused.
 import { Worker, type Job, type WorkerOptions } from "bullmq";
 import type IORedis from "ioredis";
 import type { JobType } from "../config/schema";
