@@ -131,6 +131,8 @@ export interface JobProgressView {
   id: string;
   status: string;
   progress: number;
+  /** Why a queued job does not start (its live.waiting message), shown after the status. */
+  note?: string;
 }
 
 export interface Progress {
@@ -142,6 +144,8 @@ export interface Progress {
  * A bar on a terminal (cli-progress), else one plain line per change of status or whole
  * percent: `job j_… active 42%`. Both go to stderr so stdout keeps only the result.
  */
+const statusText = (j: JobProgressView) => (j.note ? `${j.status} (waiting: ${j.note})` : j.status);
+
 export function createProgress(io: Io, opts: { quiet?: boolean } = {}): Progress {
   if (opts.quiet) return { update() {}, stop() {} };
   if (io.stderr.isTTY) {
@@ -160,9 +164,9 @@ export function createProgress(io: Io, opts: { quiet?: boolean } = {}): Progress
       update(j) {
         const pct = Math.round(j.progress);
         if (!started) {
-          bar.start(100, pct, { id: j.id, status: j.status });
+          bar.start(100, pct, { id: j.id, status: statusText(j) });
           started = true;
-        } else bar.update(pct, { status: j.status });
+        } else bar.update(pct, { status: statusText(j) });
       },
       stop() {
         if (started) bar.stop();
@@ -172,7 +176,7 @@ export function createProgress(io: Io, opts: { quiet?: boolean } = {}): Progress
   let last = "";
   return {
     update(j) {
-      const line = `job ${j.id} ${j.status} ${Math.round(j.progress)}%`;
+      const line = `job ${j.id} ${j.status} ${Math.round(j.progress)}%${j.note ? ` (waiting: ${j.note})` : ""}`;
       if (line !== last) warn(io, line);
       last = line;
     },

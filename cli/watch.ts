@@ -12,7 +12,7 @@ export async function followJob(client: Client, first: Job | string, io: Io, o: 
   let job = typeof first === "string" ? await client.getJob(first) : first;
   try {
     for (;;) {
-      progress.update(job);
+      progress.update({ ...job, note: job.status === "queued" ? job.live?.waiting?.message : undefined });
       if (TERMINAL.has(job.status)) return job;
       await Bun.sleep(o.intervalMs ?? POLL_MS);
       job = await client.getJob(job.id);

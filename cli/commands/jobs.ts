@@ -32,6 +32,8 @@ function showJob(io: Io, client: Client, j: Job): void {
   if (Object.keys(j.options).length) rows.push(["options", JSON.stringify(j.options)]);
   if (j.metadata !== null && j.metadata !== undefined) rows.push(["metadata", JSON.stringify(j.metadata)]);
   if (j.error) rows.push(["error", `${j.error.code}: ${j.error.message}`]);
+  const w = j.status === "queued" ? j.live?.waiting : undefined;
+  if (w) rows.push(["waiting", `${w.reason} since ${w.since}: ${w.message}`]);
   say(io, table(rows));
   if (j.outputs.length) {
     say(io, "\noutputs:");

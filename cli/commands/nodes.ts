@@ -10,6 +10,7 @@ interface NodeView {
   activeJobs?: number;
   version?: string;
   ffmpegVersion?: string;
+  labels?: string[];
 }
 
 export function nodesCommand(ctx: Ctx): Command {
@@ -32,8 +33,16 @@ export function nodesCommand(ctx: Ctx): Command {
       say(
         ctx.io,
         table([
-          ["ID", "HOST", "ROLES", "ACTIVE", "VERSION", "FFMPEG"],
-          ...items.map((n) => [n.id ?? "?", n.host ?? "?", (n.roles ?? []).join(","), String(n.activeJobs ?? "-"), n.version ?? "-", n.ffmpegVersion ?? "-"]),
+          ["ID", "HOST", "ROLES", "ACTIVE", "VERSION", "FFMPEG", "LABELS"],
+          ...items.map((n) => [
+            n.id ?? "?",
+            n.host ?? "?",
+            (n.roles ?? []).join(","),
+            String(n.activeJobs ?? "-"),
+            n.version ?? "-",
+            n.ffmpegVersion ?? "-",
+            n.labels?.length ? n.labels.join(",") : "-",
+          ]),
         ]),
       );
     });

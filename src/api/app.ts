@@ -8,6 +8,7 @@ import { authenticate, requireScope } from "./auth";
 import { VERSION } from "../version";
 import { listNodes } from "../nodes/heartbeat";
 import { withRedis } from "../queue/connection";
+import { countType } from "../queue/queues";
 import { createRateLimiter } from "./rate-limit";
 import { healthRoutes } from "./health/index";
 import { jobsRoutes } from "./jobs/index";
@@ -30,10 +31,8 @@ async function refreshQueueGauge(deps: ServiceDeps): Promise<void> {
   if (deps.redis.status !== "ready") return;
   await Promise.all(
     JOB_TYPES.map(async (t) => {
-      const c = await deps.queues[t].getJobCounts("waiting", "prioritized", "active", "delayed", "failed", "completed");
-      const g = deps.metrics.queueJobs;
-      g.set({ queue: t, state: "waiting" }, (c.waiting ?? 0) + (c.prioritized ?? 0));
-      for (const s of ["active", "delayed", "failed", "completed"] as const) g.set({ queue: t, state: s }, c[s] ?? 0);
+      const c = await countType(deps.queues, t);
+      for (const s of ["waiting", "active", "delayed", "failed", "completed"] as const) deps.metrics.queueJobs.set({ queue: t, state: s }, c[s]);
     }),
   );
 }

@@ -11,6 +11,7 @@ import {
   type JobType,
   type KeySpec,
   type Role,
+  CAPABILITY_PATTERN,
 } from "./schema";
 
 /** A bad configuration value; the message names the variable (SPEC §6). */
@@ -53,6 +54,15 @@ function parseList(raw: Raw): string[] {
     .split(/[a-z]+:\/\//i.test(text) || /[0-9a-f]*:[0-9a-f]*:/i.test(text) ? /,/ : /[,:]/)
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+function parseCapabilities(name: string, raw: Raw): string[] {
+  const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(",").map((s) => s.trim()).filter(Boolean);
+  const re = new RegExp(CAPABILITY_PATTERN);
+  for (const c of list) {
+    if (!re.test(c)) throw new ConfigError(name, `invalid capability "${c}": lower-case letters, digits, "_" and "-", up to 64 characters`);
+  }
+  return [...new Set(list)].sort();
 }
 
 function parseRoles(name: string, raw: Raw): Role[] {
@@ -99,6 +109,8 @@ function parseValue(key: ConfigKey, spec: KeySpec, raw: Raw, base: Config): unkn
       return parseList(raw);
     case "roles":
       return parseRoles(name, raw);
+    case "capabilities":
+      return parseCapabilities(name, raw);
     case "concurrency":
       return parseConcurrency(name, raw, base.concurrency);
     case "enum":

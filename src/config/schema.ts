@@ -6,7 +6,14 @@ export const ALL_ROLES: readonly Role[] = ["api", "worker", "monitor", "metrics"
 export type LogFormat = "json" | "pretty";
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-type Kind = "string" | "int" | "bytes" | "roles" | "list" | "concurrency" | "enum" | "bool";
+type Kind = "string" | "int" | "bytes" | "roles" | "list" | "capabilities" | "concurrency" | "enum" | "bool";
+
+/**
+ * A capability name: an ffmpeg encoder or hwaccel name as ffmpeg prints it (libsvtav1,
+ * h264_nvenc, libvpx-vp9, cuda), or an operator label (gpu, fast-disk). Lower case only, so
+ * "GPU" and "gpu" can never be two different things; no ":" "," "@" (queue names use those).
+ */
+export const CAPABILITY_PATTERN = "^[a-z0-9][a-z0-9_-]{0,63}$";
 
 export interface KeySpec<K extends Kind = Kind> {
   env: string;
@@ -23,6 +30,7 @@ export const CONFIG_KEYS = {
   dataDir: { env: "MEDIANODE_DATA_DIR", kind: "string", doc: "Data folder: SQLite, media, admin.token, embedded Redis." },
   redisUrl: { env: "REDIS_URL", kind: "string", doc: "Redis to use; unset: serve supervises a private redis-server." },
   roles: { env: "MEDIANODE_ROLES", kind: "roles", doc: "Comma list of api,worker,monitor,metrics." },
+  capabilities: { env: "MEDIANODE_CAPABILITIES", kind: "capabilities", doc: "Operator labels this node adds to its advert (e.g. gpu,fast-disk); a job's options.require may name them." },
   concurrency: { env: "MEDIANODE_CONCURRENCY", kind: "concurrency", doc: "Per job type, e.g. video=1,image=4." },
   maxUploadBytes: { env: "MEDIANODE_MAX_UPLOAD_BYTES", kind: "bytes", min: 1, doc: "Largest accepted upload or URL download." },
   jobTimeoutSec: { env: "MEDIANODE_JOB_TIMEOUT_SEC", kind: "int", min: 1, doc: "A job running longer is killed (TIMEOUT)." },
@@ -59,6 +67,7 @@ export interface Config {
   dataDir: string;
   redisUrl: string | undefined;
   roles: Role[];
+  capabilities: string[];
   concurrency: Record<JobType, number>;
   maxUploadBytes: number;
   jobTimeoutSec: number;
@@ -93,6 +102,7 @@ export function defaultConfig(cores: number): Config {
     dataDir: "./data",
     redisUrl: undefined,
     roles: [...ALL_ROLES],
+    capabilities: [],
     concurrency: { probe: 4, image: Math.max(1, cores), video: 1, audio: 2, thumbnail: 2 },
     maxUploadBytes: 10 * GIB,
     jobTimeoutSec: 6 * 3600,

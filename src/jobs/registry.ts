@@ -1,6 +1,7 @@
 // Job type → pipeline. Refuses to build if a type has no pipeline or two (as Immich's job repository does).
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { JOB_TYPES, type JobType } from "../config/schema";
+import { CAPABILITY_PATTERN, JOB_TYPES, type JobType } from "../config/schema";
+import { MAX_REQUIRE, normalizeRequire, Requirement } from "../nodes/capabilities";
 import { InvalidOptionsError } from "../errors";
 import type { Pipeline } from "./pipeline";
 import { audioPipeline } from "./audio/processor";
@@ -35,14 +36,30 @@ export function pipelineFor(type: JobType): Pipeline {
   return p;
 }
 
-/** Checks options against the type's schema (unknown keys refused) and fills defaults. */
+const REQUIRE_CHECK = TypeCompiler.Compile(Requirement);
+
+/**
+ * Checks options against the type's schema (unknown keys refused) and fills defaults.
+ * `require` is common to every type: checked here once, stored sorted and without repeats.
+ */
 export function resolveOptions(type: JobType, input: unknown): Record<string, unknown> {
   const p = pipelineFor(type);
-  const raw = input ?? {};
+  let raw = input ?? {};
+  let require: string[] | null = null;
+  if (raw !== null && typeof raw === "object" && !Array.isArray(raw) && "require" in raw) {
+    const { require: r, ...rest } = raw as Record<string, unknown>;
+    if (!REQUIRE_CHECK.Check(r)) {
+      const errors = [...REQUIRE_CHECK.Errors(r)].slice(0, 10).map((e) => ({ path: `/require${e.path}`, message: e.message }));
+      throw new InvalidOptionsError(`invalid options.require for ${type} job: 1 to ${MAX_REQUIRE} capability names (${CAPABILITY_PATTERN})`, { errors });
+    }
+    require = normalizeRequire(r);
+    raw = rest;
+  }
   const check = CHECKS.get(type)!;
   if (!check.Check(raw)) {
     const errors = [...check.Errors(raw)].slice(0, 10).map((e) => ({ path: e.path || "/", message: e.message }));
     throw new InvalidOptionsError(`invalid options for ${type} job`, { errors });
   }
-  return p.defaults(raw as never) as Record<string, unknown>;
+  const resolved = p.defaults(raw as never) as Record<string, unknown>;
+  return require ? { ...resolved, require } : resolved;
 }

@@ -2,6 +2,7 @@
 import { Type as T, type Static } from "@sinclair/typebox";
 import { JOB_TYPES } from "../config/schema";
 import { JOB_ERROR_CODES } from "../errors";
+import { Waiting } from "../nodes/capabilities";
 
 export const JobStatus = T.Union(
   [T.Literal("queued"), T.Literal("active"), T.Literal("completed"), T.Literal("failed"), T.Literal("cancelled")],
@@ -85,8 +86,9 @@ export const Job = T.Object({
       {
         etaSec: T.Optional(T.Number({ description: "Seconds left, from ffmpeg's speed" })),
         renditions: T.Optional(T.Record(T.String(), T.Number(), { description: "Per-rendition percent (video)" })),
+        waiting: T.Optional(Waiting),
       },
-      { description: "While active: the latest progress detail" },
+      { description: "While active: the latest progress detail; while queued: `waiting`, when no online node can run the job" },
     ),
   ),
 });

@@ -11,6 +11,7 @@ export const NodeAdvert = T.Object({
   ffmpegVersion: T.Union([T.String(), T.Null()]),
   encoders: T.Array(T.String()),
   hwaccels: T.Array(T.String()),
+  labels: T.Optional(T.Array(T.String(), { description: "MEDIANODE_CAPABILITIES: operator labels (absent from older nodes)" })),
   freeDiskBytes: T.Union([T.Integer(), T.Null()]),
   startedAt: T.String(),
   lastSeen: T.String(),

@@ -14,6 +14,7 @@ export interface HeartbeatInput {
   ffmpegVersion: string | null;
   encoders: string[];
   hwaccels: string[];
+  labels: string[];
   dataDir: string;
   activeJobs(): number;
 }
@@ -39,6 +40,7 @@ export async function startHeartbeat(redis: IORedis, input: HeartbeatInput, log:
     ffmpegVersion: input.ffmpegVersion,
     encoders: input.encoders,
     hwaccels: input.hwaccels,
+    labels: input.labels,
     freeDiskBytes: freeDisk(input.dataDir),
     startedAt,
     lastSeen: new Date().toISOString(),

@@ -14,6 +14,7 @@ import type { MediaSettings } from "../jobs/pipeline";
 import type { Logger } from "../log";
 import { ffmpegEncoders, ffmpegHwaccels, ffmpegVersion, resolveBinaries } from "../media/binaries";
 import { startHeartbeat } from "../nodes/heartbeat";
+import { nodeCapabilities } from "../nodes/capabilities";
 import { watchNodes } from "../nodes/watch";
 import { VERSION } from "../version";
 import { newNodeId } from "../nodes/identity";
@@ -135,11 +136,15 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       adminToken = ensureAdminToken(db, config.dataDir)?.token ?? null;
       nlog.info("api listening", { url: `http://${config.host}:${srv.port}` });
     }
+    // What this node can do: advertised by every process, and what decides which
+    // requirement queues its worker role consumes (SPEC §2, options.require).
+    const [ffVersion, encoders, hwaccels] = await Promise.all([ffmpegVersion(media.ffmpeg), ffmpegEncoders(media.ffmpeg), ffmpegHwaccels(media.ffmpeg)]);
     if (roles.has("worker")) {
       pool = createMediaPool(config.workerThreads, nlog);
       const p = pool;
       stops.push(() => p.stop());
-      worker = await startWorkerRole({ config, redisUrl, pool, store, media, nodeId, log: nlog });
+      const capabilities = [...nodeCapabilities({ encoders, hwaccels, labels: config.capabilities })];
+      worker = await startWorkerRole({ config, redisUrl, pool, store, media, nodeId, capabilities, log: nlog });
     }
     if (!roles.has("api")) {
       // No api: a small port of its own for health and metrics (medianode worker: 8081).
@@ -152,7 +157,6 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       nlog.info("health and metrics listening", { url: `http://${config.host}:${srv.port}` });
     }
     // Every process, whatever its roles, heartbeats its advert (SPEC §2: capabilities).
-    const [ffVersion, encoders, hwaccels] = await Promise.all([ffmpegVersion(media.ffmpeg), ffmpegEncoders(media.ffmpeg), ffmpegHwaccels(media.ffmpeg)]);
     // Queues commands while Redis reconnects: a late beat is better than none.
     const beatConn = createRedis(redisUrl, "blocking", `medianode-heartbeat-${nodeId}`);
     const heartbeat = await startHeartbeat(
@@ -165,6 +169,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
         ffmpegVersion: ffVersion,
         encoders,
         hwaccels,
+        labels: config.capabilities,
         dataDir: config.dataDir,
         activeJobs: () => worker?.active() ?? 0,
       },

@@ -1,8 +1,8 @@
-// The worker role: one BullMQ Worker per job type, media work in the thread pool.
+// The worker role: BullMQ Workers per job type (worker-queues.ts), media work in the thread pool.
 // Workers never open SQLite: they report through Redis (BullMQ state, return values,
 // progress) and the api role records it (SPEC §1).
 import { rm } from "node:fs/promises";
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { UnrecoverableError, type Job } from "bullmq";
 import { Value } from "@sinclair/typebox/value";
 import { JOB_TYPES, type Config, type JobType } from "../config/schema";
 import { CancelledError, MedianodeError, NON_RETRYABLE, toJobErrorCode, toMedianodeError } from "../errors";
@@ -12,13 +12,14 @@ import { inspectSource } from "../sources/validate";
 import type { JobError } from "../jobs/schema";
 import type { Logger } from "../log";
 import { createRedis } from "../queue/connection";
-import { CONTROL_CHANNEL, QUEUE_PREFIX, queueName } from "../queue/names";
+import { CONTROL_CHANNEL } from "../queue/names";
 import { ControlMessage, WorkItem, type WorkProgress, type WorkResult } from "../queue/payload";
 import { checkImportPath } from "../sources/import-path";
 import { startRangeProxy, type RangeProxy } from "../sources/range-proxy";
 import { downloadUrl, type UrlPolicy } from "../sources/url";
 import type { MediaStore } from "../storage/local";
 import type { MediaPool } from "../workers/pool";
+import { startConsumers } from "./worker-queues";
 
 export interface WorkerRoleDeps {
   config: Config;
@@ -27,6 +28,8 @@ export interface WorkerRoleDeps {
   store: MediaStore;
   media: MediaSettings;
   nodeId: string;
+  /** Encoders, hwaccels and MEDIANODE_CAPABILITIES labels: what options.require may ask of this node. */
+  capabilities: string[];
   log: Logger;
 }
 
@@ -50,7 +53,7 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
   const { config, log } = deps;
   const connection = createRedis(deps.redisUrl, "blocking", `medianode-worker-${deps.nodeId}`);
   const sub = createRedis(deps.redisUrl, "blocking", `medianode-control-${deps.nodeId}`);
-  const workers: Worker[] = [];
+  const registryConn = createRedis(deps.redisUrl, "blocking", `medianode-registry-${deps.nodeId}`);
   const running = new Map<string, AbortController>();
   // A download may take as long as the job may: the job timeout is its time cap.
   const urlPolicy: UrlPolicy = { allowlist: config.urlAllowlist, maxBytes: config.maxUploadBytes, timeoutMs: config.jobTimeoutSec * 1000 };
@@ -129,23 +132,23 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
     }
   };
 
-  for (const type of JOB_TYPES) {
-    const n = config.concurrency[type];
-    if (!n || !SUPPORTED_TYPES.includes(type)) continue;
-    const w = new Worker<WorkItem, WorkResult>(queueName(type), processor(type), {
-      connection,
-      prefix: QUEUE_PREFIX,
-      concurrency: n,
+  // The type queues, and the requirement queues this node's capabilities cover (worker-queues.ts).
+  const consumers = await startConsumers({
+    connection,
+    redis: registryConn,
+    sub: createRedis(deps.redisUrl, "blocking", `medianode-requirements-${deps.nodeId}`),
+    concurrency: Object.fromEntries(JOB_TYPES.filter((t) => SUPPORTED_TYPES.includes(t)).map((t) => [t, config.concurrency[t]])),
+    capabilities: new Set(deps.capabilities),
+    processor,
+    workerOptions: {
       lockDuration: LOCK_MS,
       stalledInterval: STALLED_CHECK_MS,
       // A job whose worker died is put back, not failed: only a job that stalls again and
       // again (a poison job that kills its worker) ends as failed.
       maxStalledCount: 3,
-      autorun: true,
-    });
-    w.on("error", (e) => log.warn("worker error (BullMQ reconnects by itself)", { type, error: e }));
-    workers.push(w);
-  }
+    },
+    log,
+  });
 
   await sub.subscribe(CONTROL_CHANNEL);
   sub.on("message", (_ch, raw) => {
@@ -162,16 +165,14 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
       ac.abort(new CancelledError("cancelled by request"));
     }
   });
-  log.info("worker role started", { node: deps.nodeId, queues: workers.map((w) => w.name) });
+  log.info("worker role started", { node: deps.nodeId, queues: consumers.names(), capabilities: deps.capabilities.length });
 
   return {
     active: () => running.size,
     async stop(graceMs = 30_000) {
-      await Promise.all(workers.map((w) => w.pause(true).catch(() => {})).map((p) => Promise.race([p, Bun.sleep(graceMs)])));
-      // Jobs still running after the grace period are handed back: their lock is not renewed
-      // after close(true), so another node's stall check picks them up; our ffmpeg dies with us.
-      await Promise.all(workers.map((w) => w.close(true).catch(() => {})));
+      await consumers.stop(graceMs);
       sub.disconnect();
+      registryConn.disconnect();
       connection.disconnect();
     },
   };

@@ -5,7 +5,7 @@ import { resolveOptions } from "../jobs/registry";
 import { METADATA_MAX_BYTES, TERMINAL, type JobRequest, type JobStatus, type StoredSource } from "../jobs/schema";
 import type { JobType } from "../config/schema";
 import { withRedis } from "../queue/connection";
-import { CONTROL_CHANNEL } from "../queue/names";
+import { CONTROL_CHANNEL, queueName } from "../queue/names";
 import { bullJobId, jobOptions } from "../queue/queues";
 import type { ControlMessage } from "../queue/payload";
 import {
@@ -15,11 +15,14 @@ import {
   listJobs,
   requeueJob,
   type JobRow,
+  type LiveProgress,
 } from "../store/jobs";
+import { requirementOf } from "../nodes/capabilities";
+import { onlineNodes, refreshWaiting } from "./waiting";
 import { audit } from "./audit";
 import { checkUrl } from "../sources/url";
 import { createSubmitter, type Submitter } from "./submitter";
-import { workItem } from "./work-item";
+import { queueOf, rowRequirement, workItem } from "./work-item";
 import { jobEvent } from "../events/job-event";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
 
@@ -34,8 +37,34 @@ export interface SubmitInput {
 
 /** Hands a row to BullMQ. Idempotent: BullMQ dedupes on the job id while the job exists. */
 export async function enqueue(deps: ServiceDeps, row: JobRow): Promise<void> {
-  await withRedis(() => deps.queues[row.type].add(row.type, workItem(row), jobOptions(bullJobId(row.id, row.run), row.priority, row.max_attempts)));
+  // Registered again each time: Redis may have lost the registry with the job.
+  await withRedis(() => deps.queues.register(row.type, rowRequirement(row)));
+  await withRedis(() => queueOf(deps.queues, row).add(row.type, workItem(row), jobOptions(bullJobId(row.id, row.run), row.priority, row.max_attempts)));
 }
+
+/** Requirement queues are registered before their jobs' rows exist, so a 422 (too many sets) leaves nothing behind. */
+async function registerAll(deps: ServiceDeps, wanted: { type: JobType; options: Record<string, unknown> }[]): Promise<void> {
+  const seen = new Map<string, { type: JobType; require: string[] }>();
+  for (const w of wanted) {
+    const require = requirementOf(w.options);
+    if (require.length) seen.set(queueName(w.type, require), { type: w.type, require });
+  }
+  for (const { type, require } of seen.values()) await withRedis(() => deps.queues.register(type, require));
+}
+
+/** Marks the fresh rows no online node can run (live.waiting); returns them as they now are. */
+async function markWaiting(deps: ServiceDeps, rows: JobRow[]): Promise<JobRow[]> {
+  if (!rows.some((r) => rowRequirement(r).length)) return rows;
+  const nodes = await onlineNodes(deps);
+  if (!nodes) return rows;
+  return await Promise.all(rows.map((r) => refreshWaiting(deps, r, nodes, { event: false })));
+}
+
+const queuedData = (row: JobRow, extra: Record<string, unknown> = {}) => {
+  const w = row.live ? (JSON.parse(row.live) as LiveProgress).waiting : undefined;
+  const data = { ...extra, ...(w ? { waiting: w } : {}) };
+  return Object.keys(data).length ? data : undefined;
+};
 
 /** Redis must answer before a row is written, so a down Redis costs the client a 503, not a phantom job. */
 async function requireRedis(deps: ServiceDeps): Promise<void> {
@@ -71,9 +100,12 @@ export async function submitJob(deps: ServiceDeps, input: SubmitInput, who: Prin
   const options = checkRequest(req.type, req);
   if (req.webhook) await checkWebhookUrl(deps, req.webhook);
   await requireRedis(deps);
+  await registerAll(deps, [{ type: req.type, options }]);
   const r = await submitterFor(deps).submit({ request: req, source: input.source, options, who, id: input.id });
-  if (r.created) deps.bus.emit(jobEvent("job.queued", r.row), r.row.tenant);
-  return r;
+  if (!r.created) return r;
+  const [row] = await markWaiting(deps, [r.row]);
+  deps.bus.emit(jobEvent("job.queued", row!, queuedData(row!)), row!.tenant);
+  return { row: row!, created: true };
 }
 
 /** The row if this principal may see it; another tenant's job is 404, never 403 (SPEC §7). */
@@ -101,7 +133,7 @@ export async function cancelJob(deps: ServiceDeps, id: string, who: Principal): 
   audit(deps, who, "job.cancel", id);
   // Best effort: the row is already terminal, and a late report of this run is ignored.
   try {
-    const job = await deps.queues[row.type].getJob(bullJobId(row.id, row.run));
+    const job = await queueOf(deps.queues, row).getJob(bullJobId(row.id, row.run));
     const state = job ? await job.getState() : null;
     if (job && state !== "active") await job.remove().catch(() => {});
     const msg: ControlMessage = { kind: "cancel", jobId: row.id };
@@ -120,9 +152,9 @@ export async function retryJob(deps: ServiceDeps, id: string, who: Principal): P
   if (!next) throw new ConflictError(`job ${id} changed state; try again`);
   audit(deps, who, "job.retry", id);
   await enqueue(deps, next);
-  const queued = getJob(deps.db, id)!;
-  deps.bus.emit(jobEvent("job.queued", queued, { retry: true }), queued.tenant);
-  return queued;
+  const [queued] = await markWaiting(deps, [getJob(deps.db, id)!]);
+  deps.bus.emit(jobEvent("job.queued", queued!, queuedData(queued!, { retry: true })), queued!.tenant);
+  return queued!;
 }
 
 /**
@@ -141,7 +173,10 @@ export async function submitBatch(deps: ServiceDeps, items: { request: JobReques
   });
   for (const w of new Set(prepared.map((p) => p.request.webhook).filter((x): x is string => !!x))) await checkWebhookUrl(deps, w);
   await requireRedis(deps);
+  await registerAll(deps, prepared.map((p) => ({ type: p.request.type, options: p.options })));
   const results = await Promise.all(prepared.map((p) => submitterFor(deps).submit(p)));
-  for (const r of results) if (r.created) deps.bus.emit(jobEvent("job.queued", r.row), r.row.tenant);
-  return results.map((r) => r.row);
+  const created = await markWaiting(deps, results.filter((r) => r.created).map((r) => r.row));
+  const byId = new Map(created.map((r) => [r.id, r]));
+  for (const row of created) deps.bus.emit(jobEvent("job.queued", row, queuedData(row)), row.tenant);
+  return results.map((r) => byId.get(r.row.id) ?? r.row);
 }

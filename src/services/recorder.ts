@@ -3,7 +3,7 @@
 // is the BullMQ job itself, read on every hint and by a periodic reconcile of all open rows.
 import { QueueEvents, type Job } from "bullmq";
 import { Value } from "@sinclair/typebox/value";
-import { JOB_TYPES } from "../config/schema";
+import { JOB_TYPES, type JobType } from "../config/schema";
 import type { MedianodeEvent } from "../events/types";
 import { jobEvent, snapshotEvent } from "../events/job-event";
 import type { JobError } from "../jobs/schema";
@@ -14,6 +14,9 @@ import { bullJobId, parseBullJobId } from "../queue/queues";
 import { finishJob, getJob, listOpen, markActive, markRetrying, setProgress, type JobRow } from "../store/jobs";
 import type { ServiceDeps } from "./deps";
 import { enqueue } from "./jobs";
+import { onlineNodes, refreshWaiting } from "./waiting";
+import { queueOf, rowRequirement } from "./work-item";
+import { watchRequirementQueues } from "../queue/requirement-queues";
 
 export interface Recorder {
   /** Reads every open row's BullMQ job and applies it; re-enqueues what Redis lost. */
@@ -56,7 +59,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     // The job object may have been read before it finished: re-read it once its state is
     // final, or its return value / failure detail would be the stale (empty) one.
     if (state === "completed" || state === "failed") {
-      const fresh = await deps.queues[row.type].getJob(job.id!);
+      const fresh = await queueOf(deps.queues, row).getJob(job.id!);
       if (fresh) job = fresh;
     }
     if (state === "completed") {
@@ -98,7 +101,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     if (!ids) return;
     const row = getJob(deps.db, ids.id);
     if (!row || row.run !== ids.run || (row.status !== "queued" && row.status !== "active")) return;
-    const job = await deps.queues[row.type].getJob(bullId);
+    const job = await queueOf(deps.queues, row).getJob(bullId);
     if (job) await applyJob(row, job);
   };
 
@@ -123,25 +126,37 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
   const hint = (bullId: string) => {
     applyById(bullId).catch((e) => deps.log.warn("could not apply job report; reconcile will retry", { bullId, error: e }));
   };
-  for (const type of JOB_TYPES) {
-    const conn = createRedis(redisUrl, "blocking", `medianode-events-${type}`);
+  // One QueueEvents per queue: the type queues now, requirement queues as they are registered.
+  const watchQueue = (name: string, type: JobType, isTypeQueue: boolean, fromStart = false) => {
+    const conn = createRedis(redisUrl, "blocking", `medianode-events-${name}`);
     conns.push(conn);
-    const qe = new QueueEvents(queueName(type), { connection: conn, prefix: QUEUE_PREFIX });
+    // A queue registered while we run is read from its first event: its first jobs may be
+    // added (and run) before this watcher is ready. Queues known at start begin at "now";
+    // the start-up reconcile covers what happened before.
+    const qe = new QueueEvents(name, { connection: conn, prefix: QUEUE_PREFIX, ...(fromStart ? { lastEventId: "0-0" } : {}) });
     qe.on("progress", ({ jobId, data }) => onProgress(jobId, data));
     qe.on("completed", ({ jobId }) => hint(jobId));
     qe.on("failed", ({ jobId }) => hint(jobId));
     qe.on("delayed", ({ jobId }) => hint(jobId));
     qe.on("active", ({ jobId }) => hint(jobId));
-    qe.on("error", (e) => deps.log.warn("queue events error", { type, error: e }));
-    // Pauses from any node reach every monitor through the queue's event stream.
-    for (const [bull, ours] of [["paused", "queue.paused"], ["resumed", "queue.resumed"]] as const) {
-      qe.on(bull, () => {
-        const e: MedianodeEvent = { type: ours, at: new Date().toISOString(), data: { queue: type } };
-        deps.bus.emit(e, null);
-      });
+    qe.on("error", (e) => deps.log.warn("queue events error", { queue: name, error: e }));
+    // Pauses from any node reach every monitor through the queue's event stream; a type's
+    // requirement queues pause with it, so only the type queue's events are announced.
+    if (isTypeQueue) {
+      for (const [bull, ours] of [["paused", "queue.paused"], ["resumed", "queue.resumed"]] as const) {
+        qe.on(bull, () => {
+          const e: MedianodeEvent = { type: ours, at: new Date().toISOString(), data: { queue: type } };
+          deps.bus.emit(e, null);
+        });
+      }
     }
     events.push(qe);
-  }
+    return qe;
+  };
+  for (const type of JOB_TYPES) watchQueue(queueName(type), type, true);
+  const requirementWatch = await watchRequirementQueues(deps.redis, createRedis(redisUrl, "blocking", `medianode-requirements-${deps.nodeId}`), (q, atStart) => {
+    watchQueue(q.name, q.type, false, !atStart);
+  });
   await Promise.all(events.map((e) => e.waitUntilReady()));
 
   let reconciling: Promise<{ checked: number; applied: number; requeued: number }> | null = null;
@@ -150,14 +165,17 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     let applied = 0;
     let requeued = 0;
     let after = "";
+    // One read of the adverts per pass refreshes every queued job's live.waiting marker.
+    const nodes = await onlineNodes(deps);
     for (;;) {
       const page = listOpen(deps.db, after, 500);
       if (page.length === 0) break;
       after = page[page.length - 1]!.id;
       for (const row of page) {
         checked++;
-        const job = await deps.queues[row.type].getJob(bullJobId(row.id, row.run));
+        const job = await queueOf(deps.queues, row).getJob(bullJobId(row.id, row.run));
         const r = await applyJob(row, job);
+        if (r === "none" && row.status === "queued" && nodes && rowRequirement(row).length) await refreshWaiting(deps, getJob(deps.db, row.id) ?? row, nodes);
         if (r === "applied") applied++;
         if (r === "requeued") requeued++;
       }
@@ -178,6 +196,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     snapshot: snapshotEvent,
     async stop() {
       clearInterval(timer);
+      requirementWatch.stop();
       await reconciling?.catch(() => {});
       await Promise.all(events.map((e) => e.close().catch(() => {})));
       for (const c of conns) c.disconnect();

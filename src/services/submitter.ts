@@ -3,7 +3,7 @@
 // requests; at low load a flush holds one request and adds no delay.
 // The order per job is unchanged: its row is committed before BullMQ has it, and its 202
 // is sent only after both.
-import type { JobType } from "../config/schema";
+import type { Queue } from "bullmq";
 import type { MedianodeError } from "../errors";
 import { newJobId } from "../ids";
 import type { JobRequest, StoredSource } from "../jobs/schema";
@@ -11,7 +11,8 @@ import { withRedis } from "../queue/connection";
 import { bullJobId, jobOptions } from "../queue/queues";
 import { findByIdempotencyKey, insertJob, type JobRow } from "../store/jobs";
 import type { Principal, ServiceDeps } from "./deps";
-import { workItem } from "./work-item";
+import type { WorkItem } from "../queue/payload";
+import { queueOf, workItem } from "./work-item";
 
 export interface Submission {
   request: JobRequest;
@@ -88,13 +89,17 @@ export function createSubmitter(deps: ServiceDeps): Submitter {
       return;
     }
     const { done, fresh } = inserted;
-    const byType = new Map<JobType, JobRow[]>();
-    for (const r of fresh) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+    // One addBulk per queue: per type, and per requirement set (registered by the caller).
+    const byQueue = new Map<Queue<WorkItem>, JobRow[]>();
+    for (const r of fresh) {
+      const q = queueOf(deps.queues, r);
+      byQueue.set(q, [...(byQueue.get(q) ?? []), r]);
+    }
     try {
       await withRedis(() =>
         Promise.all(
-          [...byType].map(([type, rows]) =>
-            deps.queues[type].addBulk(rows.map((r) => ({ name: type, data: workItem(r), opts: jobOptions(bullJobId(r.id, r.run), r.priority, r.max_attempts) }))),
+          [...byQueue].map(([q, rows]) =>
+            q.addBulk(rows.map((r) => ({ name: r.type, data: workItem(r), opts: jobOptions(bullJobId(r.id, r.run), r.priority, r.max_attempts) }))),
           ),
         ),
       );

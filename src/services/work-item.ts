@@ -1,5 +1,7 @@
 import type { StoredSource } from "../jobs/schema";
+import { requirementOf } from "../nodes/capabilities";
 import type { WorkItem } from "../queue/payload";
+import type { Queues } from "../queue/queues";
 import type { JobRow } from "../store/jobs";
 
 /** A row as the payload BullMQ carries to a worker. */
@@ -12,4 +14,14 @@ export function workItem(row: JobRow): WorkItem {
     source: JSON.parse(row.source) as StoredSource,
     options: JSON.parse(row.options) as Record<string, unknown>,
   };
+}
+
+/** The requirement of a row's job ([] for most jobs). */
+export function rowRequirement(row: Pick<JobRow, "options">): string[] {
+  return requirementOf(JSON.parse(row.options) as Record<string, unknown>);
+}
+
+/** The queue a row's job is in: its type's, or its requirement queue (the same function submit used). */
+export function queueOf(queues: Queues, row: Pick<JobRow, "type" | "options">) {
+  return queues.of(row.type, rowRequirement(row));
 }

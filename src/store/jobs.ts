@@ -2,6 +2,7 @@ import type { ErrorValue } from "../errors";
 import type { JobType } from "../config/schema";
 import type { Job, JobError, JobStatus, Output, StoredSource } from "../jobs/schema";
 import type { Db } from "./db";
+import type { Waiting } from "../nodes/capabilities";
 
 export interface JobRow {
   id: string;
@@ -70,8 +71,18 @@ export function toJobView(row: JobRow): Job {
     createdAt: iso(row.created_at)!,
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
-    ...(row.live && row.status === "active" ? { live: JSON.parse(row.live) as LiveProgress } : {}),
+    ...liveView(row),
   };
+}
+
+/** Progress detail while active; only the `waiting` marker while queued; nothing once finished. */
+function liveView(row: JobRow): { live?: LiveProgress } {
+  if (!row.live) return {};
+  const live = JSON.parse(row.live) as LiveProgress;
+  const { waiting, ...progress } = live;
+  if (row.status === "active") return { live: progress };
+  if (row.status === "queued" && waiting) return { live: { waiting } };
+  return {};
 }
 
 export function insertJob(db: Db, j: NewJob): JobRow {
@@ -181,6 +192,22 @@ export function setProgress(db: Db, id: string, run: number, progress: number, l
 export interface LiveProgress {
   etaSec?: number;
   renditions?: Record<string, number>;
+  /** Queued only: no online node can run the job (nodes/capabilities.ts). */
+  waiting?: Waiting;
+}
+
+/**
+ * Sets (or, with null, clears) the `waiting` marker of a queued row. Returns the row only
+ * when the marker changed, so a caller emits one event per change.
+ */
+export function setWaiting(db: Db, id: string, run: number, waiting: Waiting | null, at: number): JobRow | null {
+  const row = getJob(db, id);
+  if (!row || row.run !== run || row.status !== "queued") return null;
+  const had = row.live ? ((JSON.parse(row.live) as LiveProgress).waiting ?? null) : null;
+  if ((had === null) === (waiting === null)) return null;
+  return db
+    .query<JobRow, [string | null, number, string, number]>("UPDATE jobs SET live = ?, updated_at = ? WHERE id = ? AND run = ? AND status = 'queued' RETURNING *")
+    .get(waiting ? JSON.stringify({ waiting }) : null, at, id, run);
 }
 
 export interface Finish {

@@ -192,6 +192,8 @@ function updateProgress(tr, job) {
   if (!r || Object.keys(r).length === 0) {
     // A failed row says why right under its bar; the dead-letter panel has the rest.
     if (job.status === "failed" && job.error) rend.replaceChildren(h("span", { class: "why small", title: job.error.message, text: `${job.error.code}: ${job.error.message}` }));
+    // A queued row no online node can run (options.require) says so too.
+    else if (job.status === "queued" && job.live?.waiting) rend.replaceChildren(h("span", { class: "why small", title: job.live.waiting.message, text: `waiting: ${job.live.waiting.message}` }));
     else rend.replaceChildren();
     return;
   }

@@ -3,6 +3,7 @@ import { JOB_TYPES, type JobType } from "../../config/schema";
 import { NotFoundError } from "../../errors";
 import { withRedis } from "../../queue/connection";
 import { queueName } from "../../queue/names";
+import { countType, setTypePaused } from "../../queue/queues";
 import { audit } from "../../services/audit";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { requireScope } from "../auth";
@@ -19,19 +20,8 @@ export function queuesRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pri
       requireScope(principalOf(request), "jobs:read");
       const items = await withRedis(() =>
         Promise.all(
-          JOB_TYPES.map(async (t) => {
-            const q = deps.queues[t];
-            const c = await q.getJobCounts("waiting", "prioritized", "active", "delayed", "failed", "completed");
-            return {
-              name: t,
-              waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
-              active: c.active ?? 0,
-              delayed: c.delayed ?? 0,
-              failed: c.failed ?? 0,
-              completed: c.completed ?? 0,
-              paused: await q.isPaused(),
-            };
-          }),
+          // A type's requirement queues (options.require) are counted in its line.
+          JOB_TYPES.map(async (t) => ({ name: t, ...(await countType(deps.queues, t)) })),
         ),
       );
       return { items };
@@ -40,7 +30,7 @@ export function queuesRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pri
       const who = principalOf(request);
       requireScope(who, "admin");
       const t = typeOf(params.name);
-      await withRedis(() => deps.queues[t].pause());
+      await withRedis(() => setTypePaused(deps.queues, t, true));
       audit(deps, who, "queue.pause", t);
       return { name: t, paused: true };
     }, { parse: "none" })
@@ -48,7 +38,7 @@ export function queuesRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pri
       const who = principalOf(request);
       requireScope(who, "admin");
       const t = typeOf(params.name);
-      await withRedis(() => deps.queues[t].resume());
+      await withRedis(() => setTypePaused(deps.queues, t, false));
       audit(deps, who, "queue.resume", t);
       return { name: t, paused: false };
     }, { parse: "none" });
