@@ -103,9 +103,9 @@ describe("probe jobs", () => {
   });
 
   test("probe of a URL reads only the bytes it needs, through HTTP Range", async () => {
-    // A bigger file than ffprobe needs: a 20 s clip with its index at the end (no faststart).
+    // A much bigger file than ffprobe needs: a 60 s clip with its index at the end (no faststart).
     const big = join(t.dataDir, "remote.mp4");
-    const gen = Bun.spawnSync(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-f", "lavfi", "-i", "sine", "-t", "20", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "2M", "-c:a", "aac", "-y", big]);
+    const gen = Bun.spawnSync(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-f", "lavfi", "-i", "sine", "-t", "60", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "4M", "-c:a", "aac", "-y", big]);
     expect(gen.exitCode).toBe(0);
     const size = Bun.file(big).size;
     let ranged = 0;
@@ -129,10 +129,12 @@ describe("probe jobs", () => {
         const job = (await expectStatus(r, 202)) as JobJson;
         const done = (await waitForJob(t2, job.id)) as JobJson;
         expect(done.status).toBe("completed");
-        expect(Math.round(done.result.durationSec as number)).toBe(20);
+        expect(Math.round(done.result.durationSec as number)).toBe(60);
         expect(ranged).toBeGreaterThan(0);
         expect(done.result.bytesFetched as number).toBeGreaterThan(0);
-        expect(done.result.bytesFetched as number).toBeLessThan(size);
+        // The head, the index at the end and the first packets, in bounded windows: a fraction of
+        // the file (what loopback socket buffers hold ahead of ffprobe is counted too).
+        expect(done.result.bytesFetched as number).toBeLessThan(size / 3);
       } finally {
         await t2.stop();
       }
