@@ -17,6 +17,7 @@ import { outputsRoutes } from "./outputs/index";
 import { queuesRoutes } from "./queues/index";
 import { webhooksRoutes } from "./webhooks/index";
 import { dashboardRoutes } from "./dashboard/index";
+import { workerStoreRoutes } from "./worker-store/index";
 
 
 export function errorResponse(err: MedianodeError): Response {
@@ -122,6 +123,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
     .use(outputsRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))
     .use(webhooksRoutes(deps, principalOf))
+    .use(workerStoreRoutes(deps, principalOf))
     .get(
       "/v1/nodes",
       async ({ request }) => {

@@ -17,7 +17,7 @@ import { ControlMessage, WorkItem, type WorkProgress, type WorkResult } from "..
 import { checkImportPath } from "../sources/import-path";
 import { startRangeProxy, type RangeProxy } from "../sources/range-proxy";
 import { downloadUrl, type UrlPolicy } from "../sources/url";
-import type { MediaStore } from "../storage/local";
+import type { MediaStore } from "../storage/media-store";
 import type { MediaPool } from "../workers/pool";
 
 export interface WorkerRoleDeps {
@@ -78,7 +78,7 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
       let input: string;
       let inputProtocols = "file";
       const src = item.source;
-      if (src.kind === "upload") input = deps.store.sourcePath(item.id);
+      if (src.kind === "upload") input = await deps.store.fetchSource(item.id, ac.signal);
       else if (src.kind === "path") input = checkImportPath(src.path, config.importDirs);
       else if (type === "probe") {
         proxy = startRangeProxy(src.url, urlPolicy);
@@ -103,7 +103,7 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
         { signal: ac.signal, timeoutMs: config.jobTimeoutSec * 1000, onProgress: (p) => report(p) },
       );
       if (proxy) out.result.bytesFetched = proxy.bytesFetched();
-      await deps.store.commitAttempt(item.id, attemptDir);
+      await deps.store.commitAttempt(item.id, attemptDir, ac.signal);
       attemptDir = null;
       jlog.info("job completed", { outputs: out.outputs.length });
       return { run: item.run, node: deps.nodeId, outputs: out.outputs, result: out.result };
@@ -126,6 +126,8 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
       running.delete(item.id);
       proxy?.stop();
       if (attemptDir) await deps.store.discardAttempt(attemptDir).catch(() => {});
+      // A remote worker's copies (source, outputs) go once the attempt ends; in place: nothing.
+      await deps.store.releaseJob(item.id).catch(() => {});
     }
   };
 
