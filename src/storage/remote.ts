@@ -5,7 +5,7 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Value } from "@sinclair/typebox/value";
-import { ForbiddenError, MedianodeError, StorageError, UnauthorizedError, UnavailableError, isErrorCode } from "../errors";
+import { ForbiddenError, MedianodeError, StorageError, UnauthorizedError, UnavailableError } from "../errors";
 import type { Logger } from "../log";
 import { sha256File } from "./checksum";
 import { createLocalStore } from "./local";
@@ -58,7 +58,9 @@ async function refusal(res: Response, what: string): Promise<Error> {
   if (res.status >= 500 || res.status === 408 || res.status === 429 || reason === CHECKSUM_MISMATCH) return new TransientError(message);
   if (res.status === 401) return new UnauthorizedError(message);
   if (res.status === 403) return new ForbiddenError(message);
-  return new MedianodeError(isErrorCode(err?.code) ? err.code : "STORAGE", message);
+  // Anything else the api node refuses (404, 409, 413…) fails the attempt as a storage error:
+  // it says nothing about the job's input, so the attempt is retried like a full disk would be.
+  return new StorageError(message, { status: res.status, code: err?.code });
 }
 
 export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {

@@ -130,6 +130,19 @@ describe("routes", () => {
     expect(existsSync(join(t.dataDir, "media", jobId, "out"))).toBe(false);
     expect((await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/bad/commit`, { method: "POST", body: "{}" })).status).toBe(400);
   });
+  test("an upload or commit for a run the job has moved past is 409 (stale attempt)", async () => {
+    // Cancel then retry: the job's run goes from 1 to 2, so attempt 1-n is an older run's.
+    const res = await t.api("/v1/jobs?type=image", { method: "POST", headers: { "content-type": "image/jpeg" }, body: Bun.file(image) });
+    const id = ((await res.json()) as { id: string }).id;
+    expect((await t.api(`/v1/jobs/${id}`, { method: "DELETE" })).status).toBe(200);
+    expect((await t.api(`/v1/jobs/${id}/retry`, { method: "POST" })).status).toBe(202);
+    const r = await as(tokens.worker, `/v1/worker/jobs/${id}/attempts/1-1/outputs/x.webp`, { method: "PUT", headers: { [SHA256_HEADER]: sha256("x") }, body: "x" });
+    expect(r.status).toBe(409);
+    const c = await as(tokens.worker, `/v1/worker/jobs/${id}/attempts/1-1/commit`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ files: [] }) });
+    expect(c.status).toBe(409);
+    const ok = await as(tokens.worker, `/v1/worker/jobs/${id}/attempts/2-1/outputs/x.webp`, { method: "PUT", headers: { [SHA256_HEADER]: sha256("x") }, body: "x" });
+    expect(ok.status).toBe(200);
+  });
 });
 
 describe("remote store", () => {
