@@ -32,6 +32,19 @@ export function createLocalStore(dataDir: string): LocalMediaStore {
   const jobDir = (id: string) => containedPath(root, id);
   const attemptDir = (id: string, run: number, attempt: number) => join(jobDir(id), "attempts", `${run}-${attempt}`);
   const sourcePath = (id: string) => join(jobDir(id), "source");
+  type Digest = { bytes: number; sha256: string; mtimeMs: number };
+  const digests = new Map<string, Promise<Digest>>();
+  const digestOf = async (id: string): Promise<Digest> => {
+    const file = sourcePath(id);
+    if (!existsSync(file)) throw new NotFoundError(`job ${id} has no uploaded source`);
+    const st = statSync(file);
+    const cache = join(jobDir(id), "source.sha256");
+    const cached = existsSync(cache) ? ((await Bun.file(cache).json().catch(() => null)) as Partial<Digest> | null) : null;
+    if (cached && cached.bytes === st.size && cached.mtimeMs === st.mtimeMs && typeof cached.sha256 === "string") return { bytes: st.size, mtimeMs: st.mtimeMs, sha256: cached.sha256 };
+    const digest = { bytes: st.size, mtimeMs: st.mtimeMs, sha256: await sha256File(file) };
+    await Bun.write(cache, JSON.stringify(digest));
+    return digest;
+  };
   return {
     root,
     jobDir,
@@ -69,16 +82,14 @@ export function createLocalStore(dataDir: string): LocalMediaStore {
       if (!isInside(realpathSync(out), realpathSync(file))) throw new NotFoundError("no such output");
       return file;
     },
-    async sourceDigest(id) {
-      const file = sourcePath(id);
-      if (!existsSync(file)) throw new NotFoundError(`job ${id} has no uploaded source`);
-      const st = statSync(file);
-      const cache = join(jobDir(id), "source.sha256");
-      const cached = existsSync(cache) ? ((await Bun.file(cache).json().catch(() => null)) as { bytes?: number; mtimeMs?: number; sha256?: string } | null) : null;
-      if (cached && cached.bytes === st.size && cached.mtimeMs === st.mtimeMs && typeof cached.sha256 === "string") return { bytes: st.size, mtimeMs: st.mtimeMs, sha256: cached.sha256 };
-      const digest = { bytes: st.size, mtimeMs: st.mtimeMs, sha256: await sha256File(file) };
-      await Bun.write(cache, JSON.stringify(digest));
-      return digest;
+    sourceDigest(id) {
+      // Workers asking for the same source at once share one hashing pass.
+      let p = digests.get(id);
+      if (!p) {
+        p = digestOf(id).finally(() => digests.delete(id));
+        digests.set(id, p);
+      }
+      return p;
     },
     async removeJob(id) {
       await rm(jobDir(id), { recursive: true, force: true });

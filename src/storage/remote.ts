@@ -27,6 +27,8 @@ export interface RemoteStoreOptions {
   backoffMs?: number;
   /** A transfer that receives or sends nothing for this long is cut and retried. */
   idleTimeoutMs?: number;
+  /** How long a source download may wait for the api node's first answer (it hashes the source first). */
+  headersTimeoutMs?: number;
   /** Uploads in flight at once per attempt. */
   parallelUploads?: number;
 }
@@ -69,6 +71,7 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
   const tries = o.tries ?? 5;
   const backoffMs = o.backoffMs ?? 500;
   const idleMs = o.idleTimeoutMs ?? 60_000;
+  const headersTimeoutMs = o.headersTimeoutMs ?? 15 * 60_000;
   const auth = { authorization: `Bearer ${o.token}` };
   const attempts = new Map<string, { id: string; run: number; attempt: number }>();
 
@@ -90,10 +93,10 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
     }
   }
 
-  /** An AbortSignal that fires on the caller's abort or after `idleMs` without a poke. */
-  function idleSignal(signal: AbortSignal | undefined) {
+  /** An AbortSignal that fires on the caller's abort, or after `firstMs` then `idleMs` without a poke. */
+  function idleSignal(signal: AbortSignal | undefined, firstMs = idleMs) {
     const ac = new AbortController();
-    let timer = setTimeout(() => ac.abort(new TransientError(`no data for ${idleMs} ms`)), idleMs);
+    let timer = setTimeout(() => ac.abort(new TransientError(`no answer for ${firstMs} ms`)), firstMs);
     const onAbort = () => ac.abort(signal!.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     return {
@@ -112,7 +115,9 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
   /** One GET of the source, resuming from what `dest` already holds. Resolves when complete and verified. */
   async function downloadOnce(id: string, dest: string, signal: AbortSignal | undefined): Promise<void> {
     const have = existsSync(dest) ? statSync(dest).size : 0;
-    const idle = idleSignal(signal);
+    // The api node hashes a source once before its first download (a big file takes a while):
+    // the headers may take longer than the gaps between chunks later.
+    const idle = idleSignal(signal, headersTimeoutMs);
     try {
       const headers: Record<string, string> = { ...auth };
       if (have > 0) headers.range = `bytes=${have}-`;
@@ -122,6 +127,7 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
       } catch (e) {
         throw idle.signal.aborted && !signal?.aborted ? idle.signal.reason : new TransientError(`GET source: ${(e as Error).message}`);
       }
+      idle.poke();
       const sha256 = res.headers.get(SHA256_HEADER);
       if (res.status === 416 && have > 0) {
         // What we hold is already the whole file (or more): start again from nothing.
