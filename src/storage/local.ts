@@ -17,6 +17,8 @@ export type { MediaStore } from "./media-store";
 export interface LocalMediaStore extends MediaStore {
   jobDir(id: string): string;
   outDir(id: string): string;
+  /** Where uploads from remote workers are written before they are whole (outside every attempt). */
+  partDir(id: string): string;
   /** The folder of one attempt (it may not exist yet). */
   attemptDir(id: string, run: number, attempt: number): string;
   /** The file of an output, contained in out/ (no `..`, no symlink out). */
@@ -51,6 +53,7 @@ export function createLocalStore(dataDir: string): LocalMediaStore {
     sourcePath,
     attemptDir,
     outDir: (id) => join(jobDir(id), "out"),
+    partDir: (id) => join(jobDir(id), "uploads"),
     async fetchSource(id) {
       return sourcePath(id);
     },

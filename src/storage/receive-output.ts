@@ -1,5 +1,5 @@
 import { mkdir, open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { BadRequestError } from "../errors";
 import { tooLarge } from "../sources/upload";
 import { containedPath } from "./paths";
@@ -9,12 +9,20 @@ import { CHECKSUM_MISMATCH } from "./worker-protocol";
  * Writes one output a remote worker uploads into an attempt folder: streamed (each chunk
  * awaited on disk), hashed as it arrives, refused at `maxBytes` (413) and refused when its
  * sha256 is not the one announced (400, details.reason = checksum_mismatch: the worker resends).
- * The bytes land in a hidden part file first, so a cut upload never leaves a short output.
+ * The bytes land in a part file in `partDir` (outside the attempt folder) and are renamed into
+ * place once whole and verified: a cut upload never leaves a short output, and an upload still
+ * hanging when the attempt is committed cannot end up in out/.
  */
-export async function receiveOutput(attemptDir: string, name: string, body: ReadableStream<Uint8Array> | null, o: { maxBytes: number; sha256: string }): Promise<number> {
+export async function receiveOutput(
+  attemptDir: string,
+  name: string,
+  body: ReadableStream<Uint8Array> | null,
+  o: { maxBytes: number; sha256: string; partDir: string },
+): Promise<number> {
   const file = containedPath(attemptDir, name);
   await mkdir(dirname(file), { recursive: true });
-  const part = join(dirname(file), `.${basename(file)}.part-${crypto.randomUUID()}`);
+  await mkdir(o.partDir, { recursive: true });
+  const part = join(o.partDir, `${crypto.randomUUID()}.part`);
   const hasher = new Bun.CryptoHasher("sha256");
   const fh = await open(part, "w", 0o600);
   let bytes = 0;

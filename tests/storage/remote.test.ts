@@ -108,6 +108,7 @@ describe("routes", () => {
     expect((await errorOf(r)).details?.reason).toBe("checksum_mismatch");
     const dir = join(t.dataDir, "media", jobId, "attempts", "1-1");
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+    expect(readdirSync(join(t.dataDir, "media", jobId, "uploads"))).toEqual([]); // no part file left
     const missing = await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/1-1/outputs/bad.webp`, { method: "PUT", body: "x" });
     expect(missing.status).toBe(400);
   });

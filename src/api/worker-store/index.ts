@@ -64,7 +64,7 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
         const declared = Number(request.headers.get("content-length") ?? NaN);
         if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
         checkRun(requireWorkerJob(deps, params.id), ref);
-        const bytes = await receiveOutput(deps.store.attemptDir(params.id, ref.run, ref.attempt), params["*"], request.body, { maxBytes: max, sha256 });
+        const bytes = await receiveOutput(deps.store.attemptDir(params.id, ref.run, ref.attempt), params["*"], request.body, { maxBytes: max, sha256, partDir: deps.store.partDir(params.id) });
         deps.metrics.bytesTotal.inc({ direction: "worker_in" }, bytes);
         return { name: params["*"], bytes };
       },
