@@ -14,7 +14,6 @@ import type { Logger } from "../log";
 import { createRedis } from "../queue/connection";
 import { CONTROL_CHANNEL, QUEUE_PREFIX, queueName } from "../queue/names";
 import { ControlMessage, WorkItem, type WorkProgress, type WorkResult } from "../queue/payload";
-import { checkImportPath } from "../sources/import-path";
 import { startRangeProxy, type RangeProxy } from "../sources/range-proxy";
 import { downloadUrl, type UrlPolicy } from "../sources/url";
 import type { MediaStore } from "../storage/media-store";
@@ -79,7 +78,7 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
       let inputProtocols = "file";
       const src = item.source;
       if (src.kind === "upload") input = await deps.store.fetchSource(item.id, ac.signal);
-      else if (src.kind === "path") input = checkImportPath(src.path, config.importDirs);
+      else if (src.kind === "path") input = await deps.store.importSource(item.id, src.path, config.importDirs, ac.signal);
       else if (type === "probe") {
         proxy = startRangeProxy(src.url, urlPolicy);
         input = proxy.url;

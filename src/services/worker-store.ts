@@ -2,8 +2,10 @@
 // --server`): which job, which attempt, and when an uploaded attempt may become out/.
 import { existsSync, statSync } from "node:fs";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors";
+import { checkImportPath } from "../sources/import-path";
 import { containedPath } from "../storage/paths";
 import { ATTEMPT_PATTERN, type CommitBody } from "../storage/worker-protocol";
+import type { StoredSource } from "../jobs/schema";
 import { getJob, type JobRow } from "../store/jobs";
 import type { ServiceDeps } from "./deps";
 
@@ -12,6 +14,18 @@ export function requireWorkerJob(deps: Pick<ServiceDeps, "db">, id: string): Job
   const row = getJob(deps.db, id);
   if (!row) throw new NotFoundError(`no job ${id}`);
   return row;
+}
+
+/**
+ * The file a remote worker downloads for a job: the upload in the media store, or a `{path}`
+ * source re-checked against this node's MEDIANODE_IMPORT_DIRS. URL sources are fetched by the
+ * worker itself (404 here).
+ */
+export function sourceFileForWorker(deps: Pick<ServiceDeps, "store" | "config">, row: JobRow): string {
+  const src = JSON.parse(row.source) as StoredSource;
+  if (src.kind === "upload") return deps.store.sourcePath(row.id);
+  if (src.kind === "path") return checkImportPath(src.path, deps.config.importDirs);
+  throw new NotFoundError(`job ${row.id} has a URL source: the worker fetches it itself`);
 }
 
 export interface AttemptRef {

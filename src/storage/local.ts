@@ -3,6 +3,7 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { NotFoundError } from "../errors";
 import type { MediaStore } from "./media-store";
+import { checkImportPath } from "../sources/import-path";
 import { sha256File } from "./checksum";
 import { containedPath, isInside } from "./paths";
 
@@ -24,8 +25,8 @@ export interface LocalMediaStore extends MediaStore {
   /** The file of an output, contained in out/ (no `..`, no symlink out). */
   outputFile(id: string, name: string): string;
   removeJob(id: string): Promise<void>;
-  /** The uploaded source's size and sha256 (cached beside it, so a big source is hashed once). */
-  sourceDigest(id: string): Promise<{ bytes: number; sha256: string; mtimeMs: number }>;
+  /** The size and sha256 of a job's source file (cached in the job's folder, so a big source is hashed once). */
+  sourceDigest(id: string, file?: string): Promise<{ bytes: number; sha256: string; mtimeMs: number }>;
 }
 
 export function createLocalStore(dataDir: string): LocalMediaStore {
@@ -34,16 +35,16 @@ export function createLocalStore(dataDir: string): LocalMediaStore {
   const jobDir = (id: string) => containedPath(root, id);
   const attemptDir = (id: string, run: number, attempt: number) => join(jobDir(id), "attempts", `${run}-${attempt}`);
   const sourcePath = (id: string) => join(jobDir(id), "source");
-  type Digest = { bytes: number; sha256: string; mtimeMs: number };
+  type Digest = { bytes: number; sha256: string; mtimeMs: number; file: string };
   const digests = new Map<string, Promise<Digest>>();
-  const digestOf = async (id: string): Promise<Digest> => {
-    const file = sourcePath(id);
-    if (!existsSync(file)) throw new NotFoundError(`job ${id} has no uploaded source`);
+  const digestOf = async (id: string, file: string): Promise<Digest> => {
+    if (!existsSync(file)) throw new NotFoundError(`job ${id} has no source file`);
     const st = statSync(file);
     const cache = join(jobDir(id), "source.sha256");
     const cached = existsSync(cache) ? ((await Bun.file(cache).json().catch(() => null)) as Partial<Digest> | null) : null;
-    if (cached && cached.bytes === st.size && cached.mtimeMs === st.mtimeMs && typeof cached.sha256 === "string") return { bytes: st.size, mtimeMs: st.mtimeMs, sha256: cached.sha256 };
-    const digest = { bytes: st.size, mtimeMs: st.mtimeMs, sha256: await sha256File(file) };
+    if (cached && cached.file === file && cached.bytes === st.size && cached.mtimeMs === st.mtimeMs && typeof cached.sha256 === "string") return cached as Digest;
+    const digest = { file, bytes: st.size, mtimeMs: st.mtimeMs, sha256: await sha256File(file) };
+    await mkdir(jobDir(id), { recursive: true });
     await Bun.write(cache, JSON.stringify(digest));
     return digest;
   };
@@ -56,6 +57,9 @@ export function createLocalStore(dataDir: string): LocalMediaStore {
     partDir: (id) => join(jobDir(id), "uploads"),
     async fetchSource(id) {
       return sourcePath(id);
+    },
+    async importSource(_id, path, importDirs) {
+      return checkImportPath(path, importDirs);
     },
     async prepareAttempt(id, run, attempt) {
       const dir = attemptDir(id, run, attempt);
@@ -85,12 +89,13 @@ export function createLocalStore(dataDir: string): LocalMediaStore {
       if (!isInside(realpathSync(out), realpathSync(file))) throw new NotFoundError("no such output");
       return file;
     },
-    sourceDigest(id) {
+    sourceDigest(id, file = sourcePath(id)) {
       // Workers asking for the same source at once share one hashing pass.
-      let p = digests.get(id);
+      const key = `${id}\0${file}`;
+      let p = digests.get(key);
       if (!p) {
-        p = digestOf(id).finally(() => digests.delete(id));
-        digests.set(id, p);
+        p = digestOf(id, file).finally(() => digests.delete(key));
+        digests.set(key, p);
       }
       return p;
     },

@@ -10,6 +10,12 @@ export interface MediaStore {
   sourcePath(id: string): string;
   /** A local path to a job's uploaded source: in place, or downloaded from the api node first. */
   fetchSource(id: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * A local path to a `{path}` source: the file itself where MEDIANODE_IMPORT_DIRS is on this
+   * host (checked against `importDirs`), or a copy downloaded from the api node, which checks it
+   * against its own import folders.
+   */
+  importSource(id: string, path: string, importDirs: string[], signal?: AbortSignal): Promise<string>;
   /** A fresh, empty local folder for one attempt's outputs. */
   prepareAttempt(id: string, run: number, attempt: number): Promise<string>;
   /** Makes an attempt's outputs the job's out/ (replacing an older run's): moved, or uploaded then committed. */

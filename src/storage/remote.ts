@@ -207,7 +207,7 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
     return (await res.json()) as unknown;
   }
 
-  return {
+  const store: RemoteMediaStore = {
     root: local.root,
     sourcePath: local.sourcePath,
     async hello() {
@@ -230,6 +230,10 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
       await mkdir(local.jobDir(id), { recursive: true });
       await retrying(`download of the source of ${id}`, signal, () => downloadOnce(id, dest, signal));
       return dest;
+    },
+    async importSource(id, _path, _importDirs, signal) {
+      // The api node serves a job's {path} source from its own import folders (checked there).
+      return await store.fetchSource(id, signal);
     },
     async prepareAttempt(id, run, attempt) {
       const dir = await local.prepareAttempt(id, run, attempt);
@@ -266,4 +270,5 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
       await local.removeJob(id);
     },
   };
+  return store;
 }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { corpus } from "../helpers/corpus";
+import { corpus, CORPUS_DIR } from "../helpers/corpus";
 import { createTokenCli, startApiProcess, startWorkerProcess, type ApiProc, type WorkerProc } from "../helpers/cluster";
 import { startTestRedis, type TestRedis } from "../helpers/redis";
 import { waitForJob } from "../helpers/server";
@@ -22,7 +22,8 @@ const filesUnder = (dir: string): string[] => readdirSync(dir, { recursive: true
 
 beforeAll(async () => {
   redis = await startTestRedis();
-  api = await startApiProcess({ redisUrl: redis.url, dataDir: dirs.api.path });
+  // The import folder exists on the api host only: the workers get {path} sources over HTTP too.
+  api = await startApiProcess({ redisUrl: redis.url, dataDir: dirs.api.path, env: { MEDIANODE_IMPORT_DIRS: CORPUS_DIR } });
   const token = await createTokenCli(dirs.api.path, "workers", "worker");
   for (const d of [dirs.w1, dirs.w2]) workers.push(await startWorkerProcess({ redisUrl: redis.url, dataDir: d.path, server: api.url, token, concurrency: "video=1,image=2,probe=1,audio=1,thumbnail=1" }));
 }, 90_000);
@@ -46,6 +47,11 @@ test("video and image jobs complete on the remote workers; the api node serves t
     ids.push(((await r.json()) as { id: string }).id);
   }
   const videoId = ((await v.json()) as { id: string }).id;
+  const fromPath = corpus("image-png-palette.png");
+  const pj = await call("/v1/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", source: { path: fromPath.path } }) });
+  expect(pj.status).toBe(202);
+  images.push(fromPath);
+  ids.push(((await pj.json()) as { id: string }).id);
   const workerIds = workers.map((w) => w.nodeId);
 
   type Done = { status: string; node: string; outputs: { name: string; bytes: number; url: string }[]; result: { width?: number }; error?: unknown };
@@ -86,7 +92,7 @@ test("video and image jobs complete on the remote workers; the api node serves t
   // The api node accounted the traffic with the workers.
   const metrics = await (await fetch(api.url + "/metrics")).text();
   const bytes = (dir: string) => Number(new RegExp(`medianode_bytes_total\\{direction="${dir}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
-  const sourceBytes = video.entry.bytes + images.reduce((n, i) => n + i.entry.bytes, 0);
+  const sourceBytes = video.entry.bytes + images.reduce((n, i) => n + i.entry.bytes, 0); // uploads and the {path} file
   expect(bytes("worker_out")).toBeGreaterThanOrEqual(sourceBytes);
   const outputBytes = [vdone, ...(await Promise.all(ids.map(async (id) => (await (await call(`/v1/jobs/${id}`)).json()) as Done)))].flatMap((j) => j.outputs).reduce((n, o) => n + o.bytes, 0);
   expect(bytes("worker_in")).toBeGreaterThanOrEqual(outputBytes);

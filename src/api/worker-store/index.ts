@@ -3,9 +3,9 @@
 // out/ only when they commit. Every route needs the `worker` scope (admin also passes).
 import { Elysia } from "elysia";
 import { Value } from "@sinclair/typebox/value";
-import { BadRequestError, NotFoundError } from "../../errors";
+import { BadRequestError } from "../../errors";
 import type { Principal, ServiceDeps } from "../../services/deps";
-import { checkRun, commitUploadedAttempt, parseAttempt, requireWorkerJob } from "../../services/worker-store";
+import { checkRun, commitUploadedAttempt, parseAttempt, requireWorkerJob, sourceFileForWorker } from "../../services/worker-store";
 import { receiveOutput } from "../../storage/receive-output";
 import { CommitBody, SHA256_HEADER, WORKER_PREFIX, type HelloReply } from "../../storage/worker-protocol";
 import { tooLarge } from "../../sources/upload";
@@ -31,10 +31,8 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
       "/jobs/:id/source",
       async ({ request, params }) => {
         worker(request);
-        const row = requireWorkerJob(deps, params.id);
-        if (JSON.parse(row.source).kind !== "upload") throw new NotFoundError(`job ${row.id} has no uploaded source (URL and path sources are read by the worker itself)`);
-        const d = await deps.store.sourceDigest(row.id);
-        const file = deps.store.sourcePath(row.id);
+        const file = sourceFileForWorker(deps, requireWorkerJob(deps, params.id));
+        const d = await deps.store.sourceDigest(params.id, file);
         const headers: Record<string, string> = {
           "content-type": "application/octet-stream",
           "accept-ranges": "bytes",
@@ -51,7 +49,7 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
           headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${d.bytes}`, "content-length": String(sent) },
         });
       },
-      { detail: { summary: "Download a job's uploaded source (Range supported; sha256 in x-medianode-sha256)" } },
+      { detail: { summary: "Download a job's uploaded or {path} source (Range supported; sha256 in x-medianode-sha256)" } },
     )
     .put(
       "/jobs/:id/attempts/:attempt/outputs/*",
