@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { NotFoundError } from "../errors";
 import type { MediaStore } from "./media-store";
@@ -74,6 +74,8 @@ export function createLocalStore(dataDir: string): LocalMediaStore {
       await rename(dir, out);
       await rm(old, { recursive: true, force: true });
       await rm(join(jobDir(id), "attempts"), { recursive: true, force: true });
+      // Remote workers' part files: the folder goes once no upload is still writing into it.
+      await rmdir(join(jobDir(id), "uploads")).catch(() => {});
     },
     async discardAttempt(dir) {
       await rm(dir, { recursive: true, force: true });

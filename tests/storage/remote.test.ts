@@ -218,6 +218,7 @@ describe("remote store", () => {
       expect(await Bun.file(join(out, "preview.webp")).text()).toBe("preview bytes");
       expect(await Bun.file(join(out, "frames", "f1.webp")).text()).toBe("frame one");
       expect(existsSync(join(t.dataDir, "media", jobId, "attempts"))).toBe(false);
+      expect(existsSync(join(t.dataDir, "media", jobId, "uploads"))).toBe(false);
       expect(existsSync(attempt)).toBe(false); // the worker's local copy is gone
     } finally {
       p.stop();
