@@ -6,8 +6,8 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { fmt, ratioCell, toMarkdown, type Result } from "./lib/result";
 
-// In run order: issue 2 first, then issue 3, then issue 4.
-const ALL = ["image", "submit", "upload", "video", "audio", "storyboard", "ws"] as const;
+// In run order: issue 2 first, then issue 3, then issue 4, then issue 6.
+const ALL = ["image", "submit", "upload", "video", "audio", "storyboard", "ws", "nodes"] as const;
 
 async function ffmpegVersion(): Promise<string> {
   try {

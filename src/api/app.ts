@@ -18,6 +18,7 @@ import { outputsRoutes } from "./outputs/index";
 import { queuesRoutes } from "./queues/index";
 import { webhooksRoutes } from "./webhooks/index";
 import { dashboardRoutes } from "./dashboard/index";
+import { workerStoreRoutes } from "./worker-store/index";
 
 
 export function errorResponse(err: MedianodeError): Response {
@@ -121,6 +122,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
     .use(outputsRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))
     .use(webhooksRoutes(deps, principalOf))
+    .use(workerStoreRoutes(deps, principalOf))
     .get(
       "/v1/nodes",
       async ({ request }) => {

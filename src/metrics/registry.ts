@@ -90,7 +90,7 @@ export function createMetrics(): Metrics {
     queueJobs: new Gauge({ name: "medianode_queue_jobs", help: "Jobs per queue and state.", labelNames: ["queue", "state"], registers: r }),
     ffmpegProcesses: new Gauge({ name: "medianode_ffmpeg_processes", help: "Media tasks running now (each runs ffmpeg or sharp).", registers: r }),
     mediaSeconds: new Counter({ name: "medianode_media_seconds_total", help: "Seconds of media processed.", labelNames: ["type"], registers: r }),
-    bytesTotal: new Counter({ name: "medianode_bytes_total", help: "Bytes received (uploads) and sent (outputs).", labelNames: ["direction"], registers: r }),
+    bytesTotal: new Counter({ name: "medianode_bytes_total", help: "Bytes received and sent: in (uploads), out (outputs served), worker_out (sources to remote workers), worker_in (outputs from them).", labelNames: ["direction"], registers: r }),
     httpRequests: new Counter({ name: "medianode_http_requests_total", help: "HTTP requests by route template.", labelNames: ["method", "route", "status"], registers: r }),
     httpDuration: new Histogram({ name: "medianode_http_request_duration_seconds", help: "HTTP request latency by route template.", labelNames: ["method", "route"], buckets: HTTP_BUCKETS, registers: r }),
     wsClients: new Gauge({ name: "medianode_ws_clients", help: "Connected WebSocket clients.", registers: r }),

@@ -6,7 +6,7 @@ import type { Config } from "../config/schema";
 import { createApp, errorResponse } from "../api/app";
 import { createOpsApp } from "../api/ops";
 import { createRateLimiter } from "../api/rate-limit";
-import type { MedianodeError } from "../errors";
+import { BadRequestError, type MedianodeError } from "../errors";
 import { createMetrics } from "../metrics/registry";
 import { createEventBus } from "../events/bus";
 import { createEventHub, type WsData } from "../api/events-ws/hub";
@@ -26,7 +26,8 @@ import { startRecorder, type Recorder } from "../services/recorder";
 import { startWebhooks } from "../services/webhooks";
 import { startRetention } from "../services/retention";
 import { ensureAdminToken } from "../services/tokens";
-import { createLocalStore } from "../storage/local";
+import { createLocalStore, type MediaStore } from "../storage/local";
+import { createRemoteStore } from "../storage/remote";
 import { dbPath, openDb } from "../store/db";
 import { migrate } from "../store/migrate";
 import { createMediaPool, type MediaPool } from "../workers/pool";
@@ -79,6 +80,16 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
     const media = mediaSettings(config);
     const metrics = createMetrics();
     const store = createLocalStore(config.dataDir);
+    // A worker without the api role and with --server reaches the media store over HTTP; with
+    // a shared mount (no --server) it uses the api node's files in place.
+    let workerStore: MediaStore = store;
+    if (config.server && !roles.has("api")) {
+      if (!config.token) throw new BadRequestError("--server needs --token: a token with the worker scope (MEDIANODE_TOKEN)");
+      const remote = createRemoteStore({ dataDir: config.dataDir, server: config.server, token: config.token, log: nlog });
+      // Refused or unreachable at start, not a silent hang on the first job.
+      await remote.hello();
+      workerStore = remote;
+    }
     let adminToken: string | null = null;
     let recorder: Recorder | null = null;
     let server: Server<WsData> | null = null;
@@ -144,7 +155,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       const p = pool;
       stops.push(() => p.stop());
       const capabilities = [...nodeCapabilities({ encoders, hwaccels, labels: config.capabilities })];
-      worker = await startWorkerRole({ config, redisUrl, pool, store, media, nodeId, capabilities, log: nlog });
+      worker = await startWorkerRole({ config, redisUrl, pool, store: workerStore, media, nodeId, capabilities, log: nlog });
     }
     if (!roles.has("api")) {
       // No api: a small port of its own for health and metrics (medianode worker: 8081).

@@ -14,10 +14,9 @@ import type { Logger } from "../log";
 import { createRedis } from "../queue/connection";
 import { CONTROL_CHANNEL } from "../queue/names";
 import { ControlMessage, WorkItem, type WorkProgress, type WorkResult } from "../queue/payload";
-import { checkImportPath } from "../sources/import-path";
 import { startRangeProxy, type RangeProxy } from "../sources/range-proxy";
 import { downloadUrl, type UrlPolicy } from "../sources/url";
-import type { MediaStore } from "../storage/local";
+import type { MediaStore } from "../storage/media-store";
 import type { MediaPool } from "../workers/pool";
 import { startConsumers } from "./worker-queues";
 
@@ -81,8 +80,8 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
       let input: string;
       let inputProtocols = "file";
       const src = item.source;
-      if (src.kind === "upload") input = deps.store.sourcePath(item.id);
-      else if (src.kind === "path") input = checkImportPath(src.path, config.importDirs);
+      if (src.kind === "upload") input = await deps.store.fetchSource(item.id, ac.signal);
+      else if (src.kind === "path") input = await deps.store.importSource(item.id, src.path, config.importDirs, ac.signal);
       else if (type === "probe") {
         proxy = startRangeProxy(src.url, urlPolicy);
         input = proxy.url;
@@ -106,7 +105,7 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
         { signal: ac.signal, timeoutMs: config.jobTimeoutSec * 1000, onProgress: (p) => report(p) },
       );
       if (proxy) out.result.bytesFetched = proxy.bytesFetched();
-      await deps.store.commitAttempt(item.id, attemptDir);
+      await deps.store.commitAttempt(item.id, attemptDir, ac.signal);
       attemptDir = null;
       jlog.info("job completed", { outputs: out.outputs.length });
       return { run: item.run, node: deps.nodeId, outputs: out.outputs, result: out.result };
@@ -129,6 +128,8 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
       running.delete(item.id);
       proxy?.stop();
       if (attemptDir) await deps.store.discardAttempt(attemptDir).catch(() => {});
+      // A remote worker's copies (source, outputs) go once the attempt ends; in place: nothing.
+      await deps.store.releaseJob(item.id).catch(() => {});
     }
   };
 

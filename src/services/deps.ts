@@ -5,7 +5,7 @@ import type { Logger } from "../log";
 import type { Queues } from "../queue/queues";
 import type { EventBus } from "../events/bus";
 import type { Metrics } from "../metrics/registry";
-import type { MediaStore } from "../storage/local";
+import type { LocalMediaStore } from "../storage/local";
 import type { Db } from "../store/db";
 import type { Scope } from "../store/tokens";
 
@@ -16,7 +16,7 @@ export interface ServiceDeps {
   queues: Queues;
   /** Fail-fast connection (no offline queue) for adds, reads and control publishes. */
   redis: IORedis;
-  store: MediaStore;
+  store: LocalMediaStore;
   media: MediaSettings;
   log: Logger;
   metrics: Metrics;

@@ -1,13 +1,13 @@
 // MEDIANODE_RETENTION_DAYS: finished jobs older than this are removed with their files, in
 // the background (SQLite is the record; Redis already drops finished jobs after a day).
 import type { Logger } from "../log";
-import type { MediaStore } from "../storage/local";
+import type { LocalMediaStore } from "../storage/local";
 import type { Db } from "../store/db";
 import { deleteJob, listFinishedBefore } from "../store/jobs";
 
 export interface RetentionDeps {
   db: Db;
-  store: MediaStore;
+  store: LocalMediaStore;
   log: Logger;
   now(): number;
 }

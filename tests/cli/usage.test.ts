@@ -59,10 +59,12 @@ describe("help and version exit 0", () => {
     expect(r.stdout).toContain("3 server unreachable");
   });
 
-  test("worker --help says the HTTP store is not there yet", async () => {
+  test("worker --help explains the HTTP store (--server/--token) and the shared-mount mode", async () => {
     const r = expectExit(await runCli(["worker", "--help"]), 0);
     expect(r.stdout).toContain("--server <url>");
-    expect(r.stdout).toContain("later release");
+    expect(r.stdout).toContain("worker scope");
+    expect(r.stdout).toContain("shared mount");
+    expect(r.stdout).not.toContain("later release");
   });
 
   test("--version prints the package version", async () => {

@@ -1,0 +1,64 @@
+// The api node's side of the HTTP media store for remote workers (SPEC §1: `medianode worker
+// --server`): which job, which attempt, and when an uploaded attempt may become out/.
+import { existsSync, statSync } from "node:fs";
+import { BadRequestError, ConflictError, NotFoundError } from "../errors";
+import { checkImportPath } from "../sources/import-path";
+import { containedPath } from "../storage/paths";
+import { ATTEMPT_PATTERN, type CommitBody } from "../storage/worker-protocol";
+import type { StoredSource } from "../jobs/schema";
+import { getJob, type JobRow } from "../store/jobs";
+import type { ServiceDeps } from "./deps";
+
+/** A worker token sees every tenant's jobs (it runs them all); an unknown id is 404. */
+export function requireWorkerJob(deps: Pick<ServiceDeps, "db">, id: string): JobRow {
+  const row = getJob(deps.db, id);
+  if (!row) throw new NotFoundError(`no job ${id}`);
+  return row;
+}
+
+/**
+ * The file a remote worker downloads for a job: the upload in the media store, or a `{path}`
+ * source re-checked against this node's MEDIANODE_IMPORT_DIRS. URL sources are fetched by the
+ * worker itself (404 here).
+ */
+export function sourceFileForWorker(deps: Pick<ServiceDeps, "store" | "config">, row: JobRow): string {
+  const src = JSON.parse(row.source) as StoredSource;
+  if (src.kind === "upload") return deps.store.sourcePath(row.id);
+  if (src.kind === "path") return checkImportPath(src.path, deps.config.importDirs);
+  throw new NotFoundError(`job ${row.id} has a URL source: the worker fetches it itself`);
+}
+
+export interface AttemptRef {
+  run: number;
+  attempt: number;
+}
+
+/** `<run>-<attempt>` from a route, both positive integers. */
+export function parseAttempt(text: string): AttemptRef {
+  const m = ATTEMPT_PATTERN.exec(text);
+  if (!m) throw new BadRequestError(`attempt must be <run>-<attempt>, got ${JSON.stringify(text.slice(0, 40))}`);
+  return { run: Number(m[1]), attempt: Number(m[2]) };
+}
+
+/** An upload or commit for a run the job has moved past (it was retried since) is refused. */
+export function checkRun(row: JobRow, ref: AttemptRef): void {
+  if (ref.run < row.run) throw new ConflictError(`job ${row.id} is on run ${row.run}; attempt ${ref.run}-${ref.attempt} is stale`);
+}
+
+/**
+ * Moves an uploaded attempt into out/ once every file the worker lists is there with its size:
+ * a worker that died halfway through its uploads never gets a partial out/.
+ */
+export async function commitUploadedAttempt(deps: Pick<ServiceDeps, "db" | "store">, id: string, ref: AttemptRef, body: CommitBody): Promise<{ files: number }> {
+  const row = requireWorkerJob(deps, id);
+  checkRun(row, ref);
+  const dir = deps.store.attemptDir(id, ref.run, ref.attempt);
+  if (!existsSync(dir)) throw new NotFoundError(`job ${id} has no uploaded attempt ${ref.run}-${ref.attempt}`);
+  for (const f of body.files) {
+    const file = containedPath(dir, f.name);
+    const size = existsSync(file) ? statSync(file).size : -1;
+    if (size !== f.bytes) throw new ConflictError(`output ${f.name} of attempt ${ref.run}-${ref.attempt} is ${size < 0 ? "missing" : `${size} bytes, not ${f.bytes}`}`);
+  }
+  await deps.store.commitAttempt(id, dir);
+  return { files: body.files.length };
+}

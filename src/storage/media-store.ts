@@ -1,0 +1,26 @@
+/**
+ * What the worker role needs from the media store, with two back-ends: the local disk (or a
+ * shared mount: files in place) and the api node's HTTP (`medianode worker --server`, SPEC §1).
+ * The processor code calls these and does not know which one it has.
+ */
+export interface MediaStore {
+  /** Local folder this node keeps media in (its free space is a readiness check). */
+  root: string;
+  /** Local path a URL source is downloaded to by the worker itself. */
+  sourcePath(id: string): string;
+  /** A local path to a job's uploaded source: in place, or downloaded from the api node first. */
+  fetchSource(id: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * A local path to a `{path}` source: the file itself where MEDIANODE_IMPORT_DIRS is on this
+   * host (checked against `importDirs`), or a copy downloaded from the api node, which checks it
+   * against its own import folders.
+   */
+  importSource(id: string, path: string, importDirs: string[], signal?: AbortSignal): Promise<string>;
+  /** A fresh, empty local folder for one attempt's outputs. */
+  prepareAttempt(id: string, run: number, attempt: number): Promise<string>;
+  /** Makes an attempt's outputs the job's out/ (replacing an older run's): moved, or uploaded then committed. */
+  commitAttempt(id: string, attemptDir: string, signal?: AbortSignal): Promise<void>;
+  discardAttempt(attemptDir: string): Promise<void>;
+  /** Removes this node's own copies of a job once an attempt ends (a no-op where files are in place). */
+  releaseJob(id: string): Promise<void>;
+}
