@@ -32,6 +32,6 @@ export function workerCommand(ctx: Ctx): Command {
       const { startServe } = await import("../../src/roles/serve");
       const running = await startServe(config, serveLog(config));
       say(ctx.io, `medianode worker ${running.nodeId} consuming from ${redactUrl(config.redisUrl)} (concurrency ${Object.entries(config.concurrency).map(([k, v]) => `${k}=${v}`).join(",")})`);
-      ctx.exitCode = await runUntilSignal(ctx.io, running, "worker");
+      ctx.exitCode = await runUntilSignal(ctx.io, running, "worker", config.shutdownGraceSec);
     });
 }

@@ -39,6 +39,7 @@ export interface Running {
   /** Set on first start: the admin token, to print once. */
   adminToken: string | null;
   recorder: Recorder | null;
+  /** Stops every role; running jobs get `graceMs` (default MEDIANODE_SHUTDOWN_GRACE_SEC) to finish. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -182,8 +183,10 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       redisUrl,
       adminToken,
       recorder,
-      async stop(graceMs = 30_000) {
+      async stop(graceMs = config.shutdownGraceSec * 1000) {
         if (worker && !stopping) await worker.stop(graceMs);
+        // Flush: what the worker finished while stopping is in SQLite before the recorder stops.
+        if (recorder && !stopping) await recorder.reconcile().catch((e) => nlog.warn("final reconcile failed; the next start repairs it", { error: e }));
         await stopAll();
       },
     };

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { NotFoundError } from "../errors";
 import { containedPath, isInside } from "./paths";
@@ -34,8 +35,9 @@ export function createLocalStore(dataDir: string): MediaStore {
     sourcePath: (id) => join(jobDir(id), "source"),
     outDir: (id) => join(jobDir(id), "out"),
     async prepareAttempt(id, run, attempt) {
-      const dir = join(jobDir(id), "attempts", `${run}-${attempt}`);
-      await rm(dir, { recursive: true, force: true });
+      // Unique per call: a worker that lost its lock may still be writing the same run and
+      // attempt number as the worker that took the job over (a stall does not count an attempt).
+      const dir = join(jobDir(id), "attempts", `${run}-${attempt}-${randomUUID().slice(0, 8)}`);
       await mkdir(dir, { recursive: true });
       return dir;
     },
