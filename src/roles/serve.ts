@@ -104,9 +104,10 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       stops.push(() => webhooks.stop());
       recorder = await startRecorder(deps, redisUrl, { reconcileMs: o.reconcileMs ?? 15_000 });
       stops.push(() => recorder!.stop());
-      // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while down.
+      // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while
+      // down, and jobs enqueued whose row was never written or was taken back (removed).
       const r = await recorder.reconcile().catch((e) => (nlog.warn("start-up reconcile failed", { error: e }), null));
-      if (r && (r.applied || r.requeued)) nlog.info("start-up reconcile", r);
+      if (r && (r.applied || r.requeued || r.removed)) nlog.info("start-up reconcile", { ...r });
       const { fetch } = createApp(deps, { refreshGauges: () => metrics.ffmpegProcesses.set(pool?.active() ?? 0) });
       const nodes = await watchNodes(createRedis(redisUrl, "blocking", `medianode-nodes-${nodeId}`), redis, bus);
       stops.push(() => nodes.stop());

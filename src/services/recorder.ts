@@ -14,10 +14,19 @@ import { bullJobId, parseBullJobId } from "../queue/queues";
 import { finishJob, getJob, listOpen, markActive, markRetrying, setProgress, type JobRow } from "../store/jobs";
 import type { ServiceDeps } from "./deps";
 import { enqueue } from "./jobs";
+import { removeUnrecordedJobs } from "./unrecorded";
+
+export interface Reconciled {
+  checked: number;
+  applied: number;
+  requeued: number;
+  /** BullMQ jobs without a row, removed. */
+  removed: number;
+}
 
 export interface Recorder {
-  /** Reads every open row's BullMQ job and applies it; re-enqueues what Redis lost. */
-  reconcile(): Promise<{ checked: number; applied: number; requeued: number }>;
+  /** Reads every open row's BullMQ job and applies it; re-enqueues what Redis lost; removes jobs without a row. */
+  reconcile(): Promise<Reconciled>;
   /** The job's current state as an event (for a client that connects late). */
   snapshot(row: JobRow): MedianodeEvent;
   stop(): Promise<void>;
@@ -144,7 +153,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
   }
   await Promise.all(events.map((e) => e.waitUntilReady()));
 
-  let reconciling: Promise<{ checked: number; applied: number; requeued: number }> | null = null;
+  let reconciling: Promise<Reconciled> | null = null;
   const reconcileOnce = async () => {
     let checked = 0;
     let applied = 0;
@@ -162,7 +171,8 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
         if (r === "requeued") requeued++;
       }
     }
-    return { checked, applied, requeued };
+    const removed = await removeUnrecordedJobs(deps);
+    return { checked, applied, requeued, removed };
   };
   const reconcile = () => {
     reconciling ??= reconcileOnce().finally(() => (reconciling = null));
