@@ -17,7 +17,7 @@ import { startHeartbeat } from "../nodes/heartbeat";
 import { watchNodes } from "../nodes/watch";
 import { VERSION } from "../version";
 import { newNodeId } from "../nodes/identity";
-import { createRedis, waitForRedis } from "../queue/connection";
+import { createRedis, settleWithin, waitForRedis } from "../queue/connection";
 import { createQueues, closeQueues } from "../queue/queues";
 import { startEmbeddedRedis, type EmbeddedRedis } from "../queue/redis-server";
 import type { ServiceDeps } from "../services/deps";
@@ -173,7 +173,9 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       nlog,
     );
     stops.push(async () => {
-      await heartbeat.stop();
+      // The offline notice is best effort: with Redis down it would wait in the offline queue
+      // forever and hold the exit; the advert expires by its TTL anyway.
+      await settleWithin(2000, heartbeat.stop());
       beatConn.disconnect();
     });
     const port = server?.port ?? config.port;

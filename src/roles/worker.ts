@@ -11,7 +11,7 @@ import { pipelineFor, SUPPORTED_TYPES } from "../jobs/registry";
 import { inspectSource } from "../sources/validate";
 import type { JobError } from "../jobs/schema";
 import type { Logger } from "../log";
-import { createRedis } from "../queue/connection";
+import { createRedis, settleWithin } from "../queue/connection";
 import { CONTROL_CHANNEL, QUEUE_PREFIX, queueName } from "../queue/names";
 import { ControlMessage, WorkItem, type WorkProgress, type WorkResult } from "../queue/payload";
 import { checkImportPath } from "../sources/import-path";
@@ -206,20 +206,23 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
   return {
     active: () => running.size,
     async stop(graceMs) {
-      // pause() stops fetching; without doNotWaitActive it resolves once running jobs are done.
-      const idle = Promise.all(workers.map((w) => w.pause(false).catch(() => {})));
-      await Promise.race([idle, Bun.sleep(graceMs)]);
+      // pause() stops fetching at once (it also drops the blocking BRPOP/BZPOPMIN, so nothing
+      // is taken after this). It is not awaited: it resolves only through that blocking
+      // connection, which hangs while Redis is down. Running jobs are counted here instead.
+      for (const w of workers) void w.pause(false).catch(() => {});
+      const until = Date.now() + graceMs;
+      while (running.size && Date.now() < until) await Bun.sleep(100);
       if (running.size) log.warn("grace period over; handing running jobs back", { jobs: [...running.keys()], graceMs });
       // Jobs still running are handed back (moved to wait, so another node starts them at once)
       // and their ffmpeg is killed; close() then waits for their processors to unwind.
+      const unwinding = running.size;
       for (const r of running.values()) {
         r.handBack = true;
         r.ac.abort(new CancelledError("node shutting down"));
       }
       // Bounded: a processor stuck on Redis (down while we stop) must not hold the exit. BullMQ's
       // close() is memoised, so a second close(true) would only wait on the same promise.
-      const closed = Promise.all(workers.map((w) => w.close().catch(() => {})));
-      if (!(await Promise.race([closed.then(() => true), Bun.sleep(10_000).then(() => false)]))) {
+      if (!(await settleWithin(unwinding ? 10_000 : 2000, Promise.all(workers.map((w) => w.close()))))) {
         log.warn("workers did not close within 10 s; disconnecting anyway (unfinished jobs return after their lock expires)");
       }
       sub.disconnect();

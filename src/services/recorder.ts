@@ -7,7 +7,7 @@ import { JOB_TYPES } from "../config/schema";
 import type { MedianodeEvent } from "../events/types";
 import { jobEvent, snapshotEvent } from "../events/job-event";
 import type { JobError } from "../jobs/schema";
-import { createRedis } from "../queue/connection";
+import { createRedis, settleWithin } from "../queue/connection";
 import { QUEUE_PREFIX, queueName } from "../queue/names";
 import { WorkItem, WorkProgress, WorkResult } from "../queue/payload";
 import { bullJobId, parseBullJobId } from "../queue/queues";
@@ -189,7 +189,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     async stop() {
       clearInterval(timer);
       await reconciling?.catch(() => {});
-      await Promise.all(events.map((e) => e.close().catch(() => {})));
+      await settleWithin(2000, Promise.all(events.map((e) => e.close())));
       for (const c of conns) c.disconnect();
     },
   };
