@@ -36,8 +36,9 @@ const waiting = async () => {
   return n;
 };
 const upload = () => t.api("/v1/jobs?type=image", { method: "POST", body: Bun.file(corpus("image-jpeg-1x1.jpg").path) });
-const batch = () =>
-  t.api("/v1/jobs/batch", {
+/** One job for each of three queues (probe, image, audio) in one batch. */
+const batch = (node: TestNode = t) =>
+  node.api("/v1/jobs/batch", {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify([
@@ -110,15 +111,7 @@ test("a batch one queue refuses (another has taken its part already) is refused 
   const n = await startTestNode({ REDIS_URL: url, MEDIANODE_ROLES: "api", MEDIANODE_IMPORT_DIRS: CORPUS_DIR }, { redis });
   try {
     const before = await waiting();
-    const r = await n.api("/v1/jobs/batch", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify([
-        { type: "probe", source: { path: corpus("video-h264-aac-faststart-960x540.mp4").path } },
-        { type: "image", source: { path: corpus("image-jpeg-1x1.jpg").path } },
-        { type: "audio", source: { path: corpus("audio-wav-pcm-s16le.wav").path } },
-      ]),
-    });
+    const r = await batch(n);
     expect(r.status).toBeGreaterThanOrEqual(500);
     const db = new Database(join(n.dataDir, "medianode.db"), { readonly: true });
     const left = db.query("SELECT count(*) AS n FROM jobs").get() as { n: number };
