@@ -30,8 +30,8 @@ afterAll(async () => {
   dir.remove();
 });
 
-const worker = async (graceSec: number) => {
-  const p = await spawnNode(["worker", "--concurrency", "video=1", "--data-dir", dir.path], { REDIS_URL: redis.url, MEDIANODE_SHUTDOWN_GRACE_SEC: String(graceSec) });
+const worker = async (graceSec: number, concurrency = "video=1") => {
+  const p = await spawnNode(["worker", "--concurrency", concurrency, "--data-dir", dir.path], { REDIS_URL: redis.url, MEDIANODE_SHUTDOWN_GRACE_SEC: String(graceSec) });
   spawned.push(p);
   return p;
 };
@@ -46,7 +46,8 @@ const getJob = async (id: string) => (await (await api.api(`/v1/jobs/${id}`)).js
 const records = async (id: string) => ((await (await api.api("/v1/jobs?limit=500")).json()) as { items: { id: string; status: string }[] }).items.filter((j) => j.id === id).map((j) => j.status);
 
 test("worker SIGTERM mid-encode: takes no new job, finishes the running one, exits 0", async () => {
-  const w = await worker(120);
+  // Room for two: the second job stays queued only because the worker stopped taking jobs.
+  const w = await worker(120, "video=2");
   const id = workerId(w);
   const running = await submitVideo(shortClip, [360]);
   await waitForFfmpeg(running);
