@@ -4,11 +4,11 @@ import { expect, test } from "bun:test";
 import { toMedianodeError } from "../src/errors";
 
 test.each([
-  ["an fs error with code ENOSPC", Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }), "STORAGE"],
-  ["an fs error with code EDQUOT", Object.assign(new Error("EDQUOT: disk quota exceeded, write"), { code: "EDQUOT" }), "STORAGE"],
-  ["sharp's write error", new Error("/data/media/j/out/big.png: write error\nsystem error: No space left on device\nwbuffer_write: write failed"), "STORAGE"],
-  ["any other error", new Error("boom"), "INTERNAL"],
-  ["a thrown string", "boom", "INTERNAL"],
-])("%s → %s", (_what, e, code) => {
+  ["an fs error with code ENOSPC", "STORAGE", Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" })],
+  ["an fs error with code EDQUOT", "STORAGE", Object.assign(new Error("EDQUOT: disk quota exceeded, write"), { code: "EDQUOT" })],
+  ["sharp's write error", "STORAGE", new Error("/data/media/j/out/big.png: write error\nsystem error: No space left on device\nwbuffer_write: write failed")],
+  ["any other error", "INTERNAL", new Error("boom")],
+  ["a thrown string", "INTERNAL", "boom"],
+])("%s → %s", (_what, code, e) => {
   expect(toMedianodeError(e).code as string).toBe(code);
 });
