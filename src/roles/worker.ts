@@ -52,7 +52,7 @@ const PROGRESS_EVERY_MS = 500;
 export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole> {
   const { config, log } = deps;
   // A dead worker's job comes back after its lock expires and a stall check runs: within
-  // lockMs * 1.5 (30 s by default). The lock is renewed about every lockMs/2 by the main
+  // lockMs * 1.5 (30 s by default). The lock is renewed at least every lockMs/2 by the main
   // thread, which media work never blocks (it runs in ffmpeg children and pool threads), so a
   // two-hour encode keeps its lock for as long as its worker lives and can reach Redis.
   // MEDIANODE_LOCK_SEC exists so fault tests can watch a takeover in seconds.
@@ -152,7 +152,8 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
       if (NON_RETRYABLE.has(err.code)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
       throw new Error(`${err.code}: ${err.message}`);
     } finally {
-      running.delete(item.id);
+      // Only our own entry: after a lost lock, this node may already run the job again.
+      if (running.get(item.id) === me) running.delete(item.id);
       proxy?.stop();
       if (attemptDir) await deps.store.discardAttempt(attemptDir).catch(() => {});
     }
@@ -223,7 +224,7 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
       // Bounded: a processor stuck on Redis (down while we stop) must not hold the exit. BullMQ's
       // close() is memoised, so a second close(true) would only wait on the same promise.
       if (!(await settleWithin(unwinding ? 10_000 : 2000, Promise.all(workers.map((w) => w.close()))))) {
-        log.warn("workers did not close within 10 s; disconnecting anyway (unfinished jobs return after their lock expires)");
+        log.warn("workers did not close in time; disconnecting anyway (unfinished jobs return after their lock expires)");
       }
       sub.disconnect();
       connection.disconnect();
