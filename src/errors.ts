@@ -99,7 +99,11 @@ export class InternalError extends make("INTERNAL") {}
 export function toMedianodeError(e: unknown): MedianodeError {
   if (e instanceof MedianodeError) return e;
   const err = e instanceof Error ? e : new Error(String(e));
-  if ("code" in err && (err as { code?: unknown }).code === "ENOSPC") return new StorageError("no space left on device", undefined, { cause: err });
+  const sysCode = "code" in err ? (err as { code?: unknown }).code : undefined;
+  // Node's fs errors carry a code; libvips (sharp) only says it in the message.
+  if (sysCode === "ENOSPC" || sysCode === "EDQUOT" || /No space left on device|Disk quota exceeded/i.test(err.message)) {
+    return new StorageError("no space left on device", { reason: err.message.slice(0, 500) }, { cause: err });
+  }
   return new InternalError(err.message || "internal error", undefined, { cause: err });
 }
 

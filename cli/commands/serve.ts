@@ -12,12 +12,12 @@ import { definedFlags, type Ctx } from "../options";
  * Runs until SIGTERM or SIGINT, then stops everything (running jobs get the grace period)
  * and resolves 0. A second signal while stopping gives up on the grace period.
  */
-export async function runUntilSignal(io: Io, running: Running, what: string): Promise<number> {
+export async function runUntilSignal(io: Io, running: Running, what: string, graceSec: number): Promise<number> {
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
   });
-  warn(io, `${what}: ${signal} received, stopping (running jobs get up to 30 s; send it again to stop now)`);
+  warn(io, `${what}: ${signal} received, stopping (running jobs get up to ${graceSec} s, MEDIANODE_SHUTDOWN_GRACE_SEC; send it again to stop now)`);
   const again = new Promise<"forced">((resolve) => {
     process.once("SIGTERM", () => resolve("forced"));
     process.once("SIGINT", () => resolve("forced"));
@@ -50,6 +50,6 @@ export function serveCommand(ctx: Ctx): Command {
         say(ctx.io, `admin token (printed only this once; also in ${adminTokenPath(config.dataDir)}, mode 0600):`);
         say(ctx.io, `  ${running.adminToken}`);
       }
-      ctx.exitCode = await runUntilSignal(ctx.io, running, "serve");
+      ctx.exitCode = await runUntilSignal(ctx.io, running, "serve", config.shutdownGraceSec);
     });
 }

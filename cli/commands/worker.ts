@@ -59,6 +59,6 @@ export function workerCommand(ctx: Ctx): Command {
       }
       const store = config.server ? `, media store ${config.server}` : `, media store in place at ${config.dataDir}`;
       say(ctx.io, `medianode worker ${running.nodeId} consuming from ${redactUrl(config.redisUrl)} (concurrency ${Object.entries(config.concurrency).map(([k, v]) => `${k}=${v}`).join(",")}${store})`);
-      ctx.exitCode = await runUntilSignal(ctx.io, running, "worker");
+      ctx.exitCode = await runUntilSignal(ctx.io, running, "worker", config.shutdownGraceSec);
     });
 }

@@ -53,6 +53,8 @@ export const CONFIG_KEYS = {
   rateLimitPerIp: { env: "MEDIANODE_RATE_LIMIT_PER_IP", kind: "int", min: 0, doc: "Requests per second per client IP (bursts of 4×); 0 = off." },
   corsOrigins: { env: "MEDIANODE_CORS_ORIGINS", kind: "list", doc: "Origins allowed to call the API from a browser (default: none)." },
   wsBufferBytes: { env: "MEDIANODE_WS_BUFFER_BYTES", kind: "bytes", min: 1024, doc: "Unsent events a WebSocket client may fall behind by before it is closed (1013)." },
+  shutdownGraceSec: { env: "MEDIANODE_SHUTDOWN_GRACE_SEC", kind: "int", min: 0, doc: "On SIGTERM, running jobs get this long to finish; then they are handed back to the queue. Keep systemd's TimeoutStopSec above it." },
+  lockSec: { env: "MEDIANODE_LOCK_SEC", kind: "int", min: 2, doc: "Job lock (renewed every half of it while the worker lives); a dead worker's job returns after it plus half of it. Lower only to test takeover." },
   webhookBackoffMs: { env: "MEDIANODE_WEBHOOK_BACKOFF_MS", kind: "int", min: 10, doc: "First webhook retry delay; it doubles, attempts span 24 h." },
 } as const satisfies Record<string, KeySpec>;
 
@@ -87,6 +89,8 @@ export interface Config {
   url: string;
   webhookSecret: string | undefined;
   webhookBackoffMs: number;
+  shutdownGraceSec: number;
+  lockSec: number;
   rateLimitPerToken: number;
   rateLimitPerIp: number;
   corsOrigins: string[];
@@ -122,6 +126,8 @@ export function defaultConfig(cores: number): Config {
     url: "http://127.0.0.1:8080",
     webhookSecret: undefined,
     webhookBackoffMs: 5000,
+    shutdownGraceSec: 30,
+    lockSec: 20,
     rateLimitPerToken: 100,
     rateLimitPerIp: 200,
     corsOrigins: [],

@@ -66,3 +66,12 @@ export async function waitForRedis(conn: IORedis, timeoutMs: number): Promise<vo
     await Bun.sleep(50);
   }
 }
+
+/**
+ * Waits for a close or a last write at most `ms` (true when it settled). With Redis down, a
+ * BullMQ close() or a command on a "blocking" connection waits in the offline queue forever,
+ * and a node asked to stop must still stop; disconnecting afterwards drops what is pending.
+ */
+export async function settleWithin(ms: number, pending: Promise<unknown>): Promise<boolean> {
+  return await Promise.race([pending.then(() => true, () => true), Bun.sleep(ms).then(() => false)]);
+}

@@ -18,7 +18,7 @@ import { nodeCapabilities } from "../nodes/capabilities";
 import { watchNodes } from "../nodes/watch";
 import { VERSION } from "../version";
 import { newNodeId } from "../nodes/identity";
-import { createRedis, waitForRedis } from "../queue/connection";
+import { createRedis, settleWithin, waitForRedis } from "../queue/connection";
 import { createQueues, closeQueues } from "../queue/queues";
 import { startEmbeddedRedis, type EmbeddedRedis } from "../queue/redis-server";
 import type { ServiceDeps } from "../services/deps";
@@ -41,6 +41,7 @@ export interface Running {
   /** Set on first start: the admin token, to print once. */
   adminToken: string | null;
   recorder: Recorder | null;
+  /** Stops every role; running jobs get `graceMs` (default MEDIANODE_SHUTDOWN_GRACE_SEC) to finish. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -115,9 +116,10 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       stops.push(() => webhooks.stop());
       recorder = await startRecorder(deps, redisUrl, { reconcileMs: o.reconcileMs ?? 15_000 });
       stops.push(() => recorder!.stop());
-      // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while down.
+      // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while
+      // down, and jobs enqueued whose row was never written or was taken back (removed).
       const r = await recorder.reconcile().catch((e) => (nlog.warn("start-up reconcile failed", { error: e }), null));
-      if (r && (r.applied || r.requeued)) nlog.info("start-up reconcile", r);
+      if (r && (r.applied || r.requeued || r.removed)) nlog.info("start-up reconcile", { ...r });
       const { fetch } = createApp(deps, { refreshGauges: () => metrics.ffmpegProcesses.set(pool?.active() ?? 0) });
       const nodes = await watchNodes(createRedis(redisUrl, "blocking", `medianode-nodes-${nodeId}`), redis, bus);
       stops.push(() => nodes.stop());
@@ -187,7 +189,9 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       nlog,
     );
     stops.push(async () => {
-      await heartbeat.stop();
+      // The offline notice is best effort: with Redis down it would wait in the offline queue
+      // forever and hold the exit; the advert expires by its TTL anyway.
+      await settleWithin(2000, heartbeat.stop());
       beatConn.disconnect();
     });
     const port = server?.port ?? config.port;
@@ -198,8 +202,10 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       redisUrl,
       adminToken,
       recorder,
-      async stop(graceMs = 30_000) {
+      async stop(graceMs = config.shutdownGraceSec * 1000) {
         if (worker && !stopping) await worker.stop(graceMs);
+        // Flush: what the worker finished while stopping is in SQLite before the recorder stops.
+        if (recorder && !stopping) await recorder.reconcile().catch((e) => nlog.warn("final reconcile failed; the next start repairs it", { error: e }));
         await stopAll();
       },
     };

@@ -13,6 +13,7 @@ import type IORedis from "ioredis";
 import type { JobType } from "../config/schema";
 import type { Logger } from "../log";
 import { covers } from "../nodes/capabilities";
+import { settleWithin } from "../queue/connection";
 import { QUEUE_PREFIX, queueName } from "../queue/names";
 import type { WorkItem, WorkResult } from "../queue/payload";
 import { watchRequirementQueues } from "../queue/requirement-queues";
@@ -30,14 +31,22 @@ export interface ConsumerDeps {
   capabilities: ReadonlySet<string>;
   processor(type: JobType): Processor;
   workerOptions: Omit<WorkerOptions, "connection" | "prefix" | "concurrency">;
+  /** BullMQ could not renew these jobs' locks: another worker may take them over. */
+  onLockLost(bullIds: string[]): void;
   log: Logger;
 }
 
 export interface Consumers {
   /** Names of the queues consumed now. */
   names(): string[];
-  /** Stops taking jobs; running ones get `graceMs`, then are handed back. */
-  stop(graceMs: number): Promise<void>;
+  /**
+   * Stops fetching at once (it also drops the blocking BRPOP/BZPOPMIN, so nothing is taken after
+   * this). Not awaited: it resolves only through that blocking connection, which hangs while
+   * Redis is down. Running jobs go on.
+   */
+  pause(): void;
+  /** Closes every Worker once its processors return; false if that took longer than `ms`. */
+  close(ms: number): Promise<boolean>;
 }
 
 interface Gate {
@@ -82,6 +91,7 @@ export async function startConsumers(deps: ConsumerDeps): Promise<Consumers> {
       { ...deps.workerOptions, connection: deps.connection, prefix: QUEUE_PREFIX, concurrency: g.limit, autorun: true },
     );
     w.on("error", (e) => deps.log.warn("worker error (BullMQ reconnects by itself)", { type, queue: name, error: e }));
+    w.on("lockRenewalFailed", (bullIds: string[]) => deps.onLockLost(bullIds));
     // A queue found while the type's slots are full starts paused like its siblings.
     if (g.workers.length > 0 && g.busy >= g.limit) void w.pause(true).catch(() => {});
     g.workers.push(w);
@@ -101,14 +111,13 @@ export async function startConsumers(deps: ConsumerDeps): Promise<Consumers> {
   const all = () => [...gates.values()].flatMap((g) => g.workers);
   return {
     names: () => all().map((w) => w.name),
-    async stop(graceMs) {
+    pause() {
       stopping = true;
       watch.stop();
-      const workers = all();
-      await Promise.all(workers.map((w) => w.pause(true).catch(() => {})).map((p) => Promise.race([p, Bun.sleep(graceMs)])));
-      // Jobs still running after the grace period are handed back: their lock is not renewed
-      // after close(true), so another node's stall check picks them up; our ffmpeg dies with us.
-      await Promise.all(workers.map((w) => w.close(true).catch(() => {})));
+      for (const w of all()) void w.pause(false).catch(() => {});
     },
+    // Bounded: a processor stuck on Redis (down while we stop) must not hold the exit. BullMQ's
+    // close() is memoised, so a second close would only wait on the same promise.
+    close: (ms) => settleWithin(ms, Promise.all(all().map((w) => w.close()))),
   };
 }

@@ -2,7 +2,7 @@
 // Workers never open SQLite: they report through Redis (BullMQ state, return values,
 // progress) and the api role records it (SPEC §1).
 import { rm } from "node:fs/promises";
-import { UnrecoverableError, type Job } from "bullmq";
+import { UnrecoverableError, WaitingError, type Job } from "bullmq";
 import { Value } from "@sinclair/typebox/value";
 import { JOB_TYPES, type Config, type JobType } from "../config/schema";
 import { CancelledError, MedianodeError, NON_RETRYABLE, toJobErrorCode, toMedianodeError } from "../errors";
@@ -36,39 +36,50 @@ export interface WorkerRole {
   /** Jobs running on this node now. */
   active(): number;
   /** Stop taking jobs; wait for running ones up to `graceMs`, then hand them back. */
-  stop(graceMs?: number): Promise<void>;
+  stop(graceMs: number): Promise<void>;
+}
+
+/** One job this node runs now. */
+interface Running {
+  bullId: string;
+  ac: AbortController;
+  /** Another worker may hold the job now: nothing of this attempt may reach Redis or out/. */
+  lost: boolean;
+  /** Stopping: give the job back to the queue instead of failing it. */
+  handBack: boolean;
 }
 
 const PROGRESS_EVERY_MS = 500;
 
-// A dead worker's job comes back after its lock expires and a stall check runs: within
-// LOCK_MS + STALLED_CHECK_MS (30 s). The lock is renewed every LOCK_MS/2 by the main thread,
-// which media work never blocks (it runs in ffmpeg children and pool threads), so a two-hour
-// encode keeps its lock for as long as its worker lives.
-const LOCK_MS = 20_000;
-const STALLED_CHECK_MS = 10_000;
-
 export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole> {
   const { config, log } = deps;
+  // A dead worker's job comes back after its lock expires and a stall check runs: within
+  // lockMs * 1.5 (30 s by default). The lock is renewed at least every lockMs/2 by the main
+  // thread, which media work never blocks (it runs in ffmpeg children and pool threads), so a
+  // two-hour encode keeps its lock for as long as its worker lives and can reach Redis.
+  // MEDIANODE_LOCK_SEC exists so fault tests can watch a takeover in seconds.
+  const lockMs = config.lockSec * 1000;
+  const stalledCheckMs = Math.round(lockMs / 2);
   const connection = createRedis(deps.redisUrl, "blocking", `medianode-worker-${deps.nodeId}`);
   const sub = createRedis(deps.redisUrl, "blocking", `medianode-control-${deps.nodeId}`);
   const registryConn = createRedis(deps.redisUrl, "blocking", `medianode-registry-${deps.nodeId}`);
-  const running = new Map<string, AbortController>();
+  const running = new Map<string, Running>();
   // A download may take as long as the job may: the job timeout is its time cap.
   const urlPolicy: UrlPolicy = { allowlist: config.urlAllowlist, maxBytes: config.maxUploadBytes, timeoutMs: config.jobTimeoutSec * 1000 };
 
-  const processor = (type: JobType) => async (job: Job<WorkItem, WorkResult>, _token?: string, signal?: AbortSignal): Promise<WorkResult> => {
+  const processor = (type: JobType) => async (job: Job<WorkItem, WorkResult>, token?: string, signal?: AbortSignal): Promise<WorkResult> => {
     if (!Value.Check(WorkItem, job.data)) throw new UnrecoverableError("malformed job payload");
     const item = job.data;
     const attempt = job.attemptsMade + 1;
     const jlog = log.child({ jobId: item.id, type, attempt, node: deps.nodeId });
     const ac = new AbortController();
-    running.set(item.id, ac);
+    const me: Running = { bullId: job.id!, ac, lost: false, handBack: false };
+    running.set(item.id, me);
     signal?.addEventListener("abort", () => ac.abort(new CancelledError("cancelled")), { once: true });
     let lastSent = 0;
     const report = (p: Omit<WorkProgress, "run" | "node">, force = false) => {
       const now = Date.now();
-      if (!force && now - lastSent < PROGRESS_EVERY_MS) return;
+      if (me.lost || (!force && now - lastSent < PROGRESS_EVERY_MS)) return;
       lastSent = now;
       job.updateProgress({ run: item.run, node: deps.nodeId, ...p } satisfies WorkProgress).catch(() => {});
     };
@@ -105,11 +116,29 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
         { signal: ac.signal, timeoutMs: config.jobTimeoutSec * 1000, onProgress: (p) => report(p) },
       );
       if (proxy) out.result.bytesFetched = proxy.bytesFetched();
+      // Only the lock holder may move outputs into place: a worker that was cut off from Redis
+      // longer than its lock finds another worker owns the job now, and its attempt is dropped.
+      // Extending (not just reading) the lock leaves a full lock period for the renames.
+      if (!token || (await job.extendLock(token, lockMs)) !== 1) {
+        me.lost = true;
+        throw new CancelledError("lost the job's lock to another worker; this attempt's outputs are discarded");
+      }
       await deps.store.commitAttempt(item.id, attemptDir, ac.signal);
       attemptDir = null;
       jlog.info("job completed", { outputs: out.outputs.length });
       return { run: item.run, node: deps.nodeId, outputs: out.outputs, result: out.result };
     } catch (e) {
+      if (me.lost) {
+        // The job is another worker's now: write nothing to it (its data, its state).
+        jlog.warn("job lock lost; attempt abandoned", { error: (e as Error).message });
+        throw new WaitingError();
+      }
+      if (me.handBack && token) {
+        // Stopping after the grace period: back to the queue now, not after a lock expiry.
+        await job.moveToWait(token).catch((err) => jlog.warn("could not hand the job back; it returns after its lock expires", { error: err }));
+        jlog.info("job handed back on shutdown");
+        throw new WaitingError();
+      }
       const raw: MedianodeError = ac.signal.aborted && ac.signal.reason instanceof Error ? toMedianodeError(ac.signal.reason) : toMedianodeError(e);
       const err = new MedianodeError(toJobErrorCode(raw.code), raw.message, raw.details);
       const details = (err.details ?? (e as { details?: unknown }).details) as { stderrTail?: string; probe?: unknown } | undefined;
@@ -125,7 +154,8 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
       if (NON_RETRYABLE.has(err.code)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
       throw new Error(`${err.code}: ${err.message}`);
     } finally {
-      running.delete(item.id);
+      // Only our own entry: after a lost lock, this node may already run the job again.
+      if (running.get(item.id) === me) running.delete(item.id);
       proxy?.stop();
       if (attemptDir) await deps.store.discardAttempt(attemptDir).catch(() => {});
       // A remote worker's copies (source, outputs) go once the attempt ends; in place: nothing.
@@ -142,11 +172,21 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
     capabilities: new Set(deps.capabilities),
     processor,
     workerOptions: {
-      lockDuration: LOCK_MS,
-      stalledInterval: STALLED_CHECK_MS,
+      lockDuration: lockMs,
+      stalledInterval: stalledCheckMs,
       // A job whose worker died is put back, not failed: only a job that stalls again and
       // again (a poison job that kills its worker) ends as failed.
       maxStalledCount: 3,
+    },
+    // BullMQ only reports a failed renewal; stopping the work is ours to do (SPEC §8: the
+    // side effects happen once): kill the ffmpeg of a job another worker may now be running.
+    onLockLost(bullIds) {
+      for (const r of running.values()) {
+        if (!bullIds.includes(r.bullId)) continue;
+        log.warn("job lock lost; stopping its work", { bullId: r.bullId });
+        r.lost = true;
+        r.ac.abort(new CancelledError("lost the job's lock"));
+      }
     },
     log,
   });
@@ -160,18 +200,32 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
       return;
     }
     if (!Value.Check(ControlMessage, msg)) return;
-    const ac = running.get(msg.jobId);
-    if (ac) {
+    const r = running.get(msg.jobId);
+    if (r) {
       log.info("cancelling job", { jobId: msg.jobId });
-      ac.abort(new CancelledError("cancelled by request"));
+      r.ac.abort(new CancelledError("cancelled by request"));
     }
   });
   log.info("worker role started", { node: deps.nodeId, queues: consumers.names(), capabilities: deps.capabilities.length });
 
   return {
     active: () => running.size,
-    async stop(graceMs = 30_000) {
-      await consumers.stop(graceMs);
+    async stop(graceMs) {
+      // Fetching stops at once; running jobs are counted here (see Consumers.pause).
+      consumers.pause();
+      const until = Date.now() + graceMs;
+      while (running.size && Date.now() < until) await Bun.sleep(100);
+      if (running.size) log.warn("grace period over; handing running jobs back", { jobs: [...running.keys()], graceMs });
+      // Jobs still running are handed back (moved to wait, so another node starts them at once)
+      // and their ffmpeg is killed; close() then waits for their processors to unwind.
+      const unwinding = running.size;
+      for (const r of running.values()) {
+        r.handBack = true;
+        r.ac.abort(new CancelledError("node shutting down"));
+      }
+      if (!(await consumers.close(unwinding ? 10_000 : 2000))) {
+        log.warn("workers did not close in time; disconnecting anyway (unfinished jobs return after their lock expires)");
+      }
       sub.disconnect();
       registryConn.disconnect();
       connection.disconnect();

@@ -7,7 +7,7 @@ import { JOB_TYPES, type JobType } from "../config/schema";
 import type { MedianodeEvent } from "../events/types";
 import { jobEvent, snapshotEvent } from "../events/job-event";
 import type { JobError } from "../jobs/schema";
-import { createRedis } from "../queue/connection";
+import { createRedis, settleWithin } from "../queue/connection";
 import { QUEUE_PREFIX, queueName } from "../queue/names";
 import { WorkItem, WorkProgress, WorkResult } from "../queue/payload";
 import { bullJobId, parseBullJobId } from "../queue/queues";
@@ -17,10 +17,19 @@ import { enqueue } from "./jobs";
 import { onlineNodes, refreshWaiting } from "./waiting";
 import { queueOf, rowRequirement } from "./work-item";
 import { watchRequirementQueues } from "../queue/requirement-queues";
+import { removeUnrecordedJobs } from "./unrecorded";
+
+export interface Reconciled {
+  checked: number;
+  applied: number;
+  requeued: number;
+  /** BullMQ jobs without a row, removed. */
+  removed: number;
+}
 
 export interface Recorder {
-  /** Reads every open row's BullMQ job and applies it; re-enqueues what Redis lost. */
-  reconcile(): Promise<{ checked: number; applied: number; requeued: number }>;
+  /** Reads every open row's BullMQ job and applies it; re-enqueues what Redis lost; removes jobs without a row. */
+  reconcile(): Promise<Reconciled>;
   /** The job's current state as an event (for a client that connects late). */
   snapshot(row: JobRow): MedianodeEvent;
   stop(): Promise<void>;
@@ -159,7 +168,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
   });
   await Promise.all(events.map((e) => e.waitUntilReady()));
 
-  let reconciling: Promise<{ checked: number; applied: number; requeued: number }> | null = null;
+  let reconciling: Promise<Reconciled> | null = null;
   const reconcileOnce = async () => {
     let checked = 0;
     let applied = 0;
@@ -180,7 +189,8 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
         if (r === "requeued") requeued++;
       }
     }
-    return { checked, applied, requeued };
+    const removed = await removeUnrecordedJobs(deps);
+    return { checked, applied, requeued, removed };
   };
   const reconcile = () => {
     reconciling ??= reconcileOnce().finally(() => (reconciling = null));
@@ -198,7 +208,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
       clearInterval(timer);
       requirementWatch.stop();
       await reconciling?.catch(() => {});
-      await Promise.all(events.map((e) => e.close().catch(() => {})));
+      await settleWithin(2000, Promise.all(events.map((e) => e.close())));
       for (const c of conns) c.disconnect();
     },
   };

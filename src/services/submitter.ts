@@ -9,7 +9,7 @@ import { newJobId } from "../ids";
 import type { JobRequest, StoredSource } from "../jobs/schema";
 import { withRedis } from "../queue/connection";
 import { bullJobId, jobOptions } from "../queue/queues";
-import { findByIdempotencyKey, insertJob, type JobRow } from "../store/jobs";
+import { deleteUnstarted, findByIdempotencyKey, insertJob, type JobRow } from "../store/jobs";
 import type { Principal, ServiceDeps } from "./deps";
 import type { WorkItem } from "../queue/payload";
 import { queueOf, workItem } from "./work-item";
@@ -95,20 +95,25 @@ export function createSubmitter(deps: ServiceDeps): Submitter {
       const q = queueOf(deps.queues, r);
       byQueue.set(q, [...(byQueue.get(q) ?? []), r]);
     }
-    try {
-      await withRedis(() =>
-        Promise.all(
-          [...byQueue].map(([q, rows]) =>
-            q.addBulk(rows.map((r) => ({ name: r.type, data: workItem(r), opts: jobOptions(bullJobId(r.id, r.run), r.priority, r.max_attempts) }))),
-          ),
+    const queues = [...byQueue];
+    const added = await Promise.allSettled(
+      queues.map(([q, rows]) =>
+        withRedis(() => q.addBulk(rows.map((r) => ({ name: r.type, data: workItem(r), opts: jobOptions(bullJobId(r.id, r.run), r.priority, r.max_attempts) })))),
+      ),
+    );
+    const failed = added.find((a): a is PromiseRejectedResult => a.status === "rejected");
+    if (failed) {
+      // Not accepted after all, and all or nothing per flush (a batch is one flush): no row
+      // stays for a request that is told it failed, so no later reconcile enqueues it. Jobs
+      // another queue did take are removed again; one that cannot be (Redis gone, or a worker
+      // already holds it) has no row now and is removed by the recorder's orphan sweep.
+      deleteUnstarted(deps.db, fresh.map((r) => r.id));
+      await Promise.all(
+        queues.flatMap(([q, rows], i) =>
+          added[i]!.status === "fulfilled" ? rows.map((r) => q.remove(bullJobId(r.id, r.run)).catch(() => 0)) : [],
         ),
       );
-    } catch (e) {
-      // Not accepted after all: no half-accepted job remains.
-      deps.db.transaction(() => {
-        for (const r of fresh) deps.db.query("DELETE FROM jobs WHERE id = ? AND status = 'queued'").run(r.id);
-      })();
-      for (const d of done) (d.created ? d.p.reject(e as MedianodeError) : d.p.resolve({ row: d.row, created: false }));
+      for (const d of done) (d.created ? d.p.reject(failed.reason as MedianodeError) : d.p.resolve({ row: d.row, created: false }));
       return;
     }
     for (const d of done) d.p.resolve({ row: d.row, created: d.created });

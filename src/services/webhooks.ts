@@ -10,7 +10,7 @@ import { EVENT_TYPES, TERMINAL_EVENTS, type EventType, type MedianodeEvent } fro
 import { signBody, SIGNATURE_HEADER } from "../events/webhooks/sign";
 import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerOpen } from "../events/webhooks/policy";
 import { newTokenId } from "../ids";
-import { createRedis } from "../queue/connection";
+import { createRedis, settleWithin } from "../queue/connection";
 import { QUEUE_PREFIX } from "../queue/names";
 import { checkUrl, safeFetch, type UrlPolicy } from "../sources/url";
 import { getJob } from "../store/jobs";
@@ -168,8 +168,7 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
   return {
     async stop() {
       off();
-      await worker.close().catch(() => {});
-      await queue.close().catch(() => {});
+      await settleWithin(2000, Promise.all([worker.close(), queue.close()]));
       producer.disconnect();
       consumer.disconnect();
     },

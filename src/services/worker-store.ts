@@ -4,7 +4,7 @@ import { existsSync, statSync } from "node:fs";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors";
 import { checkImportPath } from "../sources/import-path";
 import { containedPath } from "../storage/paths";
-import { ATTEMPT_PATTERN, type CommitBody } from "../storage/worker-protocol";
+import { ATTEMPT_PATTERN, attemptKey, type AttemptRef, type CommitBody } from "../storage/worker-protocol";
 import type { StoredSource } from "../jobs/schema";
 import { getJob, type JobRow } from "../store/jobs";
 import type { ServiceDeps } from "./deps";
@@ -28,21 +28,16 @@ export function sourceFileForWorker(deps: Pick<ServiceDeps, "store" | "config">,
   throw new NotFoundError(`job ${row.id} has a URL source: the worker fetches it itself`);
 }
 
-export interface AttemptRef {
-  run: number;
-  attempt: number;
-}
-
-/** `<run>-<attempt>` from a route, both positive integers. */
+/** `<run>-<attempt>-<tag>` from a route: two positive integers and 8 hex digits. */
 export function parseAttempt(text: string): AttemptRef {
   const m = ATTEMPT_PATTERN.exec(text);
-  if (!m) throw new BadRequestError(`attempt must be <run>-<attempt>, got ${JSON.stringify(text.slice(0, 40))}`);
-  return { run: Number(m[1]), attempt: Number(m[2]) };
+  if (!m) throw new BadRequestError(`attempt must be <run>-<attempt>-<tag>, got ${JSON.stringify(text.slice(0, 40))}`);
+  return { run: Number(m[1]), attempt: Number(m[2]), tag: m[3]! };
 }
 
 /** An upload or commit for a run the job has moved past (it was retried since) is refused. */
 export function checkRun(row: JobRow, ref: AttemptRef): void {
-  if (ref.run < row.run) throw new ConflictError(`job ${row.id} is on run ${row.run}; attempt ${ref.run}-${ref.attempt} is stale`);
+  if (ref.run < row.run) throw new ConflictError(`job ${row.id} is on run ${row.run}; attempt ${attemptKey(ref)} is stale`);
 }
 
 /**
@@ -52,12 +47,12 @@ export function checkRun(row: JobRow, ref: AttemptRef): void {
 export async function commitUploadedAttempt(deps: Pick<ServiceDeps, "db" | "store">, id: string, ref: AttemptRef, body: CommitBody): Promise<{ files: number }> {
   const row = requireWorkerJob(deps, id);
   checkRun(row, ref);
-  const dir = deps.store.attemptDir(id, ref.run, ref.attempt);
-  if (!existsSync(dir)) throw new NotFoundError(`job ${id} has no uploaded attempt ${ref.run}-${ref.attempt}`);
+  const dir = deps.store.attemptDir(id, ref);
+  if (!existsSync(dir)) throw new NotFoundError(`job ${id} has no uploaded attempt ${attemptKey(ref)}`);
   for (const f of body.files) {
     const file = containedPath(dir, f.name);
     const size = existsSync(file) ? statSync(file).size : -1;
-    if (size !== f.bytes) throw new ConflictError(`output ${f.name} of attempt ${ref.run}-${ref.attempt} is ${size < 0 ? "missing" : `${size} bytes, not ${f.bytes}`}`);
+    if (size !== f.bytes) throw new ConflictError(`output ${f.name} of attempt ${attemptKey(ref)} is ${size < 0 ? "missing" : `${size} bytes, not ${f.bytes}`}`);
   }
   await deps.store.commitAttempt(id, dir);
   return { files: body.files.length };

@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { NotFoundError } from "../errors";
 import type { MediaStore } from "./media-store";
 import { checkImportPath } from "../sources/import-path";
 import { sha256File } from "./checksum";
+import { attemptKey, type AttemptRef } from "./worker-protocol";
 import { containedPath, isInside } from "./paths";
 
 export type { MediaStore } from "./media-store";
@@ -21,7 +23,7 @@ export interface LocalMediaStore extends MediaStore {
   /** Where uploads from remote workers are written before they are whole (outside every attempt). */
   partDir(id: string): string;
   /** The folder of one attempt (it may not exist yet). */
-  attemptDir(id: string, run: number, attempt: number): string;
+  attemptDir(id: string, ref: AttemptRef): string;
   /** The file of an output, contained in out/ (no `..`, no symlink out). */
   outputFile(id: string, name: string): string;
   removeJob(id: string): Promise<void>;
@@ -33,7 +35,7 @@ export function createLocalStore(dataDir: string): LocalMediaStore {
   const root = join(dataDir, "media");
   mkdirSync(root, { recursive: true, mode: 0o700 });
   const jobDir = (id: string) => containedPath(root, id);
-  const attemptDir = (id: string, run: number, attempt: number) => join(jobDir(id), "attempts", `${run}-${attempt}`);
+  const attemptDir = (id: string, ref: AttemptRef) => join(jobDir(id), "attempts", attemptKey(ref));
   const sourcePath = (id: string) => join(jobDir(id), "source");
   type Digest = { bytes: number; sha256: string; mtimeMs: number; file: string };
   const digests = new Map<string, Promise<Digest>>();
@@ -62,8 +64,9 @@ export function createLocalStore(dataDir: string): LocalMediaStore {
       return checkImportPath(path, importDirs);
     },
     async prepareAttempt(id, run, attempt) {
-      const dir = attemptDir(id, run, attempt);
-      await rm(dir, { recursive: true, force: true });
+      // A fresh tag per call: a worker that lost its lock may still be writing the same run and
+      // attempt number as the worker that took the job over (a stall does not count an attempt).
+      const dir = attemptDir(id, { run, attempt, tag: randomBytes(4).toString("hex") });
       await mkdir(dir, { recursive: true });
       return dir;
     },

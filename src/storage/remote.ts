@@ -3,7 +3,7 @@
 // opens the api node's SQLite or data dir.
 import { existsSync, statSync } from "node:fs";
 import { mkdir, open, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Value } from "@sinclair/typebox/value";
 import { ForbiddenError, MedianodeError, StorageError, UnauthorizedError, UnavailableError } from "../errors";
 import type { Logger } from "../log";
@@ -11,7 +11,7 @@ import { sha256File } from "./checksum";
 import { createLocalStore } from "./local";
 import type { MediaStore } from "./media-store";
 import { listOutputs } from "./output-files";
-import { CHECKSUM_MISMATCH, HelloReply, SHA256_HEADER, workerPaths } from "./worker-protocol";
+import { ATTEMPT_PATTERN, attemptKey, CHECKSUM_MISMATCH, HelloReply, SHA256_HEADER, workerPaths, type AttemptRef } from "./worker-protocol";
 
 export interface RemoteStoreOptions {
   /** This worker's own data folder (never the api node's). */
@@ -73,7 +73,7 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
   const idleMs = o.idleTimeoutMs ?? 60_000;
   const headersTimeoutMs = o.headersTimeoutMs ?? 15 * 60_000;
   const auth = { authorization: `Bearer ${o.token}` };
-  const attempts = new Map<string, { id: string; run: number; attempt: number }>();
+  const attempts = new Map<string, { id: string; ref: AttemptRef }>();
 
   /** Runs `once` up to `tries` times while it fails transiently, with doubling backoff. */
   async function retrying<R>(what: string, signal: AbortSignal | undefined, once: () => Promise<R>): Promise<R> {
@@ -172,11 +172,11 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
     }
   }
 
-  async function uploadOnce(ref: { id: string; run: number; attempt: number }, file: string, name: string, sha256: string, signal: AbortSignal | undefined): Promise<void> {
+  async function uploadOnce(ref: { id: string; ref: AttemptRef }, file: string, name: string, sha256: string, signal: AbortSignal | undefined): Promise<void> {
     let res: Response;
     try {
       // A Bun.file body is streamed from disk, not read into memory first.
-      res = await fetch(base + workerPaths.output(ref.id, ref.run, ref.attempt, name), {
+      res = await fetch(base + workerPaths.output(ref.id, ref.ref, name), {
         method: "PUT",
         headers: { ...auth, [SHA256_HEADER]: sha256, "content-type": "application/octet-stream" },
         body: Bun.file(file),
@@ -237,7 +237,10 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
     },
     async prepareAttempt(id, run, attempt) {
       const dir = await local.prepareAttempt(id, run, attempt);
-      attempts.set(dir, { id, run, attempt });
+      // The api node's folder for this attempt carries the same tag as ours.
+      const m = ATTEMPT_PATTERN.exec(basename(dir));
+      if (!m) throw new StorageError(`unexpected attempt folder ${dir}`);
+      attempts.set(dir, { id, ref: { run, attempt, tag: m[3]! } });
       return dir;
     },
     async commitAttempt(id, dir, signal) {
@@ -253,8 +256,8 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
         }
       };
       await Promise.all(Array.from({ length: Math.min(o.parallelUploads ?? 4, files.length) }, one));
-      await retrying(`commit of attempt ${ref.run}-${ref.attempt} of ${id}`, signal, () =>
-        json("POST", workerPaths.commit(id, ref.run, ref.attempt), { files: files.map((f) => ({ name: f.name, bytes: f.bytes })) }, signal),
+      await retrying(`commit of attempt ${attemptKey(ref.ref)} of ${id}`, signal, () =>
+        json("POST", workerPaths.commit(id, ref.ref), { files: files.map((f) => ({ name: f.name, bytes: f.bytes })) }, signal),
       );
       attempts.delete(dir);
       await local.discardAttempt(dir);
@@ -264,7 +267,7 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
       attempts.delete(dir);
       await local.discardAttempt(dir);
       // Best effort: the api node also drops stale attempts when a later one commits.
-      if (ref) await json("DELETE", workerPaths.attempt(ref.id, ref.run, ref.attempt)).catch(() => {});
+      if (ref) await json("DELETE", workerPaths.attempt(ref.id, ref.ref)).catch(() => {});
     },
     async releaseJob(id) {
       await local.removeJob(id);

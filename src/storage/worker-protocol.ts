@@ -7,8 +7,18 @@ export const WORKER_PREFIX = "/v1/worker";
 export const SHA256_HEADER = "x-medianode-sha256";
 /** The reason in a 400's details when an upload's bytes do not match its checksum (the worker retries). */
 export const CHECKSUM_MISMATCH = "checksum_mismatch";
-/** One attempt of one run, as it appears in a route: `<run>-<attempt>`. */
-export const ATTEMPT_PATTERN = /^([1-9][0-9]{0,8})-([1-9][0-9]{0,8})$/;
+/**
+ * One attempt of one run, as it appears in a route and as its folder is named:
+ * `<run>-<attempt>-<tag>`. The random tag keeps a worker that lost its lock (a stall does not
+ * count an attempt, so it has the same run and attempt number) out of the new owner's folder.
+ */
+export interface AttemptRef {
+  run: number;
+  attempt: number;
+  tag: string;
+}
+export const ATTEMPT_PATTERN = /^([1-9][0-9]{0,8})-([1-9][0-9]{0,8})-([0-9a-f]{8})$/;
+export const attemptKey = (ref: AttemptRef) => `${ref.run}-${ref.attempt}-${ref.tag}`;
 
 const seg = (s: string) => encodeURIComponent(s);
 /** `a/b c.ts` → `a/b%20c.ts`: each segment encoded, the slashes kept. */
@@ -17,9 +27,9 @@ export const encodeName = (name: string) => name.split("/").map(seg).join("/");
 export const workerPaths = {
   hello: () => `${WORKER_PREFIX}/hello`,
   source: (id: string) => `${WORKER_PREFIX}/jobs/${seg(id)}/source`,
-  attempt: (id: string, run: number, attempt: number) => `${WORKER_PREFIX}/jobs/${seg(id)}/attempts/${run}-${attempt}`,
-  output: (id: string, run: number, attempt: number, name: string) => `${workerPaths.attempt(id, run, attempt)}/outputs/${encodeName(name)}`,
-  commit: (id: string, run: number, attempt: number) => `${workerPaths.attempt(id, run, attempt)}/commit`,
+  attempt: (id: string, ref: AttemptRef) => `${WORKER_PREFIX}/jobs/${seg(id)}/attempts/${attemptKey(ref)}`,
+  output: (id: string, ref: AttemptRef, name: string) => `${workerPaths.attempt(id, ref)}/outputs/${encodeName(name)}`,
+  commit: (id: string, ref: AttemptRef) => `${workerPaths.attempt(id, ref)}/commit`,
 };
 
 export const CommitBody = T.Object(

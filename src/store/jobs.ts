@@ -272,3 +272,21 @@ export function listFinishedBefore(db: Db, cutoff: number, limit: number): JobRo
 export function deleteJob(db: Db, id: string): void {
   db.query("DELETE FROM jobs WHERE id = ?").run(id);
 }
+
+/** Takes back rows whose enqueue failed (the client got a 503): only while still untouched. */
+export function deleteUnstarted(db: Db, ids: readonly string[]): void {
+  db.transaction(() => {
+    for (const id of ids) db.query("DELETE FROM jobs WHERE id = ? AND status = 'queued'").run(id);
+  })();
+}
+
+/** Which of these job ids have a row. */
+export function existingJobIds(db: Db, ids: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const rows = db.query<{ id: string }, string[]>(`SELECT id FROM jobs WHERE id IN (${chunk.map(() => "?").join(",")})`).all(...chunk);
+    for (const r of rows) out.add(r.id);
+  }
+  return out;
+}

@@ -48,6 +48,10 @@ describe("config", () => {
     ["MEDIANODE_CONCURRENCY", "teleport=1"],
     ["MEDIANODE_LOG_FORMAT", "xml"],
     ["MEDIANODE_JOB_TIMEOUT_SEC", "0"],
+    ["MEDIANODE_SHUTDOWN_GRACE_SEC", "-5"],
+    ["MEDIANODE_SHUTDOWN_GRACE_SEC", "soon"],
+    // Below 2 s a lock could lapse between two renewals on a busy event loop.
+    ["MEDIANODE_LOCK_SEC", "1"],
   ])("a bad %s (%s) stops with a message naming it", (name, value) => {
     let err: unknown;
     try {
@@ -57,6 +61,13 @@ describe("config", () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toContain(name);
+  });
+
+  test("shutdown grace and job lock: 30 s and 20 s by default; a grace of 0 hands jobs back at once", () => {
+    const d = loadConfig({ env: {}, file: "/nonexistent" });
+    expect({ grace: d.shutdownGraceSec, lock: d.lockSec }).toEqual({ grace: 30, lock: 20 });
+    const c = loadConfig({ env: { MEDIANODE_SHUTDOWN_GRACE_SEC: "0", MEDIANODE_LOCK_SEC: "5" }, file: "/nonexistent" });
+    expect({ grace: c.shutdownGraceSec, lock: c.lockSec }).toEqual({ grace: 0, lock: 5 });
   });
 
   test("an unknown key in the config file is refused, naming the file", () => {

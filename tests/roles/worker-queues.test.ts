@@ -27,7 +27,8 @@ beforeAll(async () => {
   queues = createQueues(producer);
 });
 afterAll(async () => {
-  await consumers?.stop(100);
+  consumers?.pause();
+  await consumers?.close(2000);
   await queues.close();
   for (const c of conns) c.disconnect();
   await redis.stop();
@@ -45,6 +46,7 @@ test("consumes covered requirement queues found while running, never more jobs a
     sub: conn("blocking"),
     concurrency: { image: 2 },
     capabilities: new Set(["gpu", "libx264"]),
+    onLockLost: () => {},
     processor: () => async (job: Job<WorkItem, WorkResult>) => {
       now++;
       peak = Math.max(peak, now);

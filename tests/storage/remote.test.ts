@@ -3,7 +3,7 @@
 // real HTTP proxy in front of the node, so the store's retry and resume paths run for real.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { createLogger } from "../../src/log";
 import { createToken } from "../../src/services/tokens";
 import { sha256File } from "../../src/storage/checksum";
@@ -72,7 +72,7 @@ describe("routes", () => {
       expect((await errorOf(r)).code).toBe("FORBIDDEN");
       expect((await fetch(t.url + path)).status).toBe(401);
     }
-    const put = await as(tokens.reader, `/v1/worker/jobs/${jobId}/attempts/1-1/outputs/a.webp`, { method: "PUT", headers: { [SHA256_HEADER]: sha256("x") }, body: "x" });
+    const put = await as(tokens.reader, `/v1/worker/jobs/${jobId}/attempts/1-1-0000abcd/outputs/a.webp`, { method: "PUT", headers: { [SHA256_HEADER]: sha256("x") }, body: "x" });
     expect(put.status).toBe(403);
     expect((await as(tokens.worker, "/v1/worker/hello")).status).toBe(200);
     expect((await t.api("/v1/worker/hello")).status).toBe(200); // admin implies worker
@@ -83,8 +83,8 @@ describe("routes", () => {
     const hdr = { [SHA256_HEADER]: sha256(body) };
     const rs = [
       await as(tokens.worker, "/v1/worker/jobs/j_nope/source"),
-      await as(tokens.worker, "/v1/worker/jobs/j_nope/attempts/1-1/outputs/a.webp", { method: "PUT", headers: hdr, body }),
-      await as(tokens.worker, "/v1/worker/jobs/j_nope/attempts/1-1/commit", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ files: [] }) }),
+      await as(tokens.worker, "/v1/worker/jobs/j_nope/attempts/1-1-0000abcd/outputs/a.webp", { method: "PUT", headers: hdr, body }),
+      await as(tokens.worker, "/v1/worker/jobs/j_nope/attempts/1-1-0000abcd/commit", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ files: [] }) }),
     ];
     for (const r of rs) {
       expect(r.status).toBe(404);
@@ -94,7 +94,7 @@ describe("routes", () => {
 
   test.each([["..%2F..%2Fescape.txt"], ["%252e%252e/%252e%252e/escape.txt"], ["a/..%2F..%2F..%2Fescape.txt"], ["%2Fetc%2Fescape.txt"]])("output name %s is refused (400) and nothing is written outside", async (name) => {
     const body = "pwned";
-    const r = await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/1-1/outputs/${name}`, { method: "PUT", headers: { [SHA256_HEADER]: sha256(body) }, body });
+    const r = await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/1-1-0000abcd/outputs/${name}`, { method: "PUT", headers: { [SHA256_HEADER]: sha256(body) }, body });
     expect(r.status).toBe(400);
     expect((await errorOf(r)).code).toBe("INVALID_INPUT");
     expect(existsSync(join(t.dataDir, "media", jobId, "escape.txt"))).toBe(false);
@@ -103,26 +103,26 @@ describe("routes", () => {
   });
 
   test("a checksum mismatch is 400 (reason checksum_mismatch) and leaves no file", async () => {
-    const r = await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/1-1/outputs/bad.webp`, { method: "PUT", headers: { [SHA256_HEADER]: sha256("other") }, body: "these bytes" });
+    const r = await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/1-1-0000abcd/outputs/bad.webp`, { method: "PUT", headers: { [SHA256_HEADER]: sha256("other") }, body: "these bytes" });
     expect(r.status).toBe(400);
     expect((await errorOf(r)).details?.reason).toBe("checksum_mismatch");
-    const dir = join(t.dataDir, "media", jobId, "attempts", "1-1");
+    const dir = join(t.dataDir, "media", jobId, "attempts", "1-1-0000abcd");
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
     expect(readdirSync(join(t.dataDir, "media", jobId, "uploads"))).toEqual([]); // no part file left
-    const missing = await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/1-1/outputs/bad.webp`, { method: "PUT", body: "x" });
+    const missing = await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/1-1-0000abcd/outputs/bad.webp`, { method: "PUT", body: "x" });
     expect(missing.status).toBe(400);
   });
 
   test("an upload over MEDIANODE_MAX_UPLOAD_BYTES is 413", async () => {
     const big = new Uint8Array(MAX_UPLOAD + 1);
-    const r = await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/1-1/outputs/big.bin`, { method: "PUT", headers: { [SHA256_HEADER]: sha256(big) }, body: big });
+    const r = await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/1-1-0000abcd/outputs/big.bin`, { method: "PUT", headers: { [SHA256_HEADER]: sha256(big) }, body: big });
     expect(r.status).toBe(413);
   });
 
   test("a commit listing a file that never arrived is 409 and out/ is untouched", async () => {
-    const r = await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/1-2/outputs/thumb.webp`, { method: "PUT", headers: { [SHA256_HEADER]: sha256("t") }, body: "t" });
+    const r = await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/1-2-0000abcd/outputs/thumb.webp`, { method: "PUT", headers: { [SHA256_HEADER]: sha256("t") }, body: "t" });
     expect(r.status).toBe(200);
-    const c = await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/1-2/commit`, {
+    const c = await as(tokens.worker, `/v1/worker/jobs/${jobId}/attempts/1-2-0000abcd/commit`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ files: [{ name: "thumb.webp", bytes: 1 }, { name: "preview.webp", bytes: 10 }] }),
@@ -137,11 +137,11 @@ describe("routes", () => {
     const id = ((await res.json()) as { id: string }).id;
     expect((await t.api(`/v1/jobs/${id}`, { method: "DELETE" })).status).toBe(200);
     expect((await t.api(`/v1/jobs/${id}/retry`, { method: "POST" })).status).toBe(202);
-    const r = await as(tokens.worker, `/v1/worker/jobs/${id}/attempts/1-1/outputs/x.webp`, { method: "PUT", headers: { [SHA256_HEADER]: sha256("x") }, body: "x" });
+    const r = await as(tokens.worker, `/v1/worker/jobs/${id}/attempts/1-1-0000abcd/outputs/x.webp`, { method: "PUT", headers: { [SHA256_HEADER]: sha256("x") }, body: "x" });
     expect(r.status).toBe(409);
-    const c = await as(tokens.worker, `/v1/worker/jobs/${id}/attempts/1-1/commit`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ files: [] }) });
+    const c = await as(tokens.worker, `/v1/worker/jobs/${id}/attempts/1-1-0000abcd/commit`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ files: [] }) });
     expect(c.status).toBe(409);
-    const ok = await as(tokens.worker, `/v1/worker/jobs/${id}/attempts/2-1/outputs/x.webp`, { method: "PUT", headers: { [SHA256_HEADER]: sha256("x") }, body: "x" });
+    const ok = await as(tokens.worker, `/v1/worker/jobs/${id}/attempts/2-1-0000abcd/outputs/x.webp`, { method: "PUT", headers: { [SHA256_HEADER]: sha256("x") }, body: "x" });
     expect(ok.status).toBe(200);
   });
 });
@@ -213,7 +213,9 @@ describe("remote store", () => {
       await store.commitAttempt(jobId, attempt);
       const puts = p.seen.filter((s) => s.method === "PUT");
       expect(puts.length).toBe(3); // two files, one of them twice
-      expect(p.seen.at(-1)!.path).toEndWith("/attempts/1-3/commit");
+      // The api node's folder carries the same random tag as the worker's own attempt folder.
+      expect(p.seen.at(-1)!.path).toEndWith(`/attempts/${basename(attempt)}/commit`);
+      expect(basename(attempt)).toMatch(/^1-3-[0-9a-f]{8}$/);
       const out = join(t.dataDir, "media", jobId, "out");
       expect(await Bun.file(join(out, "preview.webp")).text()).toBe("preview bytes");
       expect(await Bun.file(join(out, "frames", "f1.webp")).text()).toBe("frame one");

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { defaultConfig } from "../../src/config/schema";
 import { tempDir } from "../helpers/tmp";
 
 const units = ["medianode.service", "medianode-worker.service"];
@@ -30,8 +31,8 @@ test("the units are hardened, restart on failure and stop gracefully", () => {
     for (const line of ["NoNewPrivileges=true", "ProtectSystem=strict", "PrivateTmp=true", "ReadWritePaths=/var/lib/medianode", "Restart=on-failure", "KillSignal=SIGTERM", "User=medianode", "EnvironmentFile=-/etc/medianode/"]) {
       expect(text).toContain(line);
     }
-    // Longer than serve's 30 s grace for running jobs.
-    expect(Number(/TimeoutStopSec=(\d+)/.exec(text)![1])).toBeGreaterThan(30);
+    // Longer than the default grace for running jobs plus the ~10 s hand-back and close.
+    expect(Number(/TimeoutStopSec=(\d+)/.exec(text)![1])).toBeGreaterThan(defaultConfig(2).shutdownGraceSec + 10);
   }
 });
 

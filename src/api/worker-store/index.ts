@@ -7,7 +7,7 @@ import { BadRequestError } from "../../errors";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { checkRun, commitUploadedAttempt, parseAttempt, requireWorkerJob, sourceFileForWorker } from "../../services/worker-store";
 import { receiveOutput } from "../../storage/receive-output";
-import { CommitBody, SHA256_HEADER, WORKER_PREFIX, type HelloReply } from "../../storage/worker-protocol";
+import { attemptKey, CommitBody, SHA256_HEADER, WORKER_PREFIX, type HelloReply } from "../../storage/worker-protocol";
 import { tooLarge } from "../../sources/upload";
 import { VERSION } from "../../version";
 import { requireScope } from "../auth";
@@ -62,7 +62,7 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
         const declared = Number(request.headers.get("content-length") ?? NaN);
         if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
         checkRun(requireWorkerJob(deps, params.id), ref);
-        const bytes = await receiveOutput(deps.store.attemptDir(params.id, ref.run, ref.attempt), params["*"], request.body, { maxBytes: max, sha256, partDir: deps.store.partDir(params.id) });
+        const bytes = await receiveOutput(deps.store.attemptDir(params.id, ref), params["*"], request.body, { maxBytes: max, sha256, partDir: deps.store.partDir(params.id) });
         deps.metrics.bytesTotal.inc({ direction: "worker_in" }, bytes);
         return { name: params["*"], bytes };
       },
@@ -85,8 +85,8 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
         worker(request);
         const ref = parseAttempt(params.attempt);
         requireWorkerJob(deps, params.id);
-        await deps.store.discardAttempt(deps.store.attemptDir(params.id, ref.run, ref.attempt));
-        return { discarded: `${ref.run}-${ref.attempt}` };
+        await deps.store.discardAttempt(deps.store.attemptDir(params.id, ref));
+        return { discarded: attemptKey(ref) };
       },
       { detail: { summary: "Discard an attempt's uploads (the worker's attempt failed)" } },
     );

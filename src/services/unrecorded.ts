@@ -1,0 +1,40 @@
+// The other half of the outbox repair (SPEC §8 "crash between accept and enqueue"): a BullMQ
+// job whose SQLite row does not exist. That happens when an enqueue went through but its row
+// was taken back (the client got a 503 and may resubmit) or never committed. The row is the
+// record, so such a job is removed, not recorded: recording it would run a job the client was
+// told failed, and a resubmission would then run twice.
+import { JOB_TYPES } from "../config/schema";
+import { CONTROL_CHANNEL } from "../queue/names";
+import type { ControlMessage } from "../queue/payload";
+import { parseBullJobId } from "../queue/queues";
+import { existingJobIds } from "../store/jobs";
+import type { ServiceDeps } from "./deps";
+
+/** Removes (or, when a worker already runs it, cancels) every open BullMQ job without a row. */
+export async function removeUnrecordedJobs(deps: ServiceDeps): Promise<number> {
+  let removed = 0;
+  const all = (await Promise.all(JOB_TYPES.map((t) => deps.queues.ofType(t)))).flat();
+  for (const q of all) {
+    const bullIds = await q.getRanges(["waiting", "prioritized", "delayed", "active"], 0, -1);
+    const ours = bullIds.flatMap((b) => {
+      const ids = parseBullJobId(b);
+      return ids ? [{ bullId: b, id: ids.id }] : [];
+    });
+    if (ours.length === 0) continue;
+    const known = existingJobIds(deps.db, ours.map((o) => o.id));
+    for (const o of ours) {
+      if (known.has(o.id)) continue;
+      const job = await q.getJob(o.bullId);
+      if (!job) continue;
+      if ((await job.getState()) === "active") {
+        const msg: ControlMessage = { kind: "cancel", jobId: o.id };
+        await deps.redis.publish(CONTROL_CHANNEL, JSON.stringify(msg));
+      } else {
+        await job.remove().catch(() => {});
+      }
+      deps.log.warn("job in Redis has no row (its submission was refused); removed", { jobId: o.id, bullId: o.bullId });
+      removed++;
+    }
+  }
+  return removed;
+}
