@@ -15,6 +15,7 @@ import { loadConfig } from "../src/config/load";
 import type { JobType } from "../src/config/schema";
 import { newJobId } from "../src/ids";
 import { pipelineFor, resolveOptions } from "../src/jobs/registry";
+import { QUEUE_PREFIX, queueName } from "../src/queue/names";
 import { bullJobId, jobOptions } from "../src/queue/queues";
 import { mediaSettings } from "../src/roles/serve";
 import { startTestRedis } from "../tests/helpers/redis";
@@ -57,6 +58,34 @@ interface Pass {
   redisCpuSec: number;
   /** Node only: time until every batch had its 202. */
   submitSec?: number;
+  /** Medians per job, ms (see breakdown()). */
+  breakdown: Breakdown;
+}
+
+interface Breakdown {
+  /** Node only: SQLite created_at → BullMQ timestamp (intake check, insert, addBulk). */
+  intake?: number;
+  /** BullMQ timestamp → processedOn. */
+  wait: number;
+  /** processedOn → finishedOn: the Worker's processor, BullMQ's own bookkeeping excluded. */
+  process: number;
+  /** Node only: finishedOn → SQLite finished_at (the recorder). */
+  record?: number;
+  /** Node only: SQLite created_at → started_at as recorded (the worker's first progress report lands). */
+  toActive?: number;
+}
+
+const median = (xs: number[]) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+};
+
+/** Per-job timestamps from the BullMQ job hashes (kept by removeOnComplete's age/count). */
+async function bullTimes(redis: IORedis, prefix: string, queue: string, bullIds: string[]) {
+  const pipe = redis.pipeline();
+  for (const id of bullIds) pipe.hmget(`${prefix}:${queue}:${id}`, "timestamp", "processedOn", "finishedOn");
+  const res = (await pipe.exec()) ?? [];
+  return res.map(([, v]) => (v as (string | null)[]).map(Number) as [number, number, number]);
 }
 
 /** Raw side: a Queue + Worker in this process on the same Redis, same job options. */
@@ -71,6 +100,7 @@ function rawSide(redisUrl: string, type: "probe" | "image", mode: "work" | "noop
   const options = resolveOptions(type, {});
   let done = 0;
   let failed = 0;
+  const bullIds: string[] = [];
   let lastAt = 0;
   let waiter: (() => void) | null = null;
   let target = Infinity;
@@ -97,6 +127,7 @@ function rawSide(redisUrl: string, type: "probe" | "image", mode: "work" | "noop
   return {
     async pass(n: number, redis: IORedis): Promise<Omit<Pass, "side" | "type">> {
       const base = done + failed;
+      bullIds.length = 0;
       target = base + n;
       const finished = new Promise<void>((r) => (waiter = r));
       const c0 = cpuSec("self");
@@ -105,6 +136,7 @@ function rawSide(redisUrl: string, type: "probe" | "image", mode: "work" | "noop
       for (let i = 0; i < n; i += BATCH) {
         const items = Array.from({ length: Math.min(BATCH, n - i) }, () => {
           const id = newJobId();
+          bullIds.push(bullJobId(id, 1));
           // The same payload shape and options the node's submitter hands BullMQ.
           return { name: type, data: { id, run: 1, type, tenant: "admin", source: { kind: "path", path: SOURCE }, options }, opts: jobOptions(bullJobId(id, 1), 0, 3) };
         });
@@ -114,7 +146,11 @@ function rawSide(redisUrl: string, type: "probe" | "image", mode: "work" | "noop
       waiter = null;
       if (failed) throw new Error(`${failed} raw ${type} jobs failed`);
       const wallSec = (lastAt - t0) / 1000;
-      return { jobs: n, wallSec, jobsPerSec: n / wallSec, cpuSec: cpuSec("self") - c0, redisCpuSec: (await redisCpuSec(redis)) - r0 };
+      const cpu = cpuSec("self") - c0;
+      const rcpu = (await redisCpuSec(redis)) - r0;
+      const times = await bullTimes(redis, "benchraw", name, bullIds);
+      const breakdown = { wait: median(times.map(([ts, p]) => p - ts)), process: median(times.map(([, p, f]) => f - p)) };
+      return { jobs: n, wallSec, jobsPerSec: n / wallSec, cpuSec: cpu, redisCpuSec: rcpu, breakdown };
     },
     async close() {
       await worker.close();
@@ -152,7 +188,19 @@ async function nodePass(n: NodeProcess, db: Database, type: JobType, count: numb
   if (got.failed) throw new Error(`${got.failed} node ${type} jobs failed`);
   // The end is when the api wrote the last completed row (finished_at, ms): no polling granularity.
   const wallSec = (got.last - startMs) / 1000;
-  return { jobs: count, wallSec, jobsPerSec: count / wallSec, cpuSec: cpuSec(n.pid) - c0, redisCpuSec: (await redisCpuSec(redis)) - r0, submitSec };
+  const cpu = cpuSec(n.pid) - c0;
+  const rcpu = (await redisCpuSec(redis)) - r0;
+  const times = await bullTimes(redis, QUEUE_PREFIX, queueName(type), ids.map((id) => bullJobId(id, 1)));
+  const rows = new Map((db.query(`SELECT id, created_at, started_at, finished_at FROM jobs WHERE type = ? AND created_at >= ?`).all(type, startMs) as { id: string; created_at: number; started_at: number; finished_at: number }[]).map((r) => [r.id, r]));
+  const per = ids.map((id, i) => ({ row: rows.get(id)!, bull: times[i]! }));
+  const breakdown: Breakdown = {
+    intake: median(per.map((p) => p.bull[0] - p.row.created_at)),
+    wait: median(per.map((p) => p.bull[1] - p.bull[0])),
+    process: median(per.map((p) => p.bull[2] - p.bull[1])),
+    record: median(per.map((p) => p.row.finished_at - p.bull[2])),
+    toActive: median(per.map((p) => p.row.started_at - p.row.created_at)),
+  };
+  return { jobs: count, wallSec, jobsPerSec: count / wallSec, cpuSec: cpu, redisCpuSec: rcpu, submitSec, breakdown };
 }
 
 export async function run(): Promise<Result> {
@@ -196,7 +244,7 @@ export async function run(): Promise<Result> {
         for (const [side, f] of sides) {
           const p = { side, type, ...(await f()) };
           passes.push(p);
-          console.error(`   ${type} ${side}: ${JOBS} jobs in ${p.wallSec.toFixed(2)} s (${p.jobsPerSec.toFixed(0)}/s), CPU ${p.cpuSec.toFixed(2)} s, Redis CPU ${p.redisCpuSec.toFixed(2)} s`);
+          console.error(`   ${type} ${side}: ${JOBS} jobs in ${p.wallSec.toFixed(2)} s (${p.jobsPerSec.toFixed(0)}/s), CPU ${p.cpuSec.toFixed(2)} s, Redis CPU ${p.redisCpuSec.toFixed(2)} s, medians ${JSON.stringify(p.breakdown)}`);
         }
       }
     }
