@@ -4,14 +4,14 @@
 // files over time, times every submit, then drains and checks every 202 against SQLite
 // (read-only): each one must end completed, exactly one row each.
 import { Database } from "bun:sqlite";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import IORedis from "ioredis";
 import { startTestRedis } from "../tests/helpers/redis";
 import { benchDir, run as runCmd } from "./lib/media";
 import { spawnNode, type NodeProcess } from "./lib/node-process";
-import { round, summarize } from "./lib/pool";
+import { cpuWithChildrenSec, round, rssMiB, summarize } from "./lib/pool";
 import type { Result } from "./lib/result";
 
 const DURATION_SEC = Number(process.env.BENCH_SOAK_SEC ?? 900);
@@ -22,7 +22,6 @@ const DRAIN_MAX_MS = 5 * 60_000;
 const PROBES = Number(process.env.BENCH_SOAK_PROBES ?? 2);
 const IMAGES = Number(process.env.BENCH_SOAK_IMAGES ?? 1);
 const VIDEO_EVERY = Number(process.env.BENCH_SOAK_VIDEO_EVERY ?? 5);
-const CLK_TCK = 100;
 
 interface Sample {
   t: number;
@@ -32,17 +31,6 @@ interface Sample {
   walMiB: number;
   /** utime+stime of the node and its reaped children (ffmpeg, ffprobe), seconds. */
   cpuSec: number;
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function cpuWithChildren(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK;
 }
 
 const fileMiB = (p: string) => (existsSync(p) ? statSync(p).size / 2 ** 20 : 0);
@@ -137,7 +125,7 @@ export async function run(): Promise<Result> {
         redisMiB: await redisUsedMiB(rc),
         dbMiB: fileMiB(dbPath),
         walMiB: fileMiB(dbPath + "-wal"),
-        cpuSec: cpuWithChildren(n.pid),
+        cpuSec: cpuWithChildrenSec(n.pid),
       });
     };
     await sample();

@@ -6,7 +6,7 @@
 // overhead (HTTP, intake check, SQLite, progress and result recording, the thread hop);
 // a second raw side with a no-op processor gives BullMQ's own ceiling.
 import { Database } from "bun:sqlite";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Queue, Worker, type Job } from "bullmq";
@@ -21,7 +21,7 @@ import { mediaSettings } from "../src/roles/serve";
 import { startTestRedis } from "../tests/helpers/redis";
 import { benchDir } from "./lib/media";
 import { spawnNode, type NodeProcess } from "./lib/node-process";
-import { round } from "./lib/pool";
+import { cpuWithChildrenSec, round } from "./lib/pool";
 import type { Result } from "./lib/result";
 
 const JOBS = Number(process.env.BENCH_THROUGHPUT_JOBS ?? 1000);
@@ -33,13 +33,6 @@ const SOURCE = "/work/shared/corpus/image-jpeg-1x1.jpg";
 // Node defaults (src/config/schema.ts): probe 4, image = cores. The raw Workers use the same.
 const CONCURRENCY: Record<"probe" | "image", number> = { probe: 4, image: 2 };
 const KEEP = { age: 24 * 3600, count: 20_000 };
-const CLK_TCK = 100;
-
-function cpuSec(pid: number | "self"): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK;
-}
 
 async function redisCpuSec(r: IORedis): Promise<number> {
   const info = await r.info("cpu");
@@ -130,7 +123,7 @@ function rawSide(redisUrl: string, type: "probe" | "image", mode: "work" | "noop
       bullIds.length = 0;
       target = base + n;
       const finished = new Promise<void>((r) => (waiter = r));
-      const c0 = cpuSec("self");
+      const c0 = cpuWithChildrenSec();
       const r0 = await redisCpuSec(redis);
       const t0 = performance.now();
       for (let i = 0; i < n; i += BATCH) {
@@ -146,7 +139,7 @@ function rawSide(redisUrl: string, type: "probe" | "image", mode: "work" | "noop
       waiter = null;
       if (failed) throw new Error(`${failed} raw ${type} jobs failed`);
       const wallSec = (lastAt - t0) / 1000;
-      const cpu = cpuSec("self") - c0;
+      const cpu = cpuWithChildrenSec() - c0;
       const rcpu = (await redisCpuSec(redis)) - r0;
       const times = await bullTimes(redis, "benchraw", name, bullIds);
       const breakdown = { wait: median(times.map(([ts, p]) => p - ts)), process: median(times.map(([, p, f]) => f - p)) };
@@ -165,7 +158,7 @@ function rawSide(redisUrl: string, type: "probe" | "image", mode: "work" | "noop
 async function nodePass(n: NodeProcess, db: Database, type: JobType, count: number, redis: IORedis): Promise<Omit<Pass, "side" | "type">> {
   const body = (k: number) => JSON.stringify(Array.from({ length: k }, () => ({ type, source: { path: SOURCE } })));
   const startMs = Date.now();
-  const c0 = cpuSec(n.pid);
+  const c0 = cpuWithChildrenSec(n.pid);
   const r0 = await redisCpuSec(redis);
   const t0 = performance.now();
   const ids: string[] = [];
@@ -188,7 +181,7 @@ async function nodePass(n: NodeProcess, db: Database, type: JobType, count: numb
   if (got.failed) throw new Error(`${got.failed} node ${type} jobs failed`);
   // The end is when the api wrote the last completed row (finished_at, ms): no polling granularity.
   const wallSec = (got.last - startMs) / 1000;
-  const cpu = cpuSec(n.pid) - c0;
+  const cpu = cpuWithChildrenSec(n.pid) - c0;
   const rcpu = (await redisCpuSec(redis)) - r0;
   const times = await bullTimes(redis, QUEUE_PREFIX, queueName(type), ids.map((id) => bullJobId(id, 1)));
   const rows = new Map((db.query(`SELECT id, created_at, started_at, finished_at FROM jobs WHERE type = ? AND created_at >= ?`).all(type, startMs) as { id: string; created_at: number; started_at: number; finished_at: number }[]).map((r) => [r.id, r]));
