@@ -24,8 +24,12 @@ import { spawnNode, type NodeProcess } from "./lib/node-process";
 import { cpuWithChildrenSec, round } from "./lib/pool";
 import type { Result } from "./lib/result";
 
-const JOBS = Number(process.env.BENCH_THROUGHPUT_JOBS ?? 1000);
-const PASSES = Number(process.env.BENCH_THROUGHPUT_PASSES ?? 2);
+// Per pass and side. Probe jobs cost ~55 ms of ffprobe CPU each, image jobs of a 1×1 JPEG ~5 ms:
+// passes of similar length, and more of them, so the machine's drifting load evens out.
+const JOBS: Record<"probe" | "image", number> = { probe: Number(process.env.BENCH_THROUGHPUT_PROBES ?? 300), image: Number(process.env.BENCH_THROUGHPUT_IMAGES ?? 1000) };
+const PASSES = Number(process.env.BENCH_THROUGHPUT_PASSES ?? 4);
+/** Set to a folder to write a CPU profile of the node's main thread there (bun --cpu-prof-md). */
+const PROFILE_DIR = process.env.BENCH_THROUGHPUT_PROFILE_DIR;
 const WARMUP = 100;
 const BATCH = 250;
 const TYPES = (process.env.BENCH_THROUGHPUT_TYPES ?? "probe,image").split(",") as ("probe" | "image")[];
@@ -214,7 +218,7 @@ export async function run(): Promise<Result> {
       // One client submits thousands of jobs in a few requests: the limits are for the internet.
       MEDIANODE_RATE_LIMIT_PER_TOKEN: "0",
       MEDIANODE_RATE_LIMIT_PER_IP: "0",
-    });
+    }, PROFILE_DIR ? ["--cpu-prof-md", `--cpu-prof-dir=${PROFILE_DIR}`] : []);
     const n = node;
     const db = new Database(join(dataDir, "medianode.db"), { readonly: true });
     const passes: Pass[] = [];
@@ -228,16 +232,16 @@ export async function run(): Promise<Result> {
       await noop.pass(WARMUP, rc);
       for (let i = 0; i < PASSES; i++) {
         const sides: ["node" | "raw" | "noop", () => Promise<Omit<Pass, "side" | "type">>][] = [
-          ["node", () => nodePass(n, db, type, JOBS, rc)],
-          ["raw", () => raw.pass(JOBS, rc)],
-          ["noop", () => noop.pass(JOBS, rc)],
+          ["node", () => nodePass(n, db, type, JOBS[type], rc)],
+          ["raw", () => raw.pass(JOBS[type], rc)],
+          ["noop", () => noop.pass(JOBS[type], rc)],
         ];
         // Alternate the order, so drift on the shared machine biases neither side.
         if (i % 2 === 1) sides.reverse();
         for (const [side, f] of sides) {
           const p = { side, type, ...(await f()) };
           passes.push(p);
-          console.error(`   ${type} ${side}: ${JOBS} jobs in ${p.wallSec.toFixed(2)} s (${p.jobsPerSec.toFixed(0)}/s), CPU ${p.cpuSec.toFixed(2)} s, Redis CPU ${p.redisCpuSec.toFixed(2)} s, medians ${JSON.stringify(p.breakdown)}`);
+          console.error(`   ${type} ${side}: ${p.jobs} jobs in ${p.wallSec.toFixed(2)} s (${p.jobsPerSec.toFixed(0)}/s), CPU ${p.cpuSec.toFixed(2)} s, Redis CPU ${p.redisCpuSec.toFixed(2)} s, medians ${JSON.stringify(p.breakdown)}`);
         }
       }
     }
@@ -247,7 +251,15 @@ export async function run(): Promise<Result> {
       const xs = passes.filter((p) => p.side === side && p.type === type);
       const jobs = xs.reduce((a, p) => a + p.jobs, 0);
       const wall = xs.reduce((a, p) => a + p.wallSec, 0);
-      return { jobsPerSec: jobs / wall, cpuMsPerJob: (xs.reduce((a, p) => a + p.cpuSec, 0) / jobs) * 1000, redisCpuMsPerJob: (xs.reduce((a, p) => a + p.redisCpuSec, 0) / jobs) * 1000 };
+      const med = (k: keyof Breakdown) => median(xs.map((p) => p.breakdown[k] ?? NaN));
+      return {
+        jobsPerSec: jobs / wall,
+        cpuMsPerJob: (xs.reduce((a, p) => a + p.cpuSec, 0) / jobs) * 1000,
+        redisCpuMsPerJob: (xs.reduce((a, p) => a + p.redisCpuSec, 0) / jobs) * 1000,
+        process: med("process"),
+        intake: med("intake"),
+        record: med("record"),
+      };
     };
     const metrics: Result["metrics"] = [];
     const ratios: Result["ratios"] = [];
@@ -263,10 +275,16 @@ export async function run(): Promise<Result> {
         { label: `${type}: node CPU per job`, value: nd.cpuMsPerJob, unit: "ms" },
         { label: `${type}: raw CPU per job`, value: rw.cpuMsPerJob, unit: "ms" },
       );
-      ratios.push({ label: `${type}: node/raw jobs/s`, value: nd.jobsPerSec / rw.jobsPerSec, target: { op: ">=", value: 0.5 } }, { label: `${type}: node/raw no-op jobs/s`, value: nd.jobsPerSec / np.jobsPerSec });
+      ratios.push(
+        { label: `${type}: node/raw jobs/s`, value: nd.jobsPerSec / rw.jobsPerSec, target: { op: ">=", value: 0.5 } },
+        { label: `${type}: node/raw no-op jobs/s`, value: nd.jobsPerSec / np.jobsPerSec },
+        // Capacity on a machine of our own: less sensitive than wall time to other sessions' load.
+        { label: `${type}: raw/node CPU per job (process + Redis)`, value: (rw.cpuMsPerJob + rw.redisCpuMsPerJob) / (nd.cpuMsPerJob + nd.redisCpuMsPerJob) },
+      );
       notes.push(
         `${type}: ${passes.filter((p) => p.type === type).map((p) => `${p.side} ${p.jobsPerSec.toFixed(0)}/s`).join(", ")} (in run order). ` +
           `CPU per job: node ${round(nd.cpuMsPerJob, 2)} ms (its process and ffprobe children), raw ${round(rw.cpuMsPerJob, 2)} ms, no-op ${round(np.cpuMsPerJob, 2)} ms (this process); Redis CPU per job: node ${round(nd.redisCpuMsPerJob, 3)}, raw ${round(rw.redisCpuMsPerJob, 3)}, no-op ${round(np.redisCpuMsPerJob, 3)} ms. ` +
+          `Per-job medians (BullMQ processedOn→finishedOn): node processor ${round(nd.process, 1)} ms vs raw ${round(rw.process, 1)} ms; node intake (SQLite created_at → BullMQ timestamp) ${round(nd.intake, 1)} ms, recording (finishedOn → SQLite finished_at) ${round(nd.record, 1)} ms. ` +
           `Node batches answered 202 within ${passes.filter((p) => p.type === type && p.side === "node").map((p) => `${p.submitSec!.toFixed(2)} s`).join("/")} of the pass start.`,
       );
     }
@@ -274,14 +292,14 @@ export async function run(): Promise<Result> {
     return {
       name: "throughput",
       description:
-        `${PASSES}× ${JOBS} trivial jobs per side and type (after ${WARMUP} warm-up each), ${TYPES.join(" and ")} of a 1×1 JPEG (${SOURCE.split("/").pop()}, a {path} source). ` +
+        `${PASSES} passes per side and type of ${TYPES.map((t) => `${JOBS[t]} ${t}`).join(" / ")} trivial jobs (after ${WARMUP} warm-up each), ${TYPES.join(" and ")} of a 1×1 JPEG (${SOURCE.split("/").pop()}, a {path} source). ` +
         `Node: its own process (bench/node-child.ts, MEDIANODE_ROLES=api,worker, concurrency probe=${CONCURRENCY.probe} image=${CONCURRENCY.image}); POST /v1/jobs/batch of ${BATCH} at a time, one after another; the pass ends at the last completed row's finished_at in SQLite (read-only connection, polled). ` +
         `Raw: in this process, BullMQ queue.addBulk of ${BATCH} with the node's payload shape and job options + a Worker at the same concurrency whose processor runs the same pipeline (src/jobs/registry.ts pipelineFor(type).run: probe = one ffprobe, image = sharp variants + thumbhash) on the main thread; ` +
         `no-op: the same with a processor that returns at once. Same private redis-server, passes alternate order.`,
       metrics,
       ratios,
       notes,
-      details: { passes, jobs: JOBS, batch: BATCH, concurrency: CONCURRENCY },
+      details: { passes, jobs: JOBS, batch: BATCH, concurrency: CONCURRENCY, ...(PROFILE_DIR ? { profileDir: PROFILE_DIR } : {}) },
     };
   } finally {
     for (const r of raws) await r.close().catch(() => {});
