@@ -38,10 +38,11 @@ const SOURCE = "/work/shared/corpus/image-jpeg-1x1.jpg";
 const CONCURRENCY: Record<"probe" | "image", number> = { probe: 4, image: 2 };
 const KEEP = { age: 24 * 3600, count: 20_000 };
 
-async function redisCpuSec(r: IORedis): Promise<number> {
-  const info = await r.info("cpu");
+/** Redis's own CPU seconds and the commands it has processed (INFO cpu, INFO stats). */
+async function redisCounters(r: IORedis): Promise<{ cpuSec: number; commands: number }> {
+  const info = (await r.info("cpu")) + (await r.info("stats"));
   const g = (k: string) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)?.[1] ?? NaN);
-  return g("used_cpu_user") + g("used_cpu_sys");
+  return { cpuSec: g("used_cpu_user") + g("used_cpu_sys"), commands: g("total_commands_processed") };
 }
 
 interface Pass {
@@ -53,6 +54,8 @@ interface Pass {
   /** Of the side's own process: the node (with its ffprobe children) or this process for raw. */
   cpuSec: number;
   redisCpuSec: number;
+  /** Commands Redis processed during the pass (every client: node or raw side, and this bench's INFO calls). */
+  redisCommands: number;
   /** Node only: time until every batch had its 202. */
   submitSec?: number;
   /** Medians per job, ms (see breakdown()). */
@@ -128,7 +131,7 @@ function rawSide(redisUrl: string, type: "probe" | "image", mode: "work" | "noop
       target = base + n;
       const finished = new Promise<void>((r) => (waiter = r));
       const c0 = cpuWithChildrenSec();
-      const r0 = await redisCpuSec(redis);
+      const r0 = await redisCounters(redis);
       const t0 = performance.now();
       for (let i = 0; i < n; i += BATCH) {
         const items = Array.from({ length: Math.min(BATCH, n - i) }, () => {
@@ -144,10 +147,10 @@ function rawSide(redisUrl: string, type: "probe" | "image", mode: "work" | "noop
       if (failed) throw new Error(`${failed} raw ${type} jobs failed`);
       const wallSec = (lastAt - t0) / 1000;
       const cpu = cpuWithChildrenSec() - c0;
-      const rcpu = (await redisCpuSec(redis)) - r0;
+      const r1 = await redisCounters(redis);
       const times = await bullTimes(redis, "benchraw", name, bullIds);
       const breakdown = { wait: median(times.map(([ts, p]) => p - ts)), process: median(times.map(([, p, f]) => f - p)) };
-      return { jobs: n, wallSec, jobsPerSec: n / wallSec, cpuSec: cpu, redisCpuSec: rcpu, breakdown };
+      return { jobs: n, wallSec, jobsPerSec: n / wallSec, cpuSec: cpu, redisCpuSec: r1.cpuSec - r0.cpuSec, redisCommands: r1.commands - r0.commands, breakdown };
     },
     async close() {
       await worker.close();
@@ -163,7 +166,7 @@ async function nodePass(n: NodeProcess, db: Database, type: JobType, count: numb
   const body = (k: number) => JSON.stringify(Array.from({ length: k }, () => ({ type, source: { path: SOURCE } })));
   const startMs = Date.now();
   const c0 = cpuWithChildrenSec(n.pid);
-  const r0 = await redisCpuSec(redis);
+  const r0 = await redisCounters(redis);
   const t0 = performance.now();
   const ids: string[] = [];
   for (let i = 0; i < count; i += BATCH) {
@@ -186,7 +189,7 @@ async function nodePass(n: NodeProcess, db: Database, type: JobType, count: numb
   // The end is when the api wrote the last completed row (finished_at, ms): no polling granularity.
   const wallSec = (got.last - startMs) / 1000;
   const cpu = cpuWithChildrenSec(n.pid) - c0;
-  const rcpu = (await redisCpuSec(redis)) - r0;
+  const r1 = await redisCounters(redis);
   const times = await bullTimes(redis, QUEUE_PREFIX, queueName(type), ids.map((id) => bullJobId(id, 1)));
   const rows = new Map((db.query(`SELECT id, created_at, started_at, finished_at FROM jobs WHERE type = ? AND created_at >= ?`).all(type, startMs) as { id: string; created_at: number; started_at: number; finished_at: number }[]).map((r) => [r.id, r]));
   const per = ids.map((id, i) => ({ row: rows.get(id)!, bull: times[i]! }));
@@ -197,7 +200,7 @@ async function nodePass(n: NodeProcess, db: Database, type: JobType, count: numb
     record: median(per.map((p) => p.row.finished_at - p.bull[2])),
     toActive: median(per.map((p) => p.row.started_at - p.row.created_at)),
   };
-  return { jobs: count, wallSec, jobsPerSec: count / wallSec, cpuSec: cpu, redisCpuSec: rcpu, submitSec, breakdown };
+  return { jobs: count, wallSec, jobsPerSec: count / wallSec, cpuSec: cpu, redisCpuSec: r1.cpuSec - r0.cpuSec, redisCommands: r1.commands - r0.commands, submitSec, breakdown };
 }
 
 export async function run(): Promise<Result> {
@@ -241,7 +244,7 @@ export async function run(): Promise<Result> {
         for (const [side, f] of sides) {
           const p = { side, type, ...(await f()) };
           passes.push(p);
-          console.error(`   ${type} ${side}: ${p.jobs} jobs in ${p.wallSec.toFixed(2)} s (${p.jobsPerSec.toFixed(0)}/s), CPU ${p.cpuSec.toFixed(2)} s, Redis CPU ${p.redisCpuSec.toFixed(2)} s, medians ${JSON.stringify(p.breakdown)}`);
+          console.error(`   ${type} ${side}: ${p.jobs} jobs in ${p.wallSec.toFixed(2)} s (${p.jobsPerSec.toFixed(0)}/s), CPU ${p.cpuSec.toFixed(2)} s, Redis CPU ${p.redisCpuSec.toFixed(2)} s, ${(p.redisCommands / p.jobs).toFixed(1)} Redis commands/job, medians ${JSON.stringify(p.breakdown)}`);
         }
       }
     }
@@ -256,6 +259,7 @@ export async function run(): Promise<Result> {
         jobsPerSec: jobs / wall,
         cpuMsPerJob: (xs.reduce((a, p) => a + p.cpuSec, 0) / jobs) * 1000,
         redisCpuMsPerJob: (xs.reduce((a, p) => a + p.redisCpuSec, 0) / jobs) * 1000,
+        redisCommandsPerJob: xs.reduce((a, p) => a + p.redisCommands, 0) / jobs,
         process: med("process"),
         intake: med("intake"),
         record: med("record"),
@@ -283,7 +287,7 @@ export async function run(): Promise<Result> {
       );
       notes.push(
         `${type}: ${passes.filter((p) => p.type === type).map((p) => `${p.side} ${p.jobsPerSec.toFixed(0)}/s`).join(", ")} (in run order). ` +
-          `CPU per job: node ${round(nd.cpuMsPerJob, 2)} ms (its process and ffprobe children), raw ${round(rw.cpuMsPerJob, 2)} ms, no-op ${round(np.cpuMsPerJob, 2)} ms (this process); Redis CPU per job: node ${round(nd.redisCpuMsPerJob, 3)}, raw ${round(rw.redisCpuMsPerJob, 3)}, no-op ${round(np.redisCpuMsPerJob, 3)} ms. ` +
+          `CPU per job: node ${round(nd.cpuMsPerJob, 2)} ms (its process and ffprobe children), raw ${round(rw.cpuMsPerJob, 2)} ms, no-op ${round(np.cpuMsPerJob, 2)} ms (this process); Redis CPU per job: node ${round(nd.redisCpuMsPerJob, 3)}, raw ${round(rw.redisCpuMsPerJob, 3)}, no-op ${round(np.redisCpuMsPerJob, 3)} ms; Redis commands per job (INFO stats total_commands_processed over the pass, background calls such as heartbeats, stall checks and the 15 s reconcile included): node ${round(nd.redisCommandsPerJob, 1)}, raw ${round(rw.redisCommandsPerJob, 1)}, no-op ${round(np.redisCommandsPerJob, 1)}. ` +
           `Per-job medians (BullMQ processedOn→finishedOn): node processor ${round(nd.process, 1)} ms vs raw ${round(rw.process, 1)} ms; node intake (SQLite created_at → BullMQ timestamp) ${round(nd.intake, 1)} ms, recording (finishedOn → SQLite finished_at) ${round(nd.record, 1)} ms. ` +
           `Node batches answered 202 within ${passes.filter((p) => p.type === type && p.side === "node").map((p) => `${p.submitSec!.toFixed(2)} s`).join("/")} of the pass start.`,
       );
