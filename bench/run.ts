@@ -6,8 +6,8 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { fmt, ratioCell, toMarkdown, type Result } from "./lib/result";
 
-// In run order: issue 2 first, then issue 3, then issue 4, then issue 6.
-const ALL = ["image", "submit", "upload", "video", "audio", "storyboard", "ws", "nodes"] as const;
+// In run order: issue 2 first, then issues 3, 4, 6 and 7.
+const ALL = ["image", "submit", "upload", "video", "audio", "storyboard", "ws", "nodes", "throughput", "soak"] as const;
 
 async function ffmpegVersion(): Promise<string> {
   try {
@@ -16,6 +16,16 @@ async function ffmpegVersion(): Promise<string> {
   } catch {
     return "not found";
   }
+}
+
+async function runEnv(): Promise<Record<string, string>> {
+  return {
+    date: new Date().toISOString(),
+    cpu: `${cpus().length}× ${cpus()[0]?.model ?? "?"}`,
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    bun: Bun.version,
+    ffmpeg: await ffmpegVersion(),
+  };
 }
 
 async function main() {
@@ -37,7 +47,12 @@ async function main() {
     try {
       const mod = (await import(`./${name}.ts`)) as { run(): Promise<Result> };
       const r = await mod.run();
-      results.set(name, { ...r, details: { ...r.details, benchSec: Math.round((performance.now() - t0) / 100) / 10, at: new Date().toISOString() } });
+      const stored: Result = { ...r, details: { ...r.details, benchSec: Math.round((performance.now() - t0) / 100) / 10, at: new Date().toISOString() } };
+      results.set(name, stored);
+      // Each run also stands alone as <name>.json / <name>.md, so a committed figure names the run it came from.
+      const own = { env: { ...(await runEnv()), ran: name }, results: [stored] };
+      writeFileSync(join(dir, `${name}.json`), JSON.stringify(own, null, 2) + "\n");
+      writeFileSync(join(dir, `${name}.md`), toMarkdown(own.results, own.env) + "\n");
       for (const m of r.metrics) console.error(`   ${m.label}: ${fmt(m.value)} ${m.unit}`);
       for (const q of r.ratios) console.error(`   ${ratioCell(q)}`);
     } catch (e) {
@@ -46,14 +61,7 @@ async function main() {
     }
   }
   const ordered = ALL.map((n) => results.get(n)).filter((r): r is Result => !!r);
-  const env = {
-    date: new Date().toISOString(),
-    cpu: `${cpus().length}× ${cpus()[0]?.model ?? "?"}`,
-    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
-    bun: Bun.version,
-    ffmpeg: await ffmpegVersion(),
-    ran: names.join(", "),
-  };
+  const env = { ...(await runEnv()), ran: names.join(", ") };
   writeFileSync(join(dir, "latest.json"), JSON.stringify({ env, results: ordered }, null, 2) + "\n");
   const md = toMarkdown(ordered, env);
   writeFileSync(join(dir, "latest.md"), md + "\n");

@@ -2,21 +2,17 @@
 // 2 GiB file is uploaded as a raw body and as multipart, both streamed; sampled every
 // 100 ms from /proc/<pid>/status. The file is not media, so each upload streams to disk in
 // full and is then refused 415 by the sniff: the whole body still passes through the node.
-import { mkdtempSync, rmSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestRedis } from "../tests/helpers/redis";
 import { run as sh } from "./lib/media";
 import { spawnNode } from "./lib/node-process";
+import { rssMiB } from "./lib/pool";
 import type { Result } from "./lib/result";
 
 const SIZE_MIB = Number(process.env.BENCH_UPLOAD_MIB ?? 2048);
 const LIMIT_MIB = 300;
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 /** Samples the pid's RSS every 100 ms while fn runs. */
 async function sampled<T>(pid: number, fn: () => Promise<T>): Promise<{ value: T; maxMiB: number; startMiB: number; samples: number; wallSec: number }> {

@@ -32,17 +32,23 @@ export function summarize(values: readonly number[]): { n: number; mean: number;
 export const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
 /**
- * CPU seconds used by this process and every child it has reaped (ffmpeg, ffprobe, also
- * those spawned by an in-process node's media threads): utime+stime+cutime+cstime from
- * /proc/self/stat. Less sensitive than wall time to other work on a shared machine.
+ * CPU seconds used by a process (this one by default) and every child it has reaped (ffmpeg,
+ * ffprobe, also those spawned by a node's media threads): utime+stime+cutime+cstime from
+ * /proc/<pid>/stat. Less sensitive than wall time to other work on a shared machine.
  */
-export function cpuWithChildrenSec(): number {
-  const stat = readFileSync("/proc/self/stat", "utf8");
+export function cpuWithChildrenSec(pid: number | "self" = "self"): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // After the comm field: state is f[0], so utime..cstime (fields 14-17) are f[11..14].
   const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
   return ticks / CLK_TCK;
 }
+/** VmRSS of a process from /proc/<pid>/status, MiB. */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
 // getconf CLK_TCK: 100 on Linux x86-64 and arm64.
 const CLK_TCK = 100;
 
