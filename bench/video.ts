@@ -13,7 +13,7 @@ import { spriteLayout, storyboardVtt } from "../src/jobs/video/storyboard";
 import { startTestNode } from "../tests/helpers/server";
 import { benchDir, makeClip, run as sh } from "./lib/media";
 import { timed } from "./lib/pool";
-import { timeJob } from "./lib/node-jobs";
+import { jobEvents, timeJob } from "./lib/node-jobs";
 import type { Result } from "./lib/result";
 
 // remux off: the clip would otherwise fit the 1080p rung and be copied, not encoded.
@@ -53,6 +53,7 @@ export async function run(): Promise<Result> {
           const layout = spriteLayout(tiles.length, sb.tileWidth, sb.tileHeight);
           await composeSprite(tiles, join(out, "storyboard.jpg"), layout);
           writeFileSync(join(out, "storyboard.vtt"), storyboardVtt(tiles.length, layout, sb.intervalSec, plan.src.durationSec));
+          rmSync(dir, { recursive: true, force: true });
         };
         await Promise.all([sh(["ffmpeg", "-y", ...mp4RemuxArgs(join(out, top.name, PLAYLIST_NAME), join(out, "video.mp4"))]), sprite()]);
         writeFileSync(join(out, "master.m3u8"), plan.rungs.map((r) => `${r.name}/${PLAYLIST_NAME}`).join("\n"));
@@ -82,22 +83,25 @@ export async function run(): Promise<Result> {
     // Warm the page cache and the binaries once (not timed).
     await sh(["ffmpeg", "-v", "error", "-i", clip, "-f", "null", "-t", "2", "-"]);
 
-    const node = await startTestNode({ MEDIANODE_ROLES: "api,worker", MEDIANODE_CONCURRENCY: "video=1", MEDIANODE_IMPORT_DIRS: tmp.path });
+    // Reconcile at serve's production interval (15 s), not the tests' 1 s.
+    const node = await startTestNode({ MEDIANODE_ROLES: "api,worker", MEDIANODE_CONCURRENCY: "video=1", MEDIANODE_IMPORT_DIRS: tmp.path }, { reconcileMs: 15_000 });
     const directs: Awaited<ReturnType<typeof single>>[] = [];
     const nodes: { value: Awaited<ReturnType<typeof timeJob>>; wallSec: number; cpuSec: number }[] = [];
     const order: string[] = [];
     let sepRun: Awaited<ReturnType<typeof separate>>;
+    const events = await jobEvents(node);
     try {
       // Not timed: the node's first job loads the thread's modules and warms its paths.
-      await timeJob(node, { type: "video", source: { path: clip }, options: { ...OPTIONS, renditions: [360] } });
+      await timeJob(node, events, { type: "video", source: { path: clip }, options: { ...OPTIONS, renditions: [360] } });
       sepRun = await separate();
       for (let i = 0; i < PASSES; i++) {
         const d = async () => (directs.push(await single(`direct${i}`)), order.push("D"));
-        const n = async () => (nodes.push(await timed(() => timeJob(node, { type: "video", source: { path: clip }, options: OPTIONS }))), order.push("N"));
+        const n = async () => (nodes.push(await timed(() => timeJob(node, events, { type: "video", source: { path: clip }, options: OPTIONS }))), order.push("N"));
         if (i % 2 === 0) (await d(), await n());
         else (await n(), await d());
       }
     } finally {
+      events.close();
       await node.stop();
     }
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -117,7 +121,7 @@ export async function run(): Promise<Result> {
       name: "video",
       description:
         `20 s 1080p30 H.264/AAC clip (lavfi testsrc2 + sine), video job with options ${JSON.stringify(OPTIONS)} (rungs: ${rungs}; HLS 6 s, poster and fps storyboard branches in the same run, MP4 remuxed from the top rung). ` +
-        `Node: api+worker in this process, JSON submit with a {path} source inside MEDIANODE_IMPORT_DIRS (intake ffprobe), then the job (probe, the one ffmpeg run, then MP4 remux, sprite + VTT and master playlist side by side), clock from POST to completed (GET polled every 10 ms). ` +
+        `Node: api+worker in this process, JSON submit with a {path} source inside MEDIANODE_IMPORT_DIRS (intake ffprobe), then the job (probe, the one ffmpeg run, then MP4 remux, sprite + VTT and master playlist side by side), clock from POST to the job.completed event on the node's /v1/events stream (sent once the row is final). ` +
         `Direct: the same outputs by hand with the raw tools: the argv from src/jobs/video/args.ts buildVideoPlan, then its MP4 remux argv and the same sharp sprite side by side, then the VTT and a master playlist (no probe: a script knows what it encoded). ` +
         `${PASSES} passes of each, alternating (${order.join(" ")}), after one untimed node job; figures are means. Separate: four ffmpeg runs, one per rung, same x264/HLS settings, ladder only (no poster/storyboard/MP4), once.`,
       metrics: [
