@@ -1,5 +1,6 @@
 // `bun run bench [names...]`: runs each bench/<name>.ts (all, or those named), prints a
-// table and writes bench/results/latest.json and latest.md. Figures are ratios against the
+// table and writes bench/results/latest.json and latest.md (BENCH_RESULTS=<stem> writes
+// <stem>.json and <stem>.md instead, holding only this run). Figures are ratios against the
 // raw tool measured in the same run; nothing here fails on a time.
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -28,7 +29,12 @@ async function main() {
   const dir = join(import.meta.dir, "results");
   mkdirSync(dir, { recursive: true });
   // A partial run keeps the other benchmarks' last figures, so latest.* always lists them all.
-  const previous: Result[] = existsSync(join(dir, "latest.json")) && wanted.length ? ((JSON.parse(readFileSync(join(dir, "latest.json"), "utf8")) as { results: Result[] }).results ?? []) : [];
+  const stem = process.env.BENCH_RESULTS || "latest";
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(stem)) {
+    console.error(`BENCH_RESULTS must be a file stem like "video" (got "${stem}")`);
+    process.exit(2);
+  }
+  const previous: Result[] = stem === "latest" && existsSync(join(dir, "latest.json")) && wanted.length ? ((JSON.parse(readFileSync(join(dir, "latest.json"), "utf8")) as { results: Result[] }).results ?? []) : [];
   const results = new Map(previous.map((r) => [r.name, r]));
   const failures: string[] = [];
   for (const name of names) {
@@ -54,9 +60,9 @@ async function main() {
     ffmpeg: await ffmpegVersion(),
     ran: names.join(", "),
   };
-  writeFileSync(join(dir, "latest.json"), JSON.stringify({ env, results: ordered }, null, 2) + "\n");
+  writeFileSync(join(dir, `${stem}.json`), JSON.stringify({ env, results: ordered }, null, 2) + "\n");
   const md = toMarkdown(ordered, env);
-  writeFileSync(join(dir, "latest.md"), md + "\n");
+  writeFileSync(join(dir, `${stem}.md`), md + "\n");
   console.log("\n" + md);
   if (failures.length) {
     console.error(`failed: ${failures.join(", ")}`);
