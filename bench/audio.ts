@@ -9,7 +9,7 @@ import { audioDefaults } from "../src/jobs/audio/options";
 import { probeFile } from "../src/media/probe";
 import { startTestNode } from "../tests/helpers/server";
 import { benchDir, makeAudio, run as sh } from "./lib/media";
-import { timeJob } from "./lib/node-jobs";
+import { jobEvents, timeJob } from "./lib/node-jobs";
 import { timed } from "./lib/pool";
 import type { Result } from "./lib/result";
 
@@ -50,12 +50,14 @@ export async function run(): Promise<Result> {
     await sh(["ffmpeg", "-v", "error", "-i", src, "-f", "null", "-t", "5", "-"]);
     const node = await startTestNode({ MEDIANODE_ROLES: "api,worker", MEDIANODE_CONCURRENCY: "audio=1", MEDIANODE_IMPORT_DIRS: tmp.path });
     let a1, a2, sep, nodeT;
+    const events = await jobEvents(node);
     try {
       a1 = await single("direct1");
       sep = await separate();
-      nodeT = await timed(() => timeJob(node, { type: "audio", source: { path: src } }));
+      nodeT = await timed(() => timeJob(node, events, { type: "audio", source: { path: src } }));
       a2 = await single("direct2");
     } finally {
+      events.close();
       await node.stop();
     }
     const directWall = (a1.wallSec + a2.wallSec) / 2;
@@ -65,7 +67,7 @@ export async function run(): Promise<Result> {
       name: "audio",
       description:
         `${SOURCE_SEC} s stereo 48 kHz FLAC (lavfi sine + pink noise), audio job with default options (${o.renditions.map((r) => `${r.codec} ${r.bitrateKbps}k`).join(", ")}, waveform ${o.waveformPoints} points, no loudnorm, no HLS). ` +
-        `Node: api+worker in this process, JSON submit with a {path} source, clock from POST to completed. Direct: the argv from src/jobs/audio/args.ts buildAudioPlan run by hand, first and last (mean). Separate: one raw ffmpeg per rendition (no waveform). Order: direct, separate, node, direct.`,
+        `Node: api+worker in this process, JSON submit with a {path} source, clock from POST to the job.completed event on the node's /v1/events stream. Direct: the argv from src/jobs/audio/args.ts buildAudioPlan run by hand, first and last (mean). Separate: one raw ffmpeg per rendition (no waveform). Order: direct, separate, node, direct.`,
       metrics: [
         { label: "node job wall", value: nodeT.wallSec, unit: "s" },
         { label: "direct single command (mean)", value: directWall, unit: "s" },

@@ -1,5 +1,6 @@
 // `bun run bench [names...]`: runs each bench/<name>.ts (all, or those named), prints a
-// table and writes bench/results/latest.json and latest.md. Figures are ratios against the
+// table and writes bench/results/latest.json and latest.md, and <name>.json/.md for each
+// benchmark run (holding only that run). Figures are ratios against the
 // raw tool measured in the same run; nothing here fails on a time.
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { cpus, totalmem } from "node:os";

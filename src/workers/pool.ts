@@ -1,7 +1,7 @@
 // A fixed pool of long-lived media threads (never one thread per job: Bun's Worker
 // termination is still experimental). Tasks go to the least-loaded thread; a thread can
 // run several tasks at once because the heavy work is in ffmpeg children and libvips threads.
-import { Value } from "@sinclair/typebox/value";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { JobType } from "../config/schema";
 import { CancelledError, InternalError, MedianodeError, isErrorCode } from "../errors";
 import type { ProcessorOutput, ProgressReport } from "../jobs/pipeline";
@@ -38,6 +38,9 @@ export interface MediaPool {
 
 // Inside the single executable (bun build --compile with thread.ts as a second entrypoint)
 // the thread is addressed by its path from the build root; in a checkout, next to this file.
+// Compiled once: every finished task's outputs pass this check.
+const OutputFileCheck = TypeCompiler.Compile(OutputFileSchema);
+
 const threadUrl: string | URL = import.meta.url.includes("$bunfs") ? "./src/workers/thread.ts" : new URL("./thread.ts", import.meta.url);
 
 export function createMediaPool(size: number, log: Logger): MediaPool {
@@ -60,7 +63,7 @@ export function createMediaPool(size: number, log: Logger): MediaPool {
         t.onProgress?.({ progress: m.progress, etaSec: m.etaSec, renditions: m.renditions });
       } else if (m.kind === "done") {
         tasks.delete(m.taskId);
-        const outputs = m.outputs.filter((o) => Value.Check(OutputFileSchema, o));
+        const outputs = m.outputs.filter((o) => OutputFileCheck.Check(o));
         if (outputs.length !== m.outputs.length) t.reject(new InternalError("pipeline returned a malformed output entry"));
         else t.resolve({ outputs: outputs as ProcessorOutput["outputs"], result: m.result });
       } else if (m.kind === "error") {

@@ -18,7 +18,11 @@ export interface TestNode {
   stop(): Promise<void>;
 }
 
-export async function startTestNode(overrides: Partial<Record<string, string>> = {}, o: { redis?: TestRedis; dataDir?: string; reconcileMs?: number } = {}): Promise<TestNode> {
+export async function startTestNode(
+  overrides: Partial<Record<string, string>> = {},
+  // reconcileMs: tests reconcile every second to see repairs soon; benchmarks pass serve's own default.
+  o: { redis?: TestRedis; dataDir?: string; reconcileMs?: number } = {},
+): Promise<TestNode> {
   const redis = o.redis ?? (await startTestRedis());
   const dir = o.dataDir ? null : tempDir();
   const dataDir = o.dataDir ?? dir!.path;

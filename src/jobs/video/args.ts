@@ -13,6 +13,8 @@ export const DEINTERLACE_FILTER = "bwdif=mode=send_frame:parity=auto:deint=all";
 export const STORYBOARD_FRAMES_DIR = ".storyboard";
 export const SEGMENT_PATTERN = "seg_%03d.ts";
 export const PLAYLIST_NAME = "index.m3u8";
+/** RFC 6381 string of the audio every encoded rung gets (ffmpeg's native aac: AAC-LC). */
+export const AAC_LC_CODEC = "mp4a.40.2";
 
 export interface VideoPlan {
   src: VideoSource;

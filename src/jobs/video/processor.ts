@@ -1,15 +1,17 @@
 // video: probe, then ONE ffmpeg run for the whole ladder (HLS rungs + poster + storyboard
-// tiles), then cheap finishing steps: MP4 remux of the top rung (stream copy), the sprite,
-// the VTT and the master playlist (written here, with CODECS; see media/hls.ts).
+// tiles), then cheap finishing steps side by side: MP4 remux of the top rung (stream copy),
+// the sprite + VTT, and the master playlist (written here, with CODECS; see media/hls.ts).
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { masterPlaylist, segmentCodecs, variantStats, type MasterVariant } from "../../media/hls";
+import { readSegmentAvcCodec } from "../../media/avc-codec";
 import { composeSprite } from "../../media/sprite";
 import { probeForJob } from "../probe-input";
 import type { Pipeline, ProcessorContext } from "../pipeline";
 import type { OutputFile } from "../schema";
-import { buildVideoPlan, mp4RemuxArgs, PLAYLIST_NAME, STORYBOARD_FRAMES_DIR, type VideoPlan } from "./args";
+import { AAC_LC_CODEC, buildVideoPlan, mp4RemuxArgs, PLAYLIST_NAME, STORYBOARD_FRAMES_DIR, type VideoPlan } from "./args";
+import type { Rung } from "./ladder";
 import { remainingMs, runJobFfmpeg } from "../../media/ffmpeg-failure";
 import { VideoOptions, videoDefaults, type ResolvedVideoOptions } from "./options";
 import { listOutputs } from "../../storage/output-files";
@@ -63,18 +65,48 @@ async function finishStoryboard(ctx: Ctx, plan: VideoPlan, startedAt: number): P
   return { tiles: tiles.length };
 }
 
+/**
+ * CODECS of one rung. An encoded rung's video string comes from the SPS x264 wrote (read from
+ * the first segment in-process) and its audio is our AAC-LC encode; a copied rung carries the
+ * source's streams, so ffprobe reads it (as it does when no SPS is found).
+ */
+async function rungCodecs(ctx: Ctx, plan: VideoPlan, rung: Rung, segment: string): Promise<string[]> {
+  if (!rung.copy) {
+    const avc = await readSegmentAvcCodec(segment);
+    if (avc) return plan.src.audioIndex !== null ? [avc, AAC_LC_CODEC] : [avc];
+  }
+  return ctx.media.ffprobe ? await segmentCodecs(ctx.media.ffprobe, segment, ctx.signal) : [];
+}
+
 async function writeMaster(ctx: Ctx, plan: VideoPlan): Promise<Map<string, { durationSec: number; bitrate: number }>> {
   const stats = new Map<string, { durationSec: number; bitrate: number }>();
-  const variants: MasterVariant[] = [];
-  for (const r of plan.rungs) {
-    const s = await variantStats(join(ctx.outDir, r.name, PLAYLIST_NAME));
-    const first = s.segments[0];
-    const codecs = first && ctx.media.ffprobe ? await segmentCodecs(ctx.media.ffprobe, join(ctx.outDir, r.name, first.uri), ctx.signal) : [];
-    stats.set(r.name, { durationSec: s.durationSec, bitrate: Math.round(s.averageBitrate) });
-    variants.push({ uri: `${r.name}/${PLAYLIST_NAME}`, bandwidth: s.peakBitrate, averageBandwidth: s.averageBitrate, width: r.width, height: r.height, frameRate: plan.fps, codecs });
-  }
+  const variants = await Promise.all(
+    plan.rungs.map(async (r): Promise<MasterVariant> => {
+      const s = await variantStats(join(ctx.outDir, r.name, PLAYLIST_NAME));
+      const first = s.segments[0];
+      const codecs = first ? await rungCodecs(ctx, plan, r, join(ctx.outDir, r.name, first.uri)) : [];
+      stats.set(r.name, { durationSec: s.durationSec, bitrate: Math.round(s.averageBitrate) });
+      return { uri: `${r.name}/${PLAYLIST_NAME}`, bandwidth: s.peakBitrate, averageBandwidth: s.averageBitrate, width: r.width, height: r.height, frameRate: plan.fps, codecs };
+    }),
+  );
   await writeFile(join(ctx.outDir, "master.m3u8"), masterPlaylist(variants));
   return stats;
+}
+
+/** video.mp4 (remux of the top rung) and the fast-seek poster, when the ladder run did not write them. */
+async function finishMp4AndPoster(ctx: Ctx, plan: VideoPlan, startedAt: number): Promise<void> {
+  const run = (args: string[]) =>
+    runJobFfmpeg({ bin: ctx.media.ffmpeg!, args, signal: ctx.signal, timeoutMs: remainingMs(startedAt, ctx.media.timeoutMs), stallMs: ctx.media.stallMs, checkTruncation: false });
+  if (plan.mp4 === "remux") await run(mp4RemuxArgs(join(ctx.outDir, plan.rungs[0]!.name, PLAYLIST_NAME), join(ctx.outDir, "video.mp4")));
+  if (plan.posterArgs) await run(plan.posterArgs);
+}
+
+/** Runs independent steps side by side; waits for all (none is left writing) and rethrows the first failure. */
+async function allSettled<T extends unknown[]>(steps: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(steps);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as T;
 }
 
 export const videoPipeline: Pipeline<typeof VideoOptions, ResolvedVideoOptions> = {
@@ -84,29 +116,20 @@ export const videoPipeline: Pipeline<typeof VideoOptions, ResolvedVideoOptions> 
   accepts: ["video"],
   async run(ctx) {
     const startedAt = Date.now();
-    const { ffmpeg, probe } = await probeForJob(ctx, ["video"]);
+    const { probe } = await probeForJob(ctx, ["video"]);
     const plan = buildVideoPlan(probe, ctx.options, ctx.input, ctx.inputProtocols, ctx.outDir);
     ctx.progress({ progress: 1, renditions: Object.fromEntries(plan.rungs.map((r) => [r.name, 0])) });
 
     await runLadder(ctx, plan, startedAt);
     const top = plan.rungs[0]!;
-    if (plan.mp4 === "remux") {
-      await runJobFfmpeg({
-        bin: ffmpeg,
-        args: mp4RemuxArgs(join(ctx.outDir, top.name, PLAYLIST_NAME), join(ctx.outDir, "video.mp4")),
-        signal: ctx.signal,
-        timeoutMs: remainingMs(startedAt, ctx.media.timeoutMs),
-        stallMs: ctx.media.stallMs,
-        checkTruncation: false,
-      });
-    }
-    if (plan.posterArgs) {
-      await runJobFfmpeg({ bin: ffmpeg, args: plan.posterArgs, signal: ctx.signal, timeoutMs: remainingMs(startedAt, ctx.media.timeoutMs), stallMs: ctx.media.stallMs, checkTruncation: false });
-    }
-    ctx.progress({ progress: LADDER_SHARE + 3 });
-    const storyboard = await finishStoryboard(ctx, plan, startedAt);
-    ctx.progress({ progress: LADDER_SHARE + 6 });
-    const stats = await writeMaster(ctx, plan);
+    // The finishing steps read the ladder's outputs and not each other's: the MP4 remux
+    // (ffmpeg, I/O-bound), the sprite (libvips) and the master playlist run side by side.
+    ctx.progress({ progress: LADDER_SHARE });
+    const [, storyboard, stats] = await allSettled<[void, { tiles: number } | null, Map<string, { durationSec: number; bitrate: number }>]>([
+      finishMp4AndPoster(ctx, plan, startedAt),
+      finishStoryboard(ctx, plan, startedAt),
+      writeMaster(ctx, plan),
+    ]);
 
     const topStats = stats.get(top.name);
     const outputs = await listOutputs(ctx.outDir, (name): Partial<OutputFile> => {
