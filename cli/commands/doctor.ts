@@ -6,7 +6,8 @@ import { Database } from "bun:sqlite";
 import { Command } from "commander";
 import { loadConfig } from "../../src/config/load";
 import type { Config } from "../../src/config/schema";
-import { FFMPEG_INSTALL_HINT, ffmpegEncoders, ffmpegVersion, resolveBinaries } from "../../src/media/binaries";
+import { FFMPEG_INSTALL_HINT, ffmpegEncoders, ffmpegHwaccels, ffmpegVersion, resolveBinaries } from "../../src/media/binaries";
+import { encoderDevice, usableEncoders, usableHwaccels } from "../../src/media/hardware";
 import { createRedis, waitForRedis } from "../../src/queue/connection";
 import { findRedisServer, REDIS_INSTALL_HINT } from "../../src/queue/redis-server";
 import { dbPath, openDb } from "../../src/store/db";
@@ -31,7 +32,7 @@ async function checkFfmpeg(config: Config): Promise<Check[]> {
   const out: Check[] = [];
   if (!b.ffmpeg) out.push({ name: "ffmpeg", status: "fail", detail: "not found", hint: FFMPEG_INSTALL_HINT });
   else {
-    const [version, encoders] = await Promise.all([ffmpegVersion(b.ffmpeg), ffmpegEncoders(b.ffmpeg)]);
+    const [version, encoders, listed] = await Promise.all([ffmpegVersion(b.ffmpeg), ffmpegEncoders(b.ffmpeg), ffmpegHwaccels(b.ffmpeg)]);
     const detail = `${b.ffmpeg} ${version ?? "(does not run)"} from ${b.ffmpegFrom}, ${encoders.length} encoders`;
     if (!version) out.push({ name: "ffmpeg", status: "fail", detail, hint: FFMPEG_INSTALL_HINT });
     else if (b.ffmpegFrom === "bundled" || b.ffmpeg.includes("@ffmpeg-installer")) {
@@ -39,6 +40,16 @@ async function checkFfmpeg(config: Config): Promise<Check[]> {
     } else {
       const missing = VIDEO_ENCODERS.filter((e) => !encoders.includes(e));
       out.push(missing.length ? { name: "ffmpeg", status: "warn", detail: `${detail}; missing ${missing.join(", ")} (video jobs need them)`, hint: FFMPEG_INSTALL_HINT } : { name: "ffmpeg", status: "ok", detail });
+      // What the node advertises for options.require: only devices that come up here.
+      const usable = await usableHwaccels(b.ffmpeg, listed);
+      const hwEncoders = usableEncoders(encoders, usable).filter((e) => encoderDevice(e) !== null);
+      out.push({
+        name: "hardware",
+        status: "ok",
+        detail: usable.length
+          ? `${usable.join(", ")} usable (${hwEncoders.length} hardware encoders: ${hwEncoders.slice(0, 6).join(", ")}${hwEncoders.length > 6 ? ", …" : ""})`
+          : `none usable: software encoding (${listed.length ? `this ffmpeg is built with ${listed.join(", ")}, but no device comes up` : "this ffmpeg has no hwaccels"})`,
+      });
     }
   }
   if (!b.ffprobe) out.push({ name: "ffprobe", status: "fail", detail: "not found", hint: FFMPEG_INSTALL_HINT });

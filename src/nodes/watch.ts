@@ -1,6 +1,7 @@
 // api role: node.online / node.offline events from announcements, and from adverts that
 // expired without a goodbye (a node that was killed).
 import { Value } from "@sinclair/typebox/value";
+import { subscribeWhenReady } from "../queue/connection";
 import type IORedis from "ioredis";
 import type { EventBus } from "../events/bus";
 import { NODE_EVENTS_CHANNEL, HEARTBEAT_MS } from "./advert";
@@ -13,7 +14,7 @@ export async function watchNodes(sub: IORedis, redis: IORedis, bus: EventBus): P
   let known = new Set((await listNodes(redis).catch(() => [])).map((n) => n.id));
   const emit = (type: "node.online" | "node.offline", node: unknown, id: string) =>
     bus.emit({ type, node: id, at: new Date().toISOString(), data: node }, null);
-  await sub.subscribe(NODE_EVENTS_CHANNEL);
+  await subscribeWhenReady(sub, NODE_EVENTS_CHANNEL);
   sub.on("message", (ch, raw) => {
     if (ch !== NODE_EVENTS_CHANNEL) return;
     let m: unknown;

@@ -41,6 +41,16 @@ export function createRedis(url: string, use: RedisUse, name?: string): IORedis 
   return conn;
 }
 
+/**
+ * SUBSCRIBE once the connection is ready. Sent earlier (status "connect"), it goes out before
+ * ioredis's ready check, whose INFO then fails in subscriber mode: the connection drops and
+ * resubscribes ~200 ms later, and whatever was published meanwhile (a node.online) is lost.
+ */
+export async function subscribeWhenReady(conn: IORedis, ...channels: string[]): Promise<void> {
+  if (conn.status !== "ready") await new Promise<void>((resolve) => conn.once("ready", () => resolve()));
+  await conn.subscribe(...channels);
+}
+
 /** Wraps a Redis call so that "Redis is down" becomes a 503 with a clear code. */
 export async function withRedis<T>(fn: () => Promise<T>): Promise<T> {
   try {

@@ -1,6 +1,7 @@
 // Finding requirement queues without a restart: the registry set is read at start, again on
 // every hint published when a queue is added, and periodically (a hint lost while a node was
 // disconnected, or a registry rebuilt after Redis lost its data, is found by the re-read).
+import { subscribeWhenReady } from "./connection";
 import type IORedis from "ioredis";
 import type { JobType } from "../config/schema";
 import { parseQueueName, REQUIREMENT_QUEUES_CHANNEL, REQUIREMENT_QUEUES_KEY } from "./names";
@@ -49,7 +50,7 @@ export async function watchRequirementQueues(
   sub.on("message", (ch) => {
     if (ch === REQUIREMENT_QUEUES_CHANNEL) quiet();
   });
-  await sub.subscribe(REQUIREMENT_QUEUES_CHANNEL).catch(() => {});
+  await subscribeWhenReady(sub, REQUIREMENT_QUEUES_CHANNEL).catch(() => {});
   await refresh().catch(() => {});
   const timer = setInterval(quiet, everyMs);
   return {

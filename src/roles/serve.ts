@@ -13,6 +13,7 @@ import { createEventHub, type WsData } from "../api/events-ws/hub";
 import type { MediaSettings } from "../jobs/pipeline";
 import type { Logger } from "../log";
 import { ffmpegEncoders, ffmpegHwaccels, ffmpegVersion, resolveBinaries } from "../media/binaries";
+import { usableEncoders, usableHwaccels } from "../media/hardware";
 import { startHeartbeat } from "../nodes/heartbeat";
 import { nodeCapabilities } from "../nodes/capabilities";
 import { watchNodes } from "../nodes/watch";
@@ -151,7 +152,9 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
     }
     // What this node can do: advertised by every process, and what decides which
     // requirement queues its worker role consumes (SPEC §2, options.require).
-    const [ffVersion, encoders, hwaccels] = await Promise.all([ffmpegVersion(media.ffmpeg), ffmpegEncoders(media.ffmpeg), ffmpegHwaccels(media.ffmpeg)]);
+    // Hardware only where its device comes up, not whatever the build lists (media/hardware.ts).
+    const [ffVersion, built, hwaccels] = await Promise.all([ffmpegVersion(media.ffmpeg), ffmpegEncoders(media.ffmpeg), ffmpegHwaccels(media.ffmpeg).then((l) => usableHwaccels(media.ffmpeg, l))]);
+    const encoders = usableEncoders(built, hwaccels);
     if (roles.has("worker")) {
       pool = createMediaPool(config.workerThreads, nlog);
       const p = pool;

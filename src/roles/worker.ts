@@ -11,7 +11,7 @@ import { pipelineFor, SUPPORTED_TYPES } from "../jobs/registry";
 import { inspectSource } from "../sources/validate";
 import type { JobError } from "../jobs/schema";
 import type { Logger } from "../log";
-import { createRedis } from "../queue/connection";
+import { createRedis, subscribeWhenReady } from "../queue/connection";
 import { CONTROL_CHANNEL } from "../queue/names";
 import { ControlMessage, WorkItem, type WorkProgress, type WorkResult } from "../queue/payload";
 import { startRangeProxy, type RangeProxy } from "../sources/range-proxy";
@@ -191,7 +191,7 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
     log,
   });
 
-  await sub.subscribe(CONTROL_CHANNEL);
+  await subscribeWhenReady(sub, CONTROL_CHANNEL);
   sub.on("message", (_ch, raw) => {
     let msg: unknown;
     try {

@@ -182,7 +182,11 @@ describe("dashboard in chromium", () => {
       const links = await details.locator("a.mono").evaluateAll((as: El[]) => as.map((a) => a.getAttribute("href")!));
       expect(links.some((h) => h.includes("/outputs/master.m3u8"))).toBe(true);
       expect(links.some((h) => h.includes("/outputs/video.mp4"))).toBe(true);
-      await page.waitForFunction('[...document.querySelectorAll("img.thumb")].some((i) => i.naturalWidth > 0)');
+      // Polled from here: a string predicate for waitForFunction is eval'd in the page, which
+      // the dashboard's CSP (no unsafe-eval) refuses whenever the first check is not yet true.
+      const posterShown = () => page.locator("img.thumb").evaluateAll((imgs: { naturalWidth: number }[]) => imgs.some((i) => i.naturalWidth > 0));
+      for (let i = 0; i < 100 && !(await posterShown()); i++) await Bun.sleep(100);
+      expect(await posterShown()).toBe(true);
       const mp4 = await fetch(node.url + links.find((h) => h.includes("video.mp4"))!);
       expect(mp4.status).toBe(200);
 
