@@ -29,8 +29,8 @@ const rows = () => {
     db.close();
   }
 };
-const waiting = async () => {
-  const c = redis.client();
+const waiting = async (r: TestRedis = redis) => {
+  const c = r.client();
   let n = 0;
   for (const type of ["probe", "image", "audio"]) n += await c.llen(`medianode:jobs-${type}:wait`) + (await c.zcard(`medianode:jobs-${type}:prioritized`));
   return n;
@@ -103,14 +103,18 @@ test("a full Redis: single and batch submissions answer 503 UNAVAILABLE, leave n
 
 test("a batch one queue refuses (another has taken its part already) is refused whole: no rows, no jobs left", async () => {
   // Deterministic stand-in for Redis filling up between two queues' adds in one batch: a user
-  // that may read but not write the audio queue's keys, so that addBulk alone fails.
-  const admin = redis.client();
+  // that may read but not write the audio queue's keys, so that addBulk alone fails. A Redis of
+  // its own: the first test's node would take this node's unrecorded jobs for its own to sweep
+  // (and this one sweeps that one's), which only a single api node per Redis rules out.
+  const own = await startTestRedis();
+  const admin = own.client();
   const writable = ["probe", "image", "video", "thumbnail"].map((q) => `%RW~medianode:jobs-${q}:*`);
   await admin.call("ACL", "SETUSER", "partial", "on", ">pw", "+@all", "&*", ...writable, "%R~medianode:jobs-audio:*", "%RW~medianode:[^j]*");
-  const url = redis.url.replace("redis://", "redis://partial:pw@");
-  const n = await startTestNode({ REDIS_URL: url, MEDIANODE_ROLES: "api", MEDIANODE_IMPORT_DIRS: CORPUS_DIR }, { redis });
+  const url = own.url.replace("redis://", "redis://partial:pw@");
+  const n = await startTestNode({ REDIS_URL: url, MEDIANODE_ROLES: "api", MEDIANODE_IMPORT_DIRS: CORPUS_DIR }, { redis: own });
   try {
-    const before = await waiting();
+    const before = await waiting(own);
+    expect(before).toBe(0);
     const r = await batch(n);
     expect(r.status).toBeGreaterThanOrEqual(500);
     const db = new Database(join(n.dataDir, "medianode.db"), { readonly: true });
@@ -118,12 +122,13 @@ test("a batch one queue refuses (another has taken its part already) is refused 
     db.close();
     expect(left.n).toBe(0);
     // The probe and image jobs that did get in were taken back out.
-    expect(await waiting()).toBe(before);
+    expect(await waiting(own)).toBe(before);
     // A batch within the writable queues still goes through.
     const ok = await n.api("/v1/jobs/batch", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([{ type: "probe", source: { path: corpus("image-jpeg-1x1.jpg").path } }]) });
     expect([ok.status, await ok.text()]).toEqual([202, expect.any(String)]);
-    expect(await waiting()).toBe(before + 1);
+    expect(await waiting(own)).toBe(before + 1);
   } finally {
     await n.stop();
+    await own.stop();
   }
 }, 60_000);
