@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { MIGRATIONS } from "../../migrations/index";
 import { verifyToken } from "../../src/services/tokens";
 import { openDb } from "../../src/store/db";
-import { freePort } from "../helpers/redis";
+import { freePort, startTestRedis } from "../helpers/redis";
 import { tempDir } from "../helpers/tmp";
 import { expectExit, runCli } from "./run";
 
@@ -117,5 +117,18 @@ describe("doctor", () => {
     const redis = (JSON.parse(r.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks.find((c) => c.name === "redis")!;
     expect(redis.status).toBe("fail");
     expect(redis.detail).toContain("unreachable");
+  });
+
+  test("a REDIS_URL that may evict keys fails loudly (BullMQ would lose jobs silently): exit 1", async () => {
+    const evicting = await startTestRedis(["--maxmemory-policy", "allkeys-lru"]);
+    try {
+      const r = expectExit(await runCli(["doctor", "--data-dir", dir.path, "--port", "0", "--json"], { env: { REDIS_URL: evicting.url } }), 1);
+      const redis = (JSON.parse(r.stdout) as { checks: { name: string; status: string; detail: string; hint?: string }[] }).checks.find((c) => c.name === "redis")!;
+      expect(redis.status).toBe("fail");
+      expect(redis.detail).toContain("maxmemory-policy is allkeys-lru");
+      expect(redis.hint).toContain("noeviction");
+    } finally {
+      await evicting.stop();
+    }
   });
 });
