@@ -13,7 +13,7 @@ interface Profile { nodes: ProfNode[]; samples: number[]; timeDeltas: number[] }
 
 const dir = mkdtempSync(join(tmpdir(), "medianode-prof-"));
 const redis = await startTestRedis();
-const node = await spawnNode({ REDIS_URL: redis.url, MEDIANODE_DATA_DIR: join(dir, "data"), MEDIANODE_ROLES: "api" }, ["--cpu-prof", `--cpu-prof-dir=${join(dir, "prof")}`]);
+const node = await spawnNode({ REDIS_URL: redis.url, MEDIANODE_DATA_DIR: join(dir, "data"), MEDIANODE_ROLES: "api", MEDIANODE_RATE_LIMIT_PER_TOKEN: "0", MEDIANODE_RATE_LIMIT_PER_IP: "0" }, ["--cpu-prof", `--cpu-prof-dir=${join(dir, "prof")}`]);
 const body = JSON.stringify({ type: "probe", source: { url: "http://93.184.215.14/bench/clip.mp4" } });
 for (const requests of [500, 5000]) {
   const r = await runLoad({ url: `${node.url}/v1/jobs`, method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${node.token}` }, body, requests, concurrency: 64, maxSec: 60 });

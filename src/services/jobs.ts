@@ -103,7 +103,7 @@ export async function submitJob(deps: ServiceDeps, input: SubmitInput, who: Prin
   await registerAll(deps, [{ type: req.type, options }]);
   const r = await submitterFor(deps).submit({ request: req, source: input.source, options, who, id: input.id });
   if (!r.created) return r;
-  const [row] = await markWaiting(deps, [r.row]);
+  const [row] = requirementOf(options).length ? await markWaiting(deps, [r.row]) : [r.row];
   deps.bus.emit(jobEvent("job.queued", row!, queuedData(row!)), row!.tenant);
   return { row: row!, created: true };
 }

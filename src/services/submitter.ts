@@ -12,7 +12,8 @@ import { bullJobId, jobOptions } from "../queue/queues";
 import { deleteUnstarted, findByIdempotencyKey, insertJob, type JobRow } from "../store/jobs";
 import type { Principal, ServiceDeps } from "./deps";
 import type { WorkItem } from "../queue/payload";
-import { queueOf, workItem } from "./work-item";
+import { requirementOf } from "../nodes/capabilities";
+import { workItemOf } from "./work-item";
 
 export interface Submission {
   request: JobRequest;
@@ -25,6 +26,12 @@ export interface Submission {
 export interface Submitted {
   row: JobRow;
   created: boolean;
+}
+
+/** A row just written, with the submission it came from. */
+interface Fresh {
+  row: JobRow;
+  item: Submission;
 }
 
 interface Pending {
@@ -41,9 +48,9 @@ export function createSubmitter(deps: ServiceDeps): Submitter {
   let pending: Pending[] = [];
   let running = false;
 
-  const insertAll = (batch: Pending[]): { done: { p: Pending; row: JobRow; created: boolean }[]; fresh: JobRow[] } => {
+  const insertAll = (batch: Pending[]): { done: { p: Pending; row: JobRow; created: boolean }[]; fresh: Fresh[] } => {
     const done: { p: Pending; row: JobRow; created: boolean }[] = [];
-    const fresh: JobRow[] = [];
+    const fresh: Fresh[] = [];
     const now = deps.now();
     deps.db.transaction(() => {
       for (const p of batch) {
@@ -70,7 +77,7 @@ export function createSubmitter(deps: ServiceDeps): Submitter {
             now,
           });
           done.push({ p, row, created: true });
-          fresh.push(row);
+          fresh.push({ row, item: p.item });
         } catch (e) {
           // One bad row (a constraint) fails its own request, not the batch.
           p.reject(e);
@@ -90,15 +97,17 @@ export function createSubmitter(deps: ServiceDeps): Submitter {
     }
     const { done, fresh } = inserted;
     // One addBulk per queue: per type, and per requirement set (registered by the caller).
-    const byQueue = new Map<Queue<WorkItem>, JobRow[]>();
-    for (const r of fresh) {
-      const q = queueOf(deps.queues, r);
-      byQueue.set(q, [...(byQueue.get(q) ?? []), r]);
+    const byQueue = new Map<Queue<WorkItem>, Fresh[]>();
+    for (const f of fresh) {
+      const q = deps.queues.of(f.row.type, requirementOf(f.item.options));
+      byQueue.set(q, [...(byQueue.get(q) ?? []), f]);
     }
     const queues = [...byQueue];
     const added = await Promise.allSettled(
-      queues.map(([q, rows]) =>
-        withRedis(() => q.addBulk(rows.map((r) => ({ name: r.type, data: workItem(r), opts: jobOptions(bullJobId(r.id, r.run), r.priority, r.max_attempts) })))),
+      queues.map(([q, items]) =>
+        withRedis(() =>
+          q.addBulk(items.map(({ row: r, item }) => ({ name: r.type, data: workItemOf(r, item.source, item.options), opts: jobOptions(bullJobId(r.id, r.run), r.priority, r.max_attempts) }))),
+        ),
       ),
     );
     const failed = added.find((a): a is PromiseRejectedResult => a.status === "rejected");
@@ -107,10 +116,10 @@ export function createSubmitter(deps: ServiceDeps): Submitter {
       // stays for a request that is told it failed, so no later reconcile enqueues it. Jobs
       // another queue did take are removed again; one that cannot be (Redis gone, or a worker
       // already holds it) has no row now and is removed by the recorder's orphan sweep.
-      deleteUnstarted(deps.db, fresh.map((r) => r.id));
+      deleteUnstarted(deps.db, fresh.map((f) => f.row.id));
       await Promise.all(
-        queues.flatMap(([q, rows], i) =>
-          added[i]!.status === "fulfilled" ? rows.map((r) => q.remove(bullJobId(r.id, r.run)).catch(() => 0)) : [],
+        queues.flatMap(([q, items], i) =>
+          added[i]!.status === "fulfilled" ? items.map(({ row: r }) => q.remove(bullJobId(r.id, r.run)).catch(() => 0)) : [],
         ),
       );
       for (const d of done) (d.created ? d.p.reject(failed.reason as MedianodeError) : d.p.resolve({ row: d.row, created: false }));

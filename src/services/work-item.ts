@@ -6,14 +6,12 @@ import type { JobRow } from "../store/jobs";
 
 /** A row as the payload BullMQ carries to a worker. */
 export function workItem(row: JobRow): WorkItem {
-  return {
-    id: row.id,
-    run: row.run,
-    type: row.type,
-    tenant: row.tenant,
-    source: JSON.parse(row.source) as StoredSource,
-    options: JSON.parse(row.options) as Record<string, unknown>,
-  };
+  return workItemOf(row, JSON.parse(row.source) as StoredSource, JSON.parse(row.options) as Record<string, unknown>);
+}
+
+/** The same from a row just written, with the source and options it was written from (no re-parse on the submit path). */
+export function workItemOf(row: Pick<JobRow, "id" | "run" | "type" | "tenant">, source: StoredSource, options: Record<string, unknown>): WorkItem {
+  return { id: row.id, run: row.run, type: row.type, tenant: row.tenant, source, options };
 }
 
 /** The requirement of a row's job ([] for most jobs). */
