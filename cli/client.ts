@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
 import type { JobType } from "../src/config/schema";
 import type { Job, JobList } from "../src/jobs/schema";
+import type { TypeCounts } from "../src/queue/queues";
 import { ApiError, UnreachableError, UsageError } from "./output";
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
@@ -47,15 +48,8 @@ export function clientSettings(flags: ClientFlags, env: Record<string, string | 
   return { url: base, token: null, tokenFrom: null };
 }
 
-export interface QueueCounts {
-  name: string;
-  waiting: number;
-  active: number;
-  delayed: number;
-  failed: number;
-  completed: number;
-  paused: boolean;
-}
+/** One line of GET /v1/queues: a type's counts over all its queues. */
+export type QueueCounts = TypeCounts & { name: string };
 
 export interface SubmitFields {
   type: JobType;

@@ -14,8 +14,8 @@ import {
   getJob,
   listJobs,
   requeueJob,
+  waitingOf,
   type JobRow,
-  type LiveProgress,
 } from "../store/jobs";
 import { requirementOf } from "../nodes/capabilities";
 import { onlineNodes, refreshWaiting } from "./waiting";
@@ -61,7 +61,7 @@ async function markWaiting(deps: ServiceDeps, rows: JobRow[]): Promise<JobRow[]>
 }
 
 const queuedData = (row: JobRow, extra: Record<string, unknown> = {}) => {
-  const w = row.live ? (JSON.parse(row.live) as LiveProgress).waiting : undefined;
+  const w = waitingOf(row);
   const data = { ...extra, ...(w ? { waiting: w } : {}) };
   return Object.keys(data).length ? data : undefined;
 };

@@ -17,7 +17,7 @@ import { enqueue } from "./jobs";
 import { onlineNodes, refreshWaiting } from "./waiting";
 import { queueOf, rowRequirement } from "./work-item";
 import { watchRequirementQueues } from "../queue/requirement-queues";
-import { removeUnrecordedJobs } from "./unrecorded";
+import { removeUnrecordedJobs, snapshotQueues } from "./unrecorded";
 
 export interface Reconciled {
   checked: number;
@@ -168,18 +168,6 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
   });
   await Promise.all(events.map((e) => e.waitUntilReady()));
 
-  /** Bull ids waiting to run (any waiting state) and running now, across every queue. */
-  const bullStates = async () => {
-    const queues = (await Promise.all(JOB_TYPES.map((t) => deps.queues.ofType(t)))).flat();
-    const parked = new Set<string>();
-    const running = new Set<string>();
-    for (const q of queues) {
-      for (const id of await q.getRanges(["wait", "prioritized", "delayed", "waiting-children"], 0, -1)) parked.add(id);
-      for (const id of await q.getRanges(["active"], 0, -1)) running.add(id);
-    }
-    return { parked, running };
-  };
-
   let reconciling: Promise<Reconciled> | null = null;
   const reconcileOnce = async () => {
     let checked = 0;
@@ -192,7 +180,9 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     // already says it is (queued and waiting, active and active) has nothing to apply: only the
     // others are read job by job. Reading all of them made a pass cost two round trips per open
     // row (a third of the api's CPU with 10,000 jobs queued).
-    const { parked, running } = await bullStates();
+    const snapshot = await snapshotQueues(deps);
+    const parked = new Set(snapshot.flatMap((q) => q.parked));
+    const running = new Set(snapshot.flatMap((q) => q.running));
     for (;;) {
       const page = listOpen(deps.db, after, 500);
       if (page.length === 0) break;
@@ -207,7 +197,8 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
         if (r === "requeued") requeued++;
       }
     }
-    const removed = await removeUnrecordedJobs(deps);
+    // The same snapshot: a job in it has its row committed already, unless it is an orphan.
+    const removed = await removeUnrecordedJobs(deps, snapshot);
     return { checked, applied, requeued, removed };
   };
   const reconcile = () => {

@@ -4,19 +4,38 @@
 // record, so such a job is removed, not recorded: recording it would run a job the client was
 // told failed, and a resubmission would then run twice.
 import { JOB_TYPES } from "../config/schema";
+import type { Queue } from "bullmq";
 import { CONTROL_CHANNEL } from "../queue/names";
-import type { ControlMessage } from "../queue/payload";
+import type { ControlMessage, WorkItem } from "../queue/payload";
 import { parseBullJobId } from "../queue/queues";
 import { existingJobIds } from "../store/jobs";
 import type { ServiceDeps } from "./deps";
 
-/** Removes (or, when a worker already runs it, cancels) every open BullMQ job without a row. */
-export async function removeUnrecordedJobs(deps: ServiceDeps): Promise<number> {
+/** A queue's job ids as one range read found them, per state that matters here. */
+export interface QueueSnapshot {
+  queue: Queue<WorkItem>;
+  /** Waiting to run: wait, prioritized, delayed, waiting-children. */
+  parked: string[];
+  running: string[];
+}
+
+/** One range read per queue and state, across every queue of every type. */
+export async function snapshotQueues(deps: ServiceDeps): Promise<QueueSnapshot[]> {
+  const queues = (await Promise.all(JOB_TYPES.map((t) => deps.queues.ofType(t)))).flat();
+  return await Promise.all(
+    queues.map(async (queue) => ({
+      queue,
+      parked: await queue.getRanges(["wait", "prioritized", "delayed", "waiting-children"], 0, -1),
+      running: await queue.getRanges(["active"], 0, -1),
+    })),
+  );
+}
+
+/** Removes (or, when a worker already runs it, cancels) every open BullMQ job in `snapshot` without a row. */
+export async function removeUnrecordedJobs(deps: ServiceDeps, snapshot: QueueSnapshot[]): Promise<number> {
   let removed = 0;
-  const all = (await Promise.all(JOB_TYPES.map((t) => deps.queues.ofType(t)))).flat();
-  for (const q of all) {
-    const bullIds = await q.getRanges(["waiting", "prioritized", "delayed", "active"], 0, -1);
-    const ours = bullIds.flatMap((b) => {
+  for (const { queue: q, parked, running } of snapshot) {
+    const ours = [...parked, ...running].flatMap((b) => {
       const ids = parseBullJobId(b);
       return ids ? [{ bullId: b, id: ids.id }] : [];
     });

@@ -8,11 +8,9 @@ import type { NodeAdvert } from "../nodes/advert";
 import { requirementOf, waitingFor, type Waiting } from "../nodes/capabilities";
 import { listNodes } from "../nodes/heartbeat";
 import { bullJobId } from "../queue/queues";
-import { finishJob, setWaiting, type JobRow, type LiveProgress } from "../store/jobs";
+import { finishJob, setWaiting, waitingOf, type JobRow } from "../store/jobs";
 import type { ServiceDeps } from "./deps";
 import { queueOf } from "./work-item";
-
-const waitingOf = (row: JobRow): Waiting | null => (row.live ? ((JSON.parse(row.live) as LiveProgress).waiting ?? null) : null);
 
 /** Online adverts, or null when Redis cannot say (then no marker is changed). */
 export async function onlineNodes(deps: Pick<ServiceDeps, "redis">): Promise<NodeAdvert[] | null> {

@@ -14,7 +14,7 @@ const SINK_BUFFER_BYTES = 1024 * 1024;
  * memory does not grow with the file size; it costs about half the CPU of one awaited
  * fs/promises write per chunk (a 3 MiB upload arrives in 7–50 chunks).
  */
-export async function streamToFile(body: ReadableStream<Uint8Array>, path: string, maxBytes: number): Promise<number> {
+export async function streamToFile(body: ReadableStream<Uint8Array>, path: string, maxBytes: number, onChunk?: (chunk: Uint8Array) => void): Promise<number> {
   mkdirSync(dirname(path), { recursive: true });
   // Created here so the file is 0600 from the start; the sink then writes into it.
   closeSync(openSync(path, "w", 0o600));
@@ -30,6 +30,7 @@ export async function streamToFile(body: ReadableStream<Uint8Array>, path: strin
         await reader.cancel();
         throw tooLarge(maxBytes);
       }
+      onChunk?.(value);
       const queued = sink.write(value);
       // A sink that could not write at once hands back a promise: wait for the disk.
       if (typeof queued !== "number") await queued;

@@ -196,6 +196,11 @@ export interface LiveProgress {
   waiting?: Waiting;
 }
 
+/** A row's `waiting` marker, or null. */
+export function waitingOf(row: Pick<JobRow, "live">): Waiting | null {
+  return row.live ? ((JSON.parse(row.live) as LiveProgress).waiting ?? null) : null;
+}
+
 /**
  * Sets (or, with null, clears) the `waiting` marker of a queued row. Returns the row only
  * when the marker changed, so a caller emits one event per change.
@@ -203,7 +208,7 @@ export interface LiveProgress {
 export function setWaiting(db: Db, id: string, run: number, waiting: Waiting | null, at: number): JobRow | null {
   const row = getJob(db, id);
   if (!row || row.run !== run || row.status !== "queued") return null;
-  const had = row.live ? ((JSON.parse(row.live) as LiveProgress).waiting ?? null) : null;
+  const had = waitingOf(row);
   if ((had === null) === (waiting === null)) return null;
   return db
     .query<JobRow, [string | null, number, string, number]>("UPDATE jobs SET live = ?, updated_at = ? WHERE id = ? AND run = ? AND status = 'queued' RETURNING *")
