@@ -33,7 +33,8 @@ const PROFILE_DIR = process.env.BENCH_THROUGHPUT_PROFILE_DIR;
 const WARMUP = 100;
 const BATCH = 250;
 const TYPES = (process.env.BENCH_THROUGHPUT_TYPES ?? "probe,image").split(",") as ("probe" | "image")[];
-const SOURCE = "/work/shared/corpus/image-jpeg-1x1.jpg";
+const CORPUS_DIR = new URL("../tests/corpus/", import.meta.url).pathname;
+const SOURCE = CORPUS_DIR + "image-jpeg-1x1.jpg";
 // Node defaults (src/config/schema.ts): probe 4, image = cores. The raw Workers use the same.
 const CONCURRENCY: Record<"probe" | "image", number> = { probe: 4, image: 2 };
 const KEEP = { age: 24 * 3600, count: 20_000 };
@@ -216,7 +217,7 @@ export async function run(): Promise<Result> {
       REDIS_URL: redis.url,
       MEDIANODE_DATA_DIR: dataDir,
       MEDIANODE_ROLES: "api,worker",
-      MEDIANODE_IMPORT_DIRS: "/work/shared/corpus",
+      MEDIANODE_IMPORT_DIRS: CORPUS_DIR,
       MEDIANODE_CONCURRENCY: `probe=${CONCURRENCY.probe},image=${CONCURRENCY.image}`,
       // One client submits thousands of jobs in a few requests: the limits are for the internet.
       MEDIANODE_RATE_LIMIT_PER_TOKEN: "0",

@@ -29,7 +29,7 @@ const SUBMIT_CONCURRENCY = 4;
 /** After the last job is terminal: trailing events still in flight are inside the window. */
 const SETTLE_MS = 1000;
 const IDLE_MS = 3000;
-const SOURCE = "/work/shared/corpus/image-jpeg-1x1.jpg";
+const SOURCE = new URL("../tests/corpus/image-jpeg-1x1.jpg", import.meta.url).pathname;
 // getconf CLK_TCK: 100 on Linux x86-64 and arm64.
 const CLK_TCK = 100;
 /** Latency histogram: 0.1 ms bins up to 60 s, the last bin catches the rest. */

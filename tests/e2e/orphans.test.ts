@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { startTestRedis, type TestRedis } from "../helpers/redis";
 import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
 import { tempDir } from "../helpers/tmp";
+import { CORPUS_DIR } from "../helpers/corpus";
 
 let redis: TestRedis;
 let api: TestNode;
@@ -56,7 +57,7 @@ test("a corrupt video fails once with a clear code and is not retried", async ()
     stderr: "inherit",
   });
   try {
-    const bad = new URL("../../../shared/corpus/bad-truncated.mkv", import.meta.url).pathname;
+    const bad = CORPUS_DIR + "bad-truncated.mkv";
     const r = await api.api(`/v1/jobs?type=video&options=${encodeURIComponent(JSON.stringify({ renditions: [240], preset: "ultrafast" }))}`, { method: "POST", body: Bun.file(bad) });
     expect(r.status).toBe(202);
     const job = (await r.json()) as { id: string };

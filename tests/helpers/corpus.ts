@@ -1,7 +1,8 @@
-// The shared real-media corpus and what its MANIFEST says each file is.
+// The real-media corpus (tests/corpus/) and what its MANIFEST says each file is.
 import { readFileSync } from "node:fs";
 
-export const CORPUS_DIR = new URL("../../../shared/corpus/", import.meta.url).pathname;
+/** The one place that knows where the corpus lives: tests/corpus/, inside the repository. */
+export const CORPUS_DIR = new URL("../corpus/", import.meta.url).pathname;
 
 export interface CorpusEntry {
   file: string;

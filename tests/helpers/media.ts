@@ -1,4 +1,4 @@
-// Media test helpers: the shared corpus, lavfi-generated clips, a real ProcessorContext
+// Media test helpers: the corpus (located by ./corpus), lavfi-generated clips, a real ProcessorContext
 // (temp outDir, AbortController, binaries from resolveBinaries) and an ffprobe reader.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { resolveBinaries } from "../../src/media/binaries";
 import type { MediaSettings, ProcessorContext, ProgressReport } from "../../src/jobs/pipeline";
 
-export const CORPUS_DIR = process.env.MEDIANODE_CORPUS_DIR ?? "/work/shared/corpus";
+import { CORPUS_DIR } from "./corpus";
+export { CORPUS_DIR };
 
 export interface ManifestStream {
   index: number;

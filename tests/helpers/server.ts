@@ -71,4 +71,4 @@ export async function waitForJob(t: Pick<TestNode, "api">, id: string, timeoutMs
   }
 }
 
-export const CORPUS = new URL("../../../shared/corpus/", import.meta.url).pathname;
+export { CORPUS_DIR as CORPUS } from "./corpus";
