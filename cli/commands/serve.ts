@@ -44,8 +44,7 @@ export function serveCommand(ctx: Ctx): Command {
       // Loaded here, not at the top: the other commands start faster without the server code.
       const { startServe } = await import("../../src/roles/serve");
       const running = await startServe(config, serveLog(config));
-      const where = config.roles.includes("api") ? `serving on ${running.url}` : "running without HTTP (no api role)";
-      say(ctx.io, `medianode ${where} (roles ${config.roles.join(",")}, data ${config.dataDir}, node ${running.nodeId})`);
+      say(ctx.io, `medianode serving on ${running.url} (roles ${config.roles.join(",")}, data ${config.dataDir}, node ${running.nodeId})`);
       if (running.adminToken) {
         say(ctx.io, `admin token (printed only this once; also in ${adminTokenPath(config.dataDir)}, mode 0600):`);
         say(ctx.io, `  ${running.adminToken}`);

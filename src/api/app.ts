@@ -8,12 +8,10 @@ import { authenticate, requireScope } from "./auth";
 import { VERSION } from "../version";
 import { listNodes } from "../nodes/heartbeat";
 import { withRedis } from "../queue/connection";
-import { countType } from "../queue/queues";
 import { createRateLimiter } from "./rate-limit";
 import { healthRoutes } from "./health/index";
 import { jobsRoutes } from "./jobs/index";
 import { instrument, metricsRoutes, type Fetch } from "./metrics";
-import { JOB_TYPES } from "../config/schema";
 import { outputsRoutes } from "./outputs/index";
 import { queuesRoutes } from "./queues/index";
 import { webhooksRoutes } from "./webhooks/index";
@@ -26,16 +24,6 @@ export function errorResponse(err: MedianodeError): Response {
   const retry = (err.details as { retryAfterSec?: number } | undefined)?.retryAfterSec;
   if (err.code === "RATE_LIMITED" && retry) headers["retry-after"] = String(retry);
   return new Response(JSON.stringify(err.toBody()), { status: err.status, headers });
-}
-
-async function refreshQueueGauge(deps: ServiceDeps): Promise<void> {
-  if (deps.redis.status !== "ready") return;
-  await Promise.all(
-    JOB_TYPES.map(async (t) => {
-      const c = await countType(deps.queues, t);
-      for (const s of ["waiting", "active", "delayed", "failed", "completed"] as const) deps.metrics.queueJobs.set({ queue: t, state: s }, c[s]);
-    }),
-  );
 }
 
 const CORS_METHODS = "GET, POST, DELETE, OPTIONS";
@@ -65,11 +53,11 @@ export function withCors(origins: string[], next: Fetch): Fetch {
 }
 
 export interface AppOptions {
-  /** Gauges of roles outside the api (the worker's running tasks), refreshed on scrape. */
-  refreshGauges?: () => void;
+  /** Refreshes the gauges every role of this process reads on demand (roles/context.ts). */
+  scrape(): Promise<void>;
 }
 
-export function createApp(deps: ServiceDeps, o: AppOptions = {}): { app: ReturnType<typeof buildApp>; fetch: Fetch } {
+export function createApp(deps: ServiceDeps, o: AppOptions): { app: ReturnType<typeof buildApp>; fetch: Fetch } {
   const routes = new WeakMap<Request, string>();
   const app = buildApp(deps, routes, o);
   return { app, fetch: withCors(deps.config.corsOrigins, instrument(app, routes, deps.metrics)) };
@@ -112,12 +100,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
     )
     .use(healthRoutes(deps))
     .use(dashboardRoutes())
-    .use(
-      metricsRoutes(deps.metrics, async () => {
-        o.refreshGauges?.();
-        await refreshQueueGauge(deps);
-      }),
-    )
+    .use(metricsRoutes(deps.metrics, o.scrape))
     .use(jobsRoutes(deps, principalOf))
     .use(outputsRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))
@@ -142,5 +125,3 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
       { detail: { tags: ["audit"], summary: "Who did what (admin)" } },
     );
 }
-
-export type App = ReturnType<typeof buildApp>;

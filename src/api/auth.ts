@@ -16,10 +16,16 @@ export function tokenFrom(request: Request): string | null {
   return q || null;
 }
 
-export function authenticate(db: Db, request: Request, jwtSecret?: string): Principal {
+/**
+ * `db` null: a process that cannot read the record store (a monitor on another host with
+ * SQLite) accepts JWTs only, since an opaque token is checked against its record.
+ */
+export function authenticate(db: Db | null, request: Request, jwtSecret?: string): Principal {
   const text = tokenFrom(request);
   if (!text) throw new UnauthorizedError("missing token: send Authorization: Bearer <token>");
-  const p = jwtSecret && looksLikeJwt(text) ? verifyJwt(text, jwtSecret) : verifyToken(db, text);
+  const jwt = !!jwtSecret && looksLikeJwt(text);
+  if (!jwt && !db) throw new UnauthorizedError("this node cannot read the record store, so it accepts JWTs only (MEDIANODE_JWT_SECRET), not opaque tokens");
+  const p = jwt ? verifyJwt(text, jwtSecret) : verifyToken(db!, text);
   if (!p) throw new UnauthorizedError("invalid, expired or revoked token");
   return p;
 }

@@ -1,7 +1,14 @@
-// The api role's in-process event bus: the recorder (what workers report through Redis)
-// and the job services (queued, cancelled) emit; the WebSocket hub and webhooks listen.
-import type { EventListener, MedianodeEvent } from "./types";
+// The event bus. In-process: the recorder (what workers report through Redis) and the job
+// services (queued, cancelled) emit; webhooks listen. Across processes: the api role relays
+// every event to one Redis channel (relayEvents) and each monitor reads it (readEvents), so a
+// monitor on another host streams every node's jobs (SPEC §1).
+import { Type as T } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import type IORedis from "ioredis";
+import { MedianodeEvent, type EventListener } from "./types";
 import type { Logger } from "../log";
+import { subscribeWhenReady } from "../queue/connection";
+import { EVENTS_CHANNEL } from "../queue/names";
 
 export interface EventBus {
   /** `tenant` null: an event for everyone (node.*, queue.*). */
@@ -26,4 +33,33 @@ export function createEventBus(log: Logger): EventBus {
       return () => listeners.delete(l);
     },
   };
+}
+
+/** One message on EVENTS_CHANNEL: the event and whose it is (null: everyone's). */
+export const RelayedEvent = T.Object({ tenant: T.Union([T.String(), T.Null()]), event: MedianodeEvent });
+
+/**
+ * Publishes every event of `bus` on EVENTS_CHANNEL. `redis` is a connection that queues while
+ * Redis reconnects: a monitor a little late beats one that never hears of a job's end.
+ */
+export function relayEvents(bus: EventBus, redis: IORedis, log: Logger): () => void {
+  return bus.on((event, tenant) => {
+    redis.publish(EVENTS_CHANNEL, JSON.stringify({ tenant, event })).catch((e) => log.warn("event not relayed", { type: event.type, error: e }));
+  });
+}
+
+/** Feeds every relayed event into `bus`. `sub` is a connection of its own (subscriber mode). */
+export async function readEvents(sub: IORedis, bus: EventBus): Promise<{ stop(): void }> {
+  sub.on("message", (ch, raw) => {
+    if (ch !== EVENTS_CHANNEL) return;
+    let m: unknown;
+    try {
+      m = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (Value.Check(RelayedEvent, m)) bus.emit(m.event as MedianodeEvent, m.tenant);
+  });
+  await subscribeWhenReady(sub, EVENTS_CHANNEL);
+  return { stop: () => sub.disconnect() };
 }

@@ -1,4 +1,4 @@
-// api role: node.online / node.offline events from announcements, and from adverts that
+// monitor role: node.online / node.offline events from announcements, and from adverts that
 // expired without a goodbye (a node that was killed).
 import { Value } from "@sinclair/typebox/value";
 import { subscribeWhenReady } from "../queue/connection";

@@ -37,3 +37,9 @@ export const REQUIREMENT_QUEUES_CHANNEL = `${QUEUE_PREFIX}:requirement-queues`;
 
 /** Redis pub/sub channel for control messages (cancel) between api and workers. */
 export const CONTROL_CHANNEL = `${QUEUE_PREFIX}:control`;
+
+/**
+ * Redis pub/sub channel of every job and queue event the api role records: monitor nodes
+ * (the WebSocket stream) read it, whichever host they run on (SPEC §1, §11).
+ */
+export const EVENTS_CHANNEL = `${QUEUE_PREFIX}:events`;

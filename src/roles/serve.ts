@@ -1,37 +1,35 @@
-// `medianode serve` and `medianode worker`: builds deps once and starts the chosen roles.
-// Everything started here is stopped in reverse order by stop().
+// `medianode serve` and `medianode worker`: builds what the roles share (roles/context.ts),
+// starts the roles asked for (api, monitor, metrics, worker: each `start(ctx) → stop()`), and
+// serves them on one port. Everything started is stopped in reverse order by stop().
 import { mkdirSync, chmodSync } from "node:fs";
 import type { Server } from "bun";
 import type { Config } from "../config/schema";
-import { createApp, errorResponse } from "../api/app";
+import { errorResponse } from "../api/app";
 import { createOpsApp } from "../api/ops";
 import { createRateLimiter } from "../api/rate-limit";
+import type { WsData } from "../api/events-ws/hub";
 import { BadRequestError, type MedianodeError } from "../errors";
 import { createMetrics } from "../metrics/registry";
-import { createEventBus } from "../events/bus";
-import { createEventHub, type WsData } from "../api/events-ws/hub";
 import type { MediaSettings } from "../jobs/pipeline";
 import type { Logger } from "../log";
 import { ffmpegEncoders, ffmpegHwaccels, ffmpegVersion, resolveBinaries } from "../media/binaries";
 import { usableEncoders, usableHwaccels } from "../media/hardware";
 import { startHeartbeat } from "../nodes/heartbeat";
 import { nodeCapabilities } from "../nodes/capabilities";
-import { watchNodes } from "../nodes/watch";
 import { VERSION } from "../version";
 import { newNodeId } from "../nodes/identity";
-import { createRedis, settleWithin, waitForRedis } from "../queue/connection";
-import { createQueues, closeQueues } from "../queue/queues";
-import { startEmbeddedRedis, type EmbeddedRedis } from "../queue/redis-server";
-import type { ServiceDeps } from "../services/deps";
-import { startRecorder, type Recorder } from "../services/recorder";
-import { startWebhooks } from "../services/webhooks";
-import { startRetention } from "../services/retention";
-import { ensureAdminToken } from "../services/tokens";
-import { createLocalStore, type MediaStore } from "../storage/local";
+import { createRedis, settleWithin } from "../queue/connection";
+import { startEmbeddedRedis } from "../queue/redis-server";
+import type { Recorder } from "../services/recorder";
+import { createLocalStore } from "../storage/local";
+import type { MediaStore } from "../storage/media-store";
 import { createRemoteStore } from "../storage/remote";
-import { dbPath, openDb } from "../store/db";
-import { migrate } from "../store/migrate";
-import { createMediaPool, type MediaPool } from "../workers/pool";
+import { dbPath, openRecordsReadOnly, type Db } from "../store/db";
+import type { NodeContext, Role } from "./context";
+import { startApiRole, type ApiRole } from "./api";
+import { startMetricsRole } from "./metrics";
+import { startMonitorRole, type MonitorRole } from "./monitor";
+import { stopAll } from "./stops";
 import { startWorkerRole, type WorkerRole } from "./worker";
 
 export interface Running {
@@ -55,8 +53,18 @@ export function mediaSettings(config: Config): MediaSettings {
 }
 
 export interface ServeOptions {
-  /** How often open rows are reconciled with Redis. */
+  /** How often open records are reconciled with Redis (api role). */
   reconcileMs?: number;
+}
+
+/** A worker without the api role and with --server reaches the media over the api node's HTTP. */
+async function workerMedia(config: Config, ctx: NodeContext): Promise<MediaStore> {
+  if (!config.server || config.roles.includes("api")) return ctx.mediaFiles;
+  if (!config.token) throw new BadRequestError("--server needs --token: a token with the worker scope (MEDIANODE_TOKEN)");
+  const remote = createRemoteStore({ dataDir: config.dataDir, server: config.server, token: config.token, log: ctx.log });
+  // Refused or unreachable at start, not a silent hang on the first job.
+  await remote.hello();
+  return remote;
 }
 
 export async function startServe(config: Config, log: Logger, o: ServeOptions = {}): Promise<Running> {
@@ -65,113 +73,93 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
   const roles = new Set(config.roles);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
-  const stops: (() => Promise<void> | void)[] = [];
+  const stops: (() => unknown)[] = [];
   let stopping: Promise<void> | null = null;
-  const stopAll = () =>
-    (stopping ??= (async () => {
-      for (const s of [...stops].reverse()) await Promise.resolve(s()).catch((e) => nlog.error("stop failed", { error: e }));
-    })());
+  const stopEverything = () => (stopping ??= stopAll(stops, nlog));
   try {
-    let embedded: EmbeddedRedis | null = null;
     let redisUrl = config.redisUrl;
     if (!redisUrl) {
-      embedded = await startEmbeddedRedis(config.dataDir, nlog);
-      stops.push(() => embedded!.stop());
+      const embedded = await startEmbeddedRedis(config.dataDir, nlog);
+      stops.push(() => embedded.stop());
       redisUrl = embedded.url;
     }
-    const media = mediaSettings(config);
-    const metrics = createMetrics();
-    const store = createLocalStore(config.dataDir);
-    // A worker without the api role and with --server reaches the media store over HTTP; with
-    // a shared mount (no --server) it uses the api node's files in place.
-    let workerStore: MediaStore = store;
-    if (config.server && !roles.has("api")) {
-      if (!config.token) throw new BadRequestError("--server needs --token: a token with the worker scope (MEDIANODE_TOKEN)");
-      const remote = createRemoteStore({ dataDir: config.dataDir, server: config.server, token: config.token, log: nlog });
-      // Refused or unreachable at start, not a silent hang on the first job.
-      await remote.hello();
-      workerStore = remote;
+    const refreshers: (() => void | Promise<void>)[] = [];
+    const ctx: NodeContext = {
+      config,
+      nodeId,
+      log: nlog,
+      redisUrl,
+      metrics: createMetrics(),
+      media: mediaSettings(config),
+      mediaFiles: createLocalStore(config.dataDir),
+      onScrape: (r) => void refreshers.push(r),
+      scrape: async () => void (await Promise.all(refreshers.map((r) => Promise.resolve().then(r).catch((e) => nlog.warn("gauge refresh failed", { error: e }))))),
+    };
+    const start = async <R extends Role>(r: Promise<R>): Promise<R> => {
+      const role = await r;
+      stops.push(() => role.stop(0));
+      return role;
+    };
+    const api: ApiRole | null = roles.has("api") ? await start(startApiRole(ctx, { reconcileMs: o.reconcileMs ?? 15_000 })) : null;
+    // The roles that read records: the api's own handle in its process, else a read-only one
+    // where the file is in reach (same host), else none (they do without, see each role).
+    let records: Db | null = api?.db ?? null;
+    if (!api && (roles.has("monitor") || roles.has("metrics"))) {
+      records = openRecordsReadOnly(dbPath(config.dataDir));
+      const db = records;
+      if (db) stops.push(() => db.close());
     }
-    let adminToken: string | null = null;
-    let recorder: Recorder | null = null;
-    let server: Server<WsData> | null = null;
-    let pool: MediaPool | null = null;
-    let worker: WorkerRole | null = null;
+    const monitor: MonitorRole | null = roles.has("monitor") ? await start(startMonitorRole(ctx, { db: records })) : null;
+    if (roles.has("metrics")) await start(startMetricsRole(ctx, { db: records }));
 
-    if (roles.has("api")) {
-      const db = openDb(dbPath(config.dataDir));
-      stops.push(() => db.close());
-      const applied = migrate(db);
-      if (applied.length) nlog.info("migrations applied", { versions: applied });
-      const redis = createRedis(redisUrl, "producer", `medianode-api-${nodeId}`);
-      stops.push(() => redis.disconnect());
-      redis.on("error", () => {});
-      await waitForRedis(redis, 10_000).catch((e) => nlog.warn("Redis not ready at start; writes answer 503 until it is", { error: e }));
-      const queues = createQueues(redis);
-      stops.push(() => closeQueues(queues));
-      const bus = createEventBus(nlog);
-      const deps: ServiceDeps = { config, db, queues, redis, store, media, log: nlog, metrics, bus, nodeId, now: Date.now };
-      const retention = startRetention(deps, config.retentionDays);
-      stops.push(() => retention.stop());
-      const webhooks = await startWebhooks(deps, redisUrl);
-      stops.push(() => webhooks.stop());
-      recorder = await startRecorder(deps, redisUrl, { reconcileMs: o.reconcileMs ?? 15_000 });
-      stops.push(() => recorder!.stop());
-      // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while
-      // down, and jobs enqueued whose row was never written or was taken back (removed).
-      const r = await recorder.reconcile().catch((e) => (nlog.warn("start-up reconcile failed", { error: e }), null));
-      if (r && (r.applied || r.requeued || r.removed)) nlog.info("start-up reconcile", { ...r });
-      const { fetch } = createApp(deps, { refreshGauges: () => metrics.ffmpegProcesses.set(pool?.active() ?? 0) });
-      const nodes = await watchNodes(createRedis(redisUrl, "blocking", `medianode-nodes-${nodeId}`), redis, bus);
-      stops.push(() => nodes.stop());
-      const hub = createEventHub(deps);
-      const perIp = createRateLimiter(config.rateLimitPerIp, "address");
-      stops.push(() => hub.stop());
-      server = Bun.serve<WsData>({
-        hostname: config.host,
-        port: config.port,
-        fetch: (req, srv) => {
-          try {
-            perIp.take(srv.requestIP(req)?.address ?? "unknown");
-          } catch (e) {
-            return errorResponse(e as MedianodeError);
-          }
-          const ws = hub.upgrade(req, srv);
-          return ws === null ? fetch(req) : ws;
-        },
-        websocket: hub.websocket,
-        // Uploads are capped while streaming by our own code, not by Bun's 128 MiB default.
-        maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-        idleTimeout: 120,
-      });
-      const srv = server;
-      stops.push(() => srv.stop(true));
-      // Only once the port is ours: a token made by a start that then fails would never be printed.
-      adminToken = ensureAdminToken(db, config.dataDir)?.token ?? null;
-      nlog.info("api listening", { url: `http://${config.host}:${srv.port}` });
-    }
     // What this node can do: advertised by every process, and what decides which
     // requirement queues its worker role consumes (SPEC §2, options.require).
     // Hardware only where its device comes up, not whatever the build lists (media/hardware.ts).
-    const [ffVersion, built, hwaccels] = await Promise.all([ffmpegVersion(media.ffmpeg), ffmpegEncoders(media.ffmpeg), ffmpegHwaccels(media.ffmpeg).then((l) => usableHwaccels(media.ffmpeg, l))]);
+    const ff = ctx.media.ffmpeg;
+    const [ffVersion, built, hwaccels] = await Promise.all([ffmpegVersion(ff), ffmpegEncoders(ff), ffmpegHwaccels(ff).then((l) => usableHwaccels(ff, l))]);
     const encoders = usableEncoders(built, hwaccels);
+    let worker: WorkerRole | null = null;
     if (roles.has("worker")) {
-      pool = createMediaPool(config.workerThreads, nlog);
-      const p = pool;
-      stops.push(() => p.stop());
       const capabilities = [...nodeCapabilities({ encoders, hwaccels, labels: config.capabilities })];
-      worker = await startWorkerRole({ config, redisUrl, pool, store: workerStore, media, nodeId, capabilities, log: nlog });
+      worker = await startWorkerRole(ctx, { store: await workerMedia(config, ctx), capabilities });
+      const w = worker;
+      // Stopped by stop() with its grace period first; this one is for a failed start.
+      stops.push(() => w.stop(0));
     }
-    if (!roles.has("api")) {
-      // No api: a small port of its own for health and metrics (medianode worker: 8081).
+
+    // One port for every role: the monitor's upgrades, the api's routes, or (no api) the
+    // small health-and-metrics app every process has.
+    let plain = api?.http?.fetch;
+    if (!plain) {
       const opsRedis = createRedis(redisUrl, "producer", `medianode-ops-${nodeId}`);
       stops.push(() => opsRedis.disconnect());
-      const ops = createOpsApp({ redis: opsRedis, media, store }, metrics, () => metrics.ffmpegProcesses.set(pool?.active() ?? 0));
-      server = Bun.serve<WsData>({ hostname: config.host, port: config.port, fetch: (req) => ops.handle(req) });
-      const srv = server;
-      stops.push(() => srv.stop(true));
-      nlog.info("health and metrics listening", { url: `http://${config.host}:${srv.port}` });
+      const ops = createOpsApp({ redis: opsRedis, media: ctx.media, store: ctx.mediaFiles, db: records ?? undefined }, ctx.metrics, ctx.scrape);
+      plain = (req) => ops.handle(req);
     }
+    const main = plain;
+    const perIp = createRateLimiter(config.rateLimitPerIp, "address");
+    const server: Server<WsData> = Bun.serve<WsData>({
+      hostname: config.host,
+      port: config.port,
+      fetch: (req, srv) => {
+        try {
+          perIp.take(srv.requestIP(req)?.address ?? "unknown");
+        } catch (e) {
+          return errorResponse(e as MedianodeError);
+        }
+        const ws = monitor?.http?.upgrade?.(req, srv) ?? null;
+        return ws === null ? main(req) : ws;
+      },
+      // Without a monitor nothing is upgraded (/v1/events is a 404); Bun still wants a handler.
+      websocket: monitor?.http?.websocket ?? { message() {} },
+      // Uploads are capped while streaming by our own code, not by Bun's 128 MiB default.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      idleTimeout: 120,
+    });
+    stops.push(() => server.stop(true));
+    const adminToken = api?.adminToken() ?? null;
+    nlog.info("listening", { url: `http://${config.host}:${server.port}`, roles: [...roles] });
+
     // Every process, whatever its roles, heartbeats its advert (SPEC §2: capabilities).
     // Queues commands while Redis reconnects: a late beat is better than none.
     const beatConn = createRedis(redisUrl, "blocking", `medianode-heartbeat-${nodeId}`);
@@ -197,23 +185,23 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       await settleWithin(2000, heartbeat.stop());
       beatConn.disconnect();
     });
-    const port = server?.port ?? config.port;
+    const port = server.port ?? config.port;
     return {
       nodeId,
       port,
       url: `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`,
       redisUrl,
       adminToken,
-      recorder,
+      recorder: api?.recorder ?? null,
       async stop(graceMs = config.shutdownGraceSec * 1000) {
         if (worker && !stopping) await worker.stop(graceMs);
-        // Flush: what the worker finished while stopping is in SQLite before the recorder stops.
-        if (recorder && !stopping) await recorder.reconcile().catch((e) => nlog.warn("final reconcile failed; the next start repairs it", { error: e }));
-        await stopAll();
+        // Flush: what the worker finished while stopping is in the records before the recorder stops.
+        if (api && !stopping) await api.flush();
+        await stopEverything();
       },
     };
   } catch (e) {
-    await stopAll();
+    await stopEverything();
     throw e;
   }
 }

@@ -17,26 +17,49 @@ import { ControlMessage, WorkItem, type WorkProgress, type WorkResult } from "..
 import { startRangeProxy, type RangeProxy } from "../sources/range-proxy";
 import { downloadUrl, type UrlPolicy } from "../sources/url";
 import type { MediaStore } from "../storage/media-store";
-import type { MediaPool } from "../workers/pool";
+import { createMediaPool, type MediaPool } from "../workers/pool";
+import type { NodeContext, Role } from "./context";
 import { startConsumers } from "./worker-queues";
 
-export interface WorkerRoleDeps {
+export interface WorkerRoleOptions {
+  /** The media files: in place (this host or a shared mount) or the api node's over HTTP. */
+  store: MediaStore;
+  /** Encoders, hwaccels and MEDIANODE_CAPABILITIES labels: what options.require may ask of this node. */
+  capabilities: string[];
+}
+
+interface WorkerRoleDeps extends WorkerRoleOptions {
   config: Config;
   redisUrl: string;
   pool: MediaPool;
-  store: MediaStore;
   media: MediaSettings;
   nodeId: string;
-  /** Encoders, hwaccels and MEDIANODE_CAPABILITIES labels: what options.require may ask of this node. */
-  capabilities: string[];
   log: Logger;
 }
 
-export interface WorkerRole {
+export interface WorkerRole extends Role {
   /** Jobs running on this node now. */
   active(): number;
   /** Stop taking jobs; wait for running ones up to `graceMs`, then hand them back. */
   stop(graceMs: number): Promise<void>;
+}
+
+/** The worker role: its thread pool, and consumers for the queues this node's capabilities cover. */
+export async function startWorkerRole(ctx: NodeContext, o: WorkerRoleOptions): Promise<WorkerRole> {
+  const pool = createMediaPool(ctx.config.workerThreads, ctx.log);
+  ctx.onScrape(() => ctx.metrics.ffmpegProcesses.set(pool.active()));
+  try {
+    const consumers = await startQueueConsumers({ ...o, config: ctx.config, redisUrl: ctx.redisUrl, pool, media: ctx.media, nodeId: ctx.nodeId, log: ctx.log });
+    let stopping: Promise<void> | null = null;
+    return {
+      active: consumers.active,
+      // Once: serve stops it with the grace period, then again (a no-op) with the rest.
+      stop: (graceMs) => (stopping ??= consumers.stop(graceMs).then(() => pool.stop())),
+    };
+  } catch (e) {
+    await pool.stop();
+    throw e;
+  }
 }
 
 /** One job this node runs now. */
@@ -51,7 +74,7 @@ interface Running {
 
 const PROGRESS_EVERY_MS = 500;
 
-export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole> {
+async function startQueueConsumers(deps: WorkerRoleDeps): Promise<WorkerRole> {
   const { config, log } = deps;
   // A dead worker's job comes back after its lock expires and a stall check runs: within
   // lockMs * 1.5 (30 s by default). The lock is renewed at least every lockMs/2 by the main

@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { StorageError } from "../errors";
 
@@ -24,4 +24,20 @@ export function openDb(file: string): Db {
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
   return db;
+}
+
+/**
+ * The records for a role that only reads them (monitor, metrics) in another process on the
+ * api node's host: read-only, never created or migrated. null when there is no such file
+ * (the role then does without: JWTs only, no late-join snapshot, no job counts).
+ */
+export function openRecordsReadOnly(file: string): Db | null {
+  if (!existsSync(file)) return null;
+  try {
+    const db = new Database(file, { readonly: true, strict: true });
+    db.exec("PRAGMA busy_timeout = 5000");
+    return db;
+  } catch {
+    return null;
+  }
 }

@@ -60,13 +60,23 @@ export interface ApiProc extends NodeProc {
   token: string;
 }
 
+export interface ServeProc extends NodeProc {
+  url: string;
+}
+
+/** `medianode serve --roles <roles>` on its own port, the given data dir and Redis. */
+export async function startServeProcess(o: { roles: string; redisUrl: string; dataDir: string; host?: string; env?: Record<string, string>; wrap?: string[] }): Promise<ServeProc> {
+  const args = ["serve", "--roles", o.roles, "--port", "0", "--data-dir", o.dataDir, ...(o.host ? ["--host", o.host] : [])];
+  const p = spawnCli(args, { REDIS_URL: o.redisUrl, ...o.env }, o.wrap ?? []);
+  const url = (await waitFor(p, /serving on (\S+) /, `${o.roles} node`))[1]!;
+  return { ...p, url };
+}
+
 /** `medianode serve --roles api,monitor,metrics` on its own data dir and the given Redis. */
 export async function startApiProcess(o: { redisUrl: string; dataDir: string; host?: string; env?: Record<string, string>; wrap?: string[] }): Promise<ApiProc> {
-  const args = ["serve", "--roles", "api,monitor,metrics", "--port", "0", "--data-dir", o.dataDir, ...(o.host ? ["--host", o.host] : [])];
-  const p = spawnCli(args, { REDIS_URL: o.redisUrl, ...o.env }, o.wrap ?? []);
-  const url = (await waitFor(p, /serving on (\S+) /, "api node"))[1]!;
+  const p = await startServeProcess({ ...o, roles: "api,monitor,metrics" });
   const token = (await Bun.file(`${o.dataDir}/admin.token`).text()).trim();
-  return { ...p, url, token };
+  return { ...p, token };
 }
 
 /** A token made on the api node's data dir with `medianode token create` (the operator's way). */

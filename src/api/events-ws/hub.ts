@@ -1,16 +1,20 @@
 // GET /v1/events: the live event stream (SPEC §4) on Bun's native WebSocket topics, so
 // fan-out to thousands of clients happens in Bun's C++ publish, not in a JS loop.
 // Topics: "all" (admins), "tenant:<t>" (a tenant's jobs), "job:<id>" (one job),
-// "global" (node.* and queue.* events, for every unfiltered client).
+// "global" (node.* and queue.* events, for every unfiltered client). A job's own topic names
+// its tenant ("job:<tenant>:<id>", and "job:*:<id>" for admins), so a client narrowed to a job
+// hears only its own tenant's events even where the monitor cannot read the record store.
+// Mounted by the monitor role (roles/monitor.ts); events arrive from Redis (events/bus.ts).
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import { Type as T } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { MedianodeError, toMedianodeError } from "../../errors";
 import type { MedianodeEvent } from "../../events/types";
-import { snapshotEvent } from "../../events/job-event";
-import { isAdmin, type Principal, type ServiceDeps } from "../../services/deps";
-import { getVisibleJob } from "../../services/jobs";
-import { authenticate, requireScope } from "../auth";
+import type { EventBus } from "../../events/bus";
+import type { Logger } from "../../log";
+import type { Metrics } from "../../metrics/registry";
+import { isAdmin, type Principal } from "../../services/deps";
+import { requireScope } from "../auth";
 
 export interface WsData {
   principal: Principal;
@@ -27,6 +31,22 @@ const ClientMessage = T.Union([
 
 const CLOSE_TOO_SLOW = 1013;
 
+export interface HubDeps {
+  /** Every event to stream, whichever node it came from. */
+  bus: EventBus;
+  metrics: Metrics;
+  log: Logger;
+  /** MEDIANODE_WS_BUFFER_BYTES: a client further behind is closed. */
+  wsBufferBytes: number;
+  /** The caller's principal, or a 401 error. */
+  authenticate(req: Request): Principal;
+  /**
+   * A late joiner's first message: the job's current state, or null where this monitor has no
+   * record store to read it from. Throws NOT_FOUND for a job the principal may not see.
+   */
+  snapshot(jobId: string, p: Principal): MedianodeEvent | null;
+}
+
 export interface EventHub {
   /** Answers the upgrade (undefined: done) or an error response; null for other paths. */
   upgrade(req: Request, server: Server<WsData>): Response | undefined | null;
@@ -39,11 +59,15 @@ function broadTopics(p: Principal): string[] {
   return [isAdmin(p) ? "all" : `tenant:${p.tenant}`, "global"];
 }
 
-export function createEventHub(deps: ServiceDeps): EventHub {
+function jobTopic(p: Principal, jobId: string): string {
+  return `job:${isAdmin(p) ? "*" : p.tenant}:${jobId}`;
+}
+
+export function createEventHub(deps: HubDeps): EventHub {
   let server: Server<WsData> | null = null;
   let count = 0;
   const sockets = new Set<ServerWebSocket<WsData>>();
-  const limit = deps.config.wsBufferBytes;
+  const limit = deps.wsBufferBytes;
   // Bun applies closeOnBackpressureLimit to send() but not to topic publish(), so the bound
   // is enforced here: after a burst of events, any client too far behind is closed (1013).
   let sweepQueued = false;
@@ -61,15 +85,15 @@ export function createEventHub(deps: ServiceDeps): EventHub {
   const send = (ws: ServerWebSocket<WsData>, e: unknown) => ws.send(JSON.stringify(e));
 
   const narrowTo = (ws: ServerWebSocket<WsData>, jobId: string) => {
-    const row = getVisibleJob(deps, jobId, ws.data.principal);
+    const snapshot = deps.snapshot(jobId, ws.data.principal);
     if (!ws.data.jobs) {
       for (const t of broadTopics(ws.data.principal)) ws.unsubscribe(t);
       ws.data.jobs = new Set();
     }
     ws.data.jobs.add(jobId);
-    ws.subscribe(`job:${jobId}`);
+    ws.subscribe(jobTopic(ws.data.principal, jobId));
     // A client that connects late gets the job's current state first.
-    send(ws, snapshotEvent(row));
+    if (snapshot) send(ws, snapshot);
   };
 
   const off = deps.bus.on((e: MedianodeEvent, tenant: string | null) => {
@@ -86,7 +110,10 @@ export function createEventHub(deps: ServiceDeps): EventHub {
     }
     server.publish("all", text);
     server.publish(`tenant:${tenant}`, text);
-    if (e.jobId) server.publish(`job:${e.jobId}`, text);
+    if (e.jobId) {
+      server.publish(`job:${tenant}:${e.jobId}`, text);
+      server.publish(`job:*:${e.jobId}`, text);
+    }
   });
 
   return {
@@ -96,10 +123,10 @@ export function createEventHub(deps: ServiceDeps): EventHub {
       server = srv;
       try {
         if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw new MedianodeError("BAD_REQUEST", "GET /v1/events is a WebSocket: send Upgrade: websocket");
-        const principal = authenticate(deps.db, req, deps.config.jwtSecret);
+        const principal = deps.authenticate(req);
         requireScope(principal, "jobs:read");
         const jobId = url.searchParams.get("jobId");
-        if (jobId) getVisibleJob(deps, jobId, principal);
+        if (jobId) deps.snapshot(jobId, principal);
         if (srv.upgrade(req, { data: { principal, jobs: null, narrowOnOpen: jobId } })) return undefined;
         throw new MedianodeError("BAD_REQUEST", "WebSocket upgrade failed");
       } catch (e) {
@@ -109,7 +136,7 @@ export function createEventHub(deps: ServiceDeps): EventHub {
     },
     websocket: {
       // A slow client is closed rather than buffered without bound (MEDIANODE_WS_BUFFER_BYTES).
-      backpressureLimit: deps.config.wsBufferBytes,
+      backpressureLimit: deps.wsBufferBytes,
       closeOnBackpressureLimit: true,
       idleTimeout: 120,
       sendPings: true,
@@ -141,7 +168,7 @@ export function createEventHub(deps: ServiceDeps): EventHub {
           if ("subscribe" in msg) for (const t of msg.subscribe) narrowTo(ws, t.slice(4));
           else
             for (const t of msg.unsubscribe) {
-              ws.unsubscribe(t);
+              ws.unsubscribe(jobTopic(ws.data.principal, t.slice(4)));
               ws.data.jobs?.delete(t.slice(4));
             }
         } catch (e) {

@@ -1,0 +1,52 @@
+// The monitor role: the WebSocket event stream (/v1/events, SPEC §4) of every node's jobs,
+// read from Redis (events/bus.ts), plus node.online/offline from the adverts. Runs alone on
+// any host: with the record store in reach it accepts opaque tokens and sends a late joiner
+// the job's state; without it, JWTs only and no snapshot. Live audio channels (SPEC §12)
+// are the next plugin of this role.
+import { authenticate } from "../api/auth";
+import { createEventHub, type EventHub } from "../api/events-ws/hub";
+import { createEventBus, readEvents } from "../events/bus";
+import { snapshotEvent } from "../events/job-event";
+import { watchNodes } from "../nodes/watch";
+import { createRedis } from "../queue/connection";
+import { getVisibleJob } from "../services/jobs";
+import type { Db } from "../store/db";
+import type { NodeContext, Role } from "./context";
+import { stopAll } from "./stops";
+
+export interface MonitorRole extends Role {
+  hub: EventHub;
+}
+
+export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null }): Promise<MonitorRole> {
+  const { config, log, nodeId } = ctx;
+  const stops: (() => unknown)[] = [];
+  try {
+    const bus = createEventBus(log);
+    const events = await readEvents(createRedis(ctx.redisUrl, "blocking", `medianode-monitor-${nodeId}`), bus);
+    stops.push(() => events.stop());
+    const redis = createRedis(ctx.redisUrl, "producer", `medianode-monitor-reads-${nodeId}`);
+    stops.push(() => redis.disconnect());
+    const nodes = await watchNodes(createRedis(ctx.redisUrl, "blocking", `medianode-nodes-${nodeId}`), redis, bus);
+    stops.push(() => nodes.stop());
+    const db = o.db;
+    const hub = createEventHub({
+      bus,
+      metrics: ctx.metrics,
+      log,
+      wsBufferBytes: config.wsBufferBytes,
+      authenticate: (req) => authenticate(db, req, config.jwtSecret),
+      snapshot: (jobId, p) => (db ? snapshotEvent(getVisibleJob({ db }, jobId, p)) : null),
+    });
+    stops.push(() => hub.stop());
+    log.info("monitor role started", { records: db !== null });
+    return {
+      hub,
+      http: { upgrade: hub.upgrade, websocket: hub.websocket },
+      stop: () => stopAll(stops, log),
+    };
+  } catch (e) {
+    await stopAll(stops, log);
+    throw e;
+  }
+}
