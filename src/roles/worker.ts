@@ -1,21 +1,21 @@
-// The worker role: BullMQ Workers per job type (worker-queues.ts), media work in the thread pool.
+// The worker role: consumes the queues this node can serve (worker-queues.ts) and runs each
+// attempt with jobs/attempt.ts; media work runs in the thread pool. It owns the queue side of
+// an attempt: progress reports, cancel messages, the lock, hand-back on shutdown.
 // Workers never open SQLite: they report through Redis (BullMQ state, return values,
 // progress) and the api role records it (SPEC §1).
-import { rm } from "node:fs/promises";
 import { UnrecoverableError, WaitingError, type Job } from "bullmq";
 import { Value } from "@sinclair/typebox/value";
 import { JOB_TYPES, type Config, type JobType } from "../config/schema";
-import { CancelledError, MedianodeError, NON_RETRYABLE, toJobErrorCode, toMedianodeError } from "../errors";
+import { CancelledError } from "../errors";
+import { runAttempt, type AttemptDeps } from "../jobs/attempt";
+import { attemptFailure, failureMessage } from "../jobs/attempt-failure";
 import type { MediaSettings } from "../jobs/pipeline";
-import { pipelineFor, SUPPORTED_TYPES } from "../jobs/registry";
-import { inspectSource } from "../sources/validate";
-import type { JobError } from "../jobs/schema";
+import { SUPPORTED_TYPES } from "../jobs/registry";
 import type { Logger } from "../log";
 import { createRedis, subscribeWhenReady } from "../queue/connection";
 import { CONTROL_CHANNEL } from "../queue/names";
 import { ControlMessage, WorkItem, type WorkProgress, type WorkResult } from "../queue/payload";
-import { startRangeProxy, type RangeProxy } from "../sources/range-proxy";
-import { downloadUrl, type UrlPolicy } from "../sources/url";
+import type { UrlPolicy } from "../sources/url";
 import type { MediaStore } from "../storage/media-store";
 import { createMediaPool, type MediaPool } from "../workers/pool";
 import type { NodeContext, Role } from "./context";
@@ -90,6 +90,8 @@ async function startQueueConsumers(deps: WorkerRoleDeps): Promise<WorkerRole> {
   // A download may take as long as the job may: the job timeout is its time cap.
   const urlPolicy: UrlPolicy = { allowlist: config.urlAllowlist, maxBytes: config.maxUploadBytes, timeoutMs: config.jobTimeoutSec * 1000 };
 
+  const attemptDeps: AttemptDeps = { store: deps.store, pool: deps.pool, media: deps.media, urlPolicy, importDirs: config.importDirs, jobTimeoutMs: config.jobTimeoutSec * 1000 };
+
   const processor = (type: JobType) => async (job: Job<WorkItem, WorkResult>, token?: string, signal?: AbortSignal): Promise<WorkResult> => {
     if (!Value.Check(WorkItem, job.data)) throw new UnrecoverableError("malformed job payload");
     const item = job.data;
@@ -108,46 +110,21 @@ async function startQueueConsumers(deps: WorkerRoleDeps): Promise<WorkerRole> {
     };
     report({ progress: 0 }, true);
     jlog.info("job started");
-    let proxy: RangeProxy | null = null;
-    let attemptDir: string | null = null;
     try {
-      let input: string;
-      let inputProtocols = "file";
-      const src = item.source;
-      if (src.kind === "upload") input = await deps.store.fetchSource(item.id, ac.signal);
-      else if (src.kind === "path") input = await deps.store.importSource(item.id, src.path, config.importDirs, ac.signal);
-      else if (type === "probe") {
-        proxy = startRangeProxy(src.url, urlPolicy);
-        input = proxy.url;
-        inputProtocols = "http,tcp";
-      } else {
-        input = deps.store.sourcePath(item.id);
-        try {
-          await downloadUrl(src.url, input, urlPolicy);
-        } catch (e) {
-          // Nothing of a refused download stays on disk.
-          await rm(input, { force: true });
-          throw e;
-        }
-        // A downloaded source gets the same check as an upload: media of the job's kind, or 415.
-        await inspectSource(input, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels });
-      }
-      attemptDir = await deps.store.prepareAttempt(item.id, item.run, attempt);
-      const out = await deps.pool.run(
+      const out = await runAttempt(attemptDeps, {
+        item,
         type,
-        { jobId: item.id, input, inputProtocols, outDir: attemptDir, options: item.options, media: deps.media },
-        { signal: ac.signal, timeoutMs: config.jobTimeoutSec * 1000, onProgress: (p) => report(p) },
-      );
-      if (proxy) out.result.bytesFetched = proxy.bytesFetched();
-      // Only the lock holder may move outputs into place: a worker that was cut off from Redis
-      // longer than its lock finds another worker owns the job now, and its attempt is dropped.
-      // Extending (not just reading) the lock leaves a full lock period for the renames.
-      if (!token || (await job.extendLock(token, lockMs)) !== 1) {
-        me.lost = true;
-        throw new CancelledError("lost the job's lock to another worker; this attempt's outputs are discarded");
-      }
-      await deps.store.commitAttempt(item.id, attemptDir, ac.signal);
-      attemptDir = null;
+        attempt,
+        signal: ac.signal,
+        onProgress: (p) => report(p),
+        // Only the lock holder may move outputs into place: a worker cut off from Redis longer
+        // than its lock finds another worker owns the job now, and its attempt is dropped.
+        keepLock: async () => {
+          const held = !!token && (await job.extendLock(token, lockMs)) === 1;
+          if (!held) me.lost = true;
+          return held;
+        },
+      });
       jlog.info("job completed", { outputs: out.outputs.length });
       return { run: item.run, node: deps.nodeId, outputs: out.outputs, result: out.result };
     } catch (e) {
@@ -162,27 +139,15 @@ async function startQueueConsumers(deps: WorkerRoleDeps): Promise<WorkerRole> {
         jlog.info("job handed back on shutdown");
         throw new WaitingError();
       }
-      const raw: MedianodeError = ac.signal.aborted && ac.signal.reason instanceof Error ? toMedianodeError(ac.signal.reason) : toMedianodeError(e);
-      const err = new MedianodeError(toJobErrorCode(raw.code), raw.message, raw.details);
-      const details = (err.details ?? (e as { details?: unknown }).details) as { stderrTail?: string; probe?: unknown } | undefined;
-      const lastError: JobError = {
-        code: err.code as JobError["code"],
-        message: err.message,
-        ...(details?.stderrTail ? { stderrTail: details.stderrTail.slice(-4096) } : {}),
-        ...(details?.probe ? { probe: details.probe } : {}),
-      };
-      const final = NON_RETRYABLE.has(err.code) || attempt >= (job.opts.attempts ?? 1);
-      (final ? jlog.error : jlog.warn)("job attempt failed", { code: err.code, error: err.message, final });
-      await job.updateData({ ...item, lastError }).catch(() => {});
-      if (NON_RETRYABLE.has(err.code)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
-      throw new Error(`${err.code}: ${err.message}`);
+      const f = attemptFailure(e, ac.signal.aborted ? ac.signal.reason : undefined, attempt, job.opts.attempts ?? 1);
+      (f.final ? jlog.error : jlog.warn)("job attempt failed", { code: f.error.code, error: f.error.message, final: f.final });
+      await job.updateData({ ...item, lastError: f.error }).catch(() => {});
+      // The one place a non-retryable code becomes BullMQ's "do not retry".
+      if (!f.retryable) throw new UnrecoverableError(failureMessage(f));
+      throw new Error(failureMessage(f));
     } finally {
       // Only our own entry: after a lost lock, this node may already run the job again.
       if (running.get(item.id) === me) running.delete(item.id);
-      proxy?.stop();
-      if (attemptDir) await deps.store.discardAttempt(attemptDir).catch(() => {});
-      // A remote worker's copies (source, outputs) go once the attempt ends; in place: nothing.
-      await deps.store.releaseJob(item.id).catch(() => {});
     }
   };
 

@@ -81,7 +81,7 @@ let gpu: string;
 let plain: string;
 beforeAll(async () => {
   redis = await startTestRedis();
-  api = await startTestNode({ MEDIANODE_ROLES: "api" }, { redis, dataDir: dir.path });
+  api = await startTestNode({ MEDIANODE_ROLES: "api,monitor" }, { redis, dataDir: dir.path });
   [gpu, plain] = await Promise.all([startWorker({ MEDIANODE_CAPABILITIES: "gpu,fast-disk" }), startWorker({ MEDIANODE_FFMPEG_PATH: BUNDLED_FFMPEG })]);
 }, 120_000);
 afterAll(async () => {
