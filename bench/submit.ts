@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newJobId } from "../src/ids";
-import { openDb } from "../src/store/db";
+import { openDb } from "../src/store/sqlite/db";
 import { sqliteRecords } from "../src/store/sqlite/index";
 import { migrate } from "../src/store/migrate";
 import { bullJobId, jobOptions } from "../src/queue/queues";

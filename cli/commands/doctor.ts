@@ -10,7 +10,8 @@ import { FFMPEG_INSTALL_HINT, ffmpegEncoders, ffmpegHwaccels, ffmpegVersion, res
 import { encoderDevice, usableEncoders, usableHwaccels } from "../../src/media/hardware";
 import { createRedis, waitForRedis } from "../../src/queue/connection";
 import { findRedisServer, REDIS_INSTALL_HINT } from "../../src/queue/redis-server";
-import { dbPath, openDb } from "../../src/store/db";
+import { openPostgres, redactUrl } from "../../src/store/postgres/index";
+import { dbPath, openDb } from "../../src/store/sqlite/db";
 import { formatBytes, printJson, say, table } from "../output";
 import { definedFlags, type Ctx } from "../options";
 
@@ -114,6 +115,19 @@ function checkDataDir(config: Config): Check[] {
   return out;
 }
 
+/** With DATABASE_URL the records are in PostgreSQL: it must answer (SPEC §11). */
+async function checkRecords(config: Config): Promise<Check> {
+  if (!config.databaseUrl) return checkSqlite(config);
+  const where = redactUrl(config.databaseUrl);
+  try {
+    const r = await openPostgres(config.databaseUrl, { max: 1 });
+    await r.close();
+    return { name: "postgres", status: "ok", detail: `${where} answers` };
+  } catch (e) {
+    return { name: "postgres", status: "fail", detail: (e as Error).message, hint: "check DATABASE_URL (host, port, user, database) and that PostgreSQL accepts this host" };
+  }
+}
+
 function checkSqlite(config: Config): Check {
   const file = dbPath(config.dataDir);
   try {
@@ -154,8 +168,8 @@ async function checkPort(config: Config): Promise<Check> {
 }
 
 export async function runChecks(config: Config): Promise<Check[]> {
-  const [ff, redis, port] = await Promise.all([checkFfmpeg(config), checkRedis(config), checkPort(config)]);
-  return [...ff, redis, checkSqlite(config), ...checkDataDir(config), port];
+  const [ff, redis, records, port] = await Promise.all([checkFfmpeg(config), checkRedis(config), checkRecords(config), checkPort(config)]);
+  return [...ff, redis, records, ...checkDataDir(config), port];
 }
 
 export function doctorCommand(ctx: Ctx): Command {

@@ -1,9 +1,12 @@
-// `medianode migrate`: applies pending SQL migrations to <data>/medianode.db (idempotent).
+// `medianode migrate`: applies pending migrations to the records (<data>/medianode.db, or
+// PostgreSQL with DATABASE_URL), idempotent.
 import { Command } from "commander";
-import { MIGRATIONS } from "../../migrations/index";
+import { MIGRATIONS } from "../../migrations/sqlite/index";
+import { POSTGRES_MIGRATIONS } from "../../migrations/postgres/index";
 import { loadConfig } from "../../src/config/load";
-import { dbPath, openDb } from "../../src/store/db";
-import { migrate } from "../../src/store/migrate";
+import { openRecords } from "../../src/store/open";
+import { redactUrl } from "../../src/store/postgres/index";
+import { dbPath } from "../../src/store/sqlite/db";
 import { printJson, say } from "../output";
 import type { Ctx } from "../options";
 
@@ -11,21 +14,22 @@ export function migrateCommand(ctx: Ctx): Command {
   return new Command("migrate")
     .description("apply pending database migrations (safe to run again; serve also does it at start)")
     .option("--data-dir <dir>", "data folder (env MEDIANODE_DATA_DIR, default ./data)")
-    .option("--json", "print {database, applied, latest}")
-    .action((o: { dataDir?: string; json?: boolean }) => {
+    .option("--json", "print {database, engine, applied, latest}")
+    .action(async (o: { dataDir?: string; json?: boolean }) => {
       const config = loadConfig({ flags: { dataDir: o.dataDir }, env: ctx.io.env });
-      const file = dbPath(config.dataDir);
-      const db = openDb(file);
+      const records = await openRecords(config);
+      const database = config.databaseUrl ? redactUrl(config.databaseUrl) : dbPath(config.dataDir);
+      const list = records.engine === "postgres" ? POSTGRES_MIGRATIONS : MIGRATIONS;
       try {
-        const applied = migrate(db);
-        const latest = MIGRATIONS.at(-1)?.version ?? 0;
-        if (o.json) return printJson(ctx.io, { database: file, applied, latest });
+        const applied = await records.migrate();
+        const latest = list.at(-1)?.version ?? 0;
+        if (o.json) return printJson(ctx.io, { database, engine: records.engine, applied, latest });
         if (applied.length) {
-          for (const v of applied) say(ctx.io, `applied ${MIGRATIONS.find((m) => m.version === v)?.name ?? v}`);
-          say(ctx.io, `${file}: now at version ${latest}`);
-        } else say(ctx.io, `${file}: up to date (version ${latest})`);
+          for (const v of applied) say(ctx.io, `applied ${list.find((m) => m.version === v)?.name ?? v}`);
+          say(ctx.io, `${database}: now at version ${latest}`);
+        } else say(ctx.io, `${database}: up to date (version ${latest})`);
       } finally {
-        db.close();
+        await records.close();
       }
     });
 }

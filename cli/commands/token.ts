@@ -1,24 +1,25 @@
-// `medianode token create|list|revoke`: works on <data>/medianode.db directly, so it
-// works with the server stopped (and is how you get a token without one).
+// `medianode token create|list|revoke`: works on the records directly (<data>/medianode.db, or
+// PostgreSQL with DATABASE_URL), so it works with the server stopped (and is how you get a
+// token without one).
 import { Command } from "commander";
 import { loadConfig } from "../../src/config/load";
 import { createToken, listTokenViews, revokeTokenById } from "../../src/services/tokens";
-import { dbPath, openDb, type Db } from "../../src/store/db";
-import { migrate } from "../../src/store/migrate";
-import { SCOPES } from "../../src/store/tokens";
+import { openRecords } from "../../src/store/open";
+import type { Records } from "../../src/store/records";
+import { SCOPES } from "../../src/store/scopes";
 import { printJson, say, table } from "../output";
 import type { Ctx } from "../options";
 
 const ACTOR = "cli";
 
-function withDb<T>(ctx: Ctx, dataDir: string | undefined, fn: (db: Db) => T): T {
+async function withDb<T>(ctx: Ctx, dataDir: string | undefined, fn: (records: Records) => Promise<T>): Promise<T> {
   const config = loadConfig({ flags: { dataDir }, env: ctx.io.env });
-  const db = openDb(dbPath(config.dataDir));
+  const records = await openRecords(config);
   try {
-    migrate(db);
-    return fn(db);
+    await records.migrate();
+    return await fn(records);
   } finally {
-    db.close();
+    await records.close();
   }
 }
 
@@ -35,9 +36,9 @@ export function tokenCommand(ctx: Ctx): Command {
       .option("--tenant <tenant>", "tenant whose jobs it sees (default: the name)")
       .option(...dataDirOption)
       .option("--json", "print {id, name, scopes, token}")
-      .action((o: { name: string; scopes?: string; tenant?: string; dataDir?: string; json?: boolean }) => {
+      .action(async (o: { name: string; scopes?: string; tenant?: string; dataDir?: string; json?: boolean }) => {
         const scopes = o.scopes?.split(",").map((s) => s.trim()).filter(Boolean);
-        const t = withDb(ctx, o.dataDir, (db) => createToken(db, { name: o.name, scopes, tenant: o.tenant }, ACTOR));
+        const t = await withDb(ctx, o.dataDir, (db) => createToken(db, { name: o.name, scopes, tenant: o.tenant }, ACTOR));
         if (o.json) return printJson(ctx.io, { id: t.id, name: t.name, scopes: t.scopes, token: t.token, tenant: t.tenant });
         say(ctx.io, `created token ${t.id} "${t.name}" (scopes ${t.scopes.join(",")}, tenant ${t.tenant}); it is not shown again:`);
         say(ctx.io, t.token);
@@ -49,8 +50,8 @@ export function tokenCommand(ctx: Ctx): Command {
       .description("list tokens (never their text)")
       .option(...dataDirOption)
       .option("--json", "print the list as JSON")
-      .action((o: { dataDir?: string; json?: boolean }) => {
-        const items = withDb(ctx, o.dataDir, (db) => listTokenViews(db));
+      .action(async (o: { dataDir?: string; json?: boolean }) => {
+        const items = await withDb(ctx, o.dataDir, (db) => listTokenViews(db));
         if (o.json) return printJson(ctx.io, items);
         if (!items.length) return say(ctx.io, "no tokens");
         say(
@@ -68,9 +69,9 @@ export function tokenCommand(ctx: Ctx): Command {
       .description("revoke a token (takes effect at once)")
       .argument("<id>", "token id (t_…), or the token text itself (mn_t_….secret)")
       .option(...dataDirOption)
-      .action((arg: string, o: { dataDir?: string }) => {
+      .action(async (arg: string, o: { dataDir?: string }) => {
         const id = /^mn_(t_[0-9a-z]+)\./.exec(arg)?.[1] ?? arg;
-        withDb(ctx, o.dataDir, (db) => revokeTokenById(db, id, ACTOR));
+        await withDb(ctx, o.dataDir, (db) => revokeTokenById(db, id, ACTOR));
         say(ctx.io, `revoked ${id}`);
       }),
   );

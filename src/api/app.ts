@@ -1,7 +1,7 @@
 // Mounts every feature plugin and owns the one error mapping (code → status, SPEC §3).
 import { Elysia } from "elysia";
 import { openapi } from "@elysiajs/openapi";
-import { MedianodeError, toMedianodeError } from "../errors";
+import { MedianodeError, toMedianodeError, UnauthorizedError } from "../errors";
 import type { Principal, ServiceDeps } from "../services/deps";
 import { listAuditEntries } from "../services/audit";
 import { authenticate, requireScope } from "./auth";
@@ -64,21 +64,31 @@ export function createApp(deps: ServiceDeps, o: AppOptions): { app: ReturnType<t
 }
 
 function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOptions) {
-  // One token check per request, whichever route asks.
-  const principals = new WeakMap<Request, Principal>();
+  // One token check per request, whichever route asks: the record lookup is async (either
+  // engine), so it runs before the handler for every /v1 route, and routes read its outcome.
+  const checked = new WeakMap<Request, { p: Principal } | { error: unknown }>();
+  const limited = new WeakSet<Request>();
   const perToken = createRateLimiter(deps.config.rateLimitPerToken, "token");
   const principalOf = (r: Request): Principal => {
-    let p = principals.get(r);
-    if (!p) {
-      p = authenticate(deps.db, r, deps.config.jwtSecret);
-      perToken.take(p.tokenId ?? p.name);
-      principals.set(r, p);
-    }
-    return p;
+    const c = checked.get(r);
+    if (!c) throw new UnauthorizedError("missing token: send Authorization: Bearer <token>");
+    if ("error" in c) throw c.error;
+    if (!limited.has(r)) (limited.add(r), perToken.take(c.p.tokenId ?? c.p.name));
+    return c.p;
   };
   return new Elysia({ name: "medianode" })
     .onTransform({ as: "global" }, ({ request, route }) => {
       routes.set(request, route);
+    })
+    .onBeforeHandle({ as: "global" }, async ({ request }) => {
+      if (!new URL(request.url).pathname.startsWith("/v1/") || checked.has(request)) return;
+      checked.set(
+        request,
+        await authenticate(deps.records, request, deps.config.jwtSecret).then(
+          (p) => ({ p }),
+          (error: unknown) => ({ error }),
+        ),
+      );
     })
     .onError(({ code, error, request }) => {
       if (error instanceof MedianodeError) return errorResponse(error);
@@ -116,11 +126,11 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
     )
     .get(
       "/v1/audit",
-      ({ request, query }) => {
+      async ({ request, query }) => {
         requireScope(principalOf(request), "admin");
         const limit = Math.min(Number(query.limit ?? 100) || 100, 1000);
         const before = query.before ? Number(query.before) : undefined;
-        return { items: listAuditEntries(deps, before, limit) };
+        return { items: await listAuditEntries(deps, before, limit) };
       },
       { detail: { tags: ["audit"], summary: "Who did what (admin)" } },
     );

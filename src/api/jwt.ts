@@ -4,7 +4,7 @@
 // signature compare, exp required and enforced, nbf honoured, sub required.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Principal } from "../services/deps";
-import type { Scope } from "../store/tokens";
+import type { Scope } from "../store/scopes";
 
 /** Scopes a JWT may carry; admin and worker are for medianode's own tokens only. */
 const JWT_SCOPES: readonly Scope[] = ["jobs:read", "jobs:write"];

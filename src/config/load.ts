@@ -99,6 +99,7 @@ function parseValue(key: ConfigKey, spec: KeySpec, raw: Raw, base: Config): unkn
   switch (spec.kind) {
     case "string":
       if (typeof raw !== "string" || raw === "") throw new ConfigError(name, "expected a non-empty string");
+      if (spec.pattern && !new RegExp(spec.pattern).test(raw)) throw new ConfigError(name, `expected a value matching ${spec.pattern}, got ${JSON.stringify(raw.replace(/\/\/[^@/]*@/, "//***@"))}`);
       return raw;
     case "int":
       return parseInt10(name, raw, spec.min ?? 0);

@@ -24,6 +24,8 @@ export interface KeySpec<K extends Kind = Kind> {
   /** Allowed values for `enum` keys. */
   values?: readonly string[];
   min?: number;
+  /** A `string` key's value must match this (e.g. a URL scheme). */
+  pattern?: string;
 }
 
 export const CONFIG_KEYS = {
@@ -58,6 +60,7 @@ export const CONFIG_KEYS = {
   shutdownGraceSec: { env: "MEDIANODE_SHUTDOWN_GRACE_SEC", kind: "int", min: 0, doc: "On SIGTERM, running jobs get this long to finish; then they are handed back to the queue. Keep systemd's TimeoutStopSec above it." },
   lockSec: { env: "MEDIANODE_LOCK_SEC", kind: "int", min: 2, doc: "Job lock (renewed every half of it while the worker lives); a dead worker's job returns after it plus half of it. Lower only to test takeover." },
   webhookBackoffMs: { env: "MEDIANODE_WEBHOOK_BACKOFF_MS", kind: "int", min: 10, doc: "First webhook retry delay; it doubles, attempts span 24 h." },
+  databaseUrl: { env: "DATABASE_URL", kind: "string", pattern: "^postgres(ql)?://", doc: "postgres://user@host/db: PostgreSQL holds every record instead of <data>/medianode.db (SPEC §11)." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -95,6 +98,7 @@ export interface Config {
   rateLimitPerIp: number;
   corsOrigins: string[];
   wsBufferBytes: number;
+  databaseUrl: string | undefined;
 }
 
 export const GIB = 1024 ** 3;
@@ -132,5 +136,6 @@ export function defaultConfig(cores: number): Config {
     rateLimitPerIp: 200,
     corsOrigins: [],
     wsBufferBytes: 1024 * 1024,
+    databaseUrl: undefined,
   };
 }

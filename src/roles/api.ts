@@ -11,10 +11,8 @@ import { createSubmitter } from "../services/submitter";
 import { startWebhooks } from "../services/webhooks";
 import { startRetention } from "../services/retention";
 import { ensureAdminToken } from "../services/tokens";
-import { dbPath, openDb, type Db } from "../store/db";
-import { migrate } from "../store/migrate";
+import { openRecords } from "../store/open";
 import type { Records } from "../store/records";
-import { sqliteRecords } from "../store/sqlite/index";
 import type { NodeContext, Role } from "./context";
 import { stopAll } from "./stops";
 
@@ -25,11 +23,10 @@ export interface ApiRoleOptions {
 
 export interface ApiRole extends Role {
   /** The record store this role writes (a monitor in the same process reads it). */
-  db: Db;
   records: Records;
   recorder: Recorder;
   /** Set on first start: the admin token, to print once. */
-  adminToken(): string | null;
+  adminToken(): Promise<string | null>;
   /** What a worker finished while stopping reaches the records before the recorder stops. */
   flush(): Promise<void>;
 }
@@ -38,10 +35,10 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
   const { config, log } = ctx;
   const stops: (() => unknown)[] = [];
   try {
-    const db = openDb(dbPath(config.dataDir));
-    stops.push(() => db.close());
-    const applied = migrate(db);
-    if (applied.length) log.info("migrations applied", { versions: applied });
+    const records = await openRecords(config);
+    stops.push(() => records.close());
+    const applied = await records.migrate();
+    if (applied.length) log.info("migrations applied", { engine: records.engine, versions: applied });
     const redis = createRedis(ctx.redisUrl, "producer", `medianode-api-${ctx.nodeId}`);
     stops.push(() => redis.disconnect());
     await waitForRedis(redis, 10_000).catch((e) => log.warn("Redis not ready at start; writes answer 503 until it is", { error: e }));
@@ -52,8 +49,7 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     const relayConn = createRedis(ctx.redisUrl, "blocking", `medianode-relay-${ctx.nodeId}`);
     stops.push(() => relayConn.disconnect());
     stops.push(relayEvents(bus, relayConn, log));
-    const records = sqliteRecords(db);
-    const base = { config, records, db, queues, redis, store: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now };
+    const base = { config, records, queues, redis, store: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now };
     const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
     const retention = startRetention(deps, config.retentionDays);
     stops.push(() => retention.stop());
@@ -69,14 +65,13 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     let adminToken: string | null = null;
     let tokenMade = false;
     return {
-      db,
       records,
       recorder,
       http: { fetch },
-      adminToken() {
+      async adminToken() {
         // Made once the port is ours (serve calls this after listen): a token made by a start
         // that then fails would never be printed.
-        if (!tokenMade) adminToken = ensureAdminToken(db, config.dataDir)?.token ?? null;
+        if (!tokenMade) adminToken = (await ensureAdminToken(records, config.dataDir))?.token ?? null;
         tokenMade = true;
         return adminToken;
       },

@@ -10,7 +10,6 @@ import { snapshotEvent } from "../events/job-event";
 import { watchNodes } from "../nodes/watch";
 import { createRedis } from "../queue/connection";
 import { getVisibleJob } from "../services/jobs";
-import type { Db } from "../store/db";
 import type { Records } from "../store/records";
 import type { NodeContext, Role } from "./context";
 import { stopAll } from "./stops";
@@ -19,8 +18,8 @@ export interface MonitorRole extends Role {
   hub: EventHub;
 }
 
-/** `db` for token checks (not behind the records interface yet), `records` for job snapshots; null where out of reach. */
-export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; records: Records | null }): Promise<MonitorRole> {
+/** `records` for token checks and job snapshots; null where out of reach. */
+export async function startMonitorRole(ctx: NodeContext, o: { records: Records | null }): Promise<MonitorRole> {
   const { config, log, nodeId } = ctx;
   const stops: (() => unknown)[] = [];
   try {
@@ -31,17 +30,17 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; rec
     stops.push(() => redis.disconnect());
     const nodes = await watchNodes(createRedis(ctx.redisUrl, "blocking", `medianode-nodes-${nodeId}`), redis, bus);
     stops.push(() => nodes.stop());
-    const { db, records } = o;
+    const { records } = o;
     const hub = createEventHub({
       bus,
       metrics: ctx.metrics,
       log,
       wsBufferBytes: config.wsBufferBytes,
-      authenticate: (req) => authenticate(db, req, config.jwtSecret),
+      authenticate: (req) => authenticate(records, req, config.jwtSecret),
       snapshot: async (jobId, p) => (records ? snapshotEvent(await getVisibleJob({ records }, jobId, p)) : null),
     });
     stops.push(() => hub.stop());
-    log.info("monitor role started", { records: db !== null });
+    log.info("monitor role started", { records: records?.engine ?? null });
     return {
       hub,
       http: { upgrade: hub.upgrade, websocket: hub.websocket },

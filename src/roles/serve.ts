@@ -24,9 +24,8 @@ import type { Recorder } from "../services/recorder";
 import { createLocalStore } from "../storage/local";
 import type { MediaStore } from "../storage/media-store";
 import { createRemoteStore } from "../storage/remote";
-import { dbPath, openRecordsReadOnly, type Db } from "../store/db";
+import { openRecordsForReading } from "../store/open";
 import type { Records } from "../store/records";
-import { sqliteRecords } from "../store/sqlite/index";
 import type { NodeContext, Role } from "./context";
 import { startApiRole, type ApiRole } from "./api";
 import { startMetricsRole } from "./metrics";
@@ -103,16 +102,15 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       return role;
     };
     const api: ApiRole | null = roles.has("api") ? await start(startApiRole(ctx, { reconcileMs: o.reconcileMs ?? 15_000 })) : null;
-    // The roles that read records: the api's own handle in its process, else a read-only one
-    // where the file is in reach (same host), else none (they do without, see each role).
-    let recordsDb: Db | null = api?.db ?? null;
+    // The roles that read records: the api's own handle in its process, else PostgreSQL, or a
+    // read-only SQLite where the file is in reach (same host), else none (they do without).
+    let records: Records | null = api?.records ?? null;
     if (!api && (roles.has("monitor") || roles.has("metrics"))) {
-      recordsDb = openRecordsReadOnly(dbPath(config.dataDir));
-      const db = recordsDb;
-      if (db) stops.push(() => db.close());
+      records = await openRecordsForReading(config);
+      const r = records;
+      if (r) stops.push(() => r.close());
     }
-    const records: Records | null = api?.records ?? (recordsDb ? sqliteRecords(recordsDb) : null);
-    const monitor: MonitorRole | null = roles.has("monitor") ? await start(startMonitorRole(ctx, { db: recordsDb, records })) : null;
+    const monitor: MonitorRole | null = roles.has("monitor") ? await start(startMonitorRole(ctx, { records })) : null;
     if (roles.has("metrics")) await start(startMetricsRole(ctx, { records }));
 
     // What this node can do: advertised by every process, and what decides which
@@ -136,7 +134,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
     if (!plain) {
       const opsRedis = createRedis(redisUrl, "producer", `medianode-ops-${nodeId}`);
       stops.push(() => opsRedis.disconnect());
-      const ops = createOpsApp({ redis: opsRedis, media: ctx.media, store: ctx.mediaFiles, db: recordsDb ?? undefined }, ctx.metrics, ctx.scrape);
+      const ops = createOpsApp({ redis: opsRedis, media: ctx.media, store: ctx.mediaFiles, records: records ?? undefined }, ctx.metrics, ctx.scrape);
       plain = (req) => ops.handle(req);
     }
     const main = plain;
@@ -160,7 +158,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       idleTimeout: 120,
     });
     stops.push(() => server.stop(true));
-    const adminToken = api?.adminToken() ?? null;
+    const adminToken = (await api?.adminToken()) ?? null;
     nlog.info("listening", { url: `http://${config.host}:${server.port}`, roles: [...roles] });
 
     // Every process, whatever its roles, heartbeats its advert (SPEC §2: capabilities).

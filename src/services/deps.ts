@@ -6,18 +6,15 @@ import type { Queues } from "../queue/queues";
 import type { EventBus } from "../events/bus";
 import type { Metrics } from "../metrics/registry";
 import type { LocalMediaStore } from "../storage/local";
-import type { Db } from "../store/db";
 import type { Records } from "../store/records";
 import type { Submitter } from "./submitter";
-import type { Scope } from "../store/tokens";
+import type { Scope } from "../store/scopes";
 
 /** Everything the api-side use-cases need, built once in roles/api.ts. */
 export interface ServiceDeps {
   config: Config;
-  /** The records behind their async interface (jobs today; the rest move there with issue 14). */
+  /** Every record, behind one async interface (SQLite or PostgreSQL, store/open.ts). */
   records: Records;
-  /** The SQLite handle for tokens, webhooks, deliveries and audit (not behind `records` yet). */
-  db: Db;
   queues: Queues;
   /** Fail-fast connection (no offline queue) for adds, reads and control publishes. */
   redis: IORedis;

@@ -10,9 +10,9 @@ export interface Check {
 const MIN_FREE_BYTES = 512 * 1024 * 1024;
 
 /** Readiness (SPEC §3): Redis, SQLite, disk space, ffmpeg, each with a reason when not ok. */
-export type HealthDeps = Pick<ServiceDeps, "redis" | "media"> & { db?: ServiceDeps["db"]; store: Pick<ServiceDeps["store"], "root"> };
+export type HealthDeps = Pick<ServiceDeps, "redis" | "media"> & { records?: Pick<ServiceDeps["records"], "engine" | "ping">; store: Pick<ServiceDeps["store"], "root"> };
 
-/** Readiness: `db` is checked where this process has the api role (workers never open SQLite). */
+/** Readiness: the records are checked where this process reads them (workers never do), under the engine's name. */
 export async function readiness(deps: HealthDeps): Promise<{ ready: boolean; checks: Record<string, Check> }> {
   const checks: Record<string, Check> = {};
   try {
@@ -25,12 +25,13 @@ export async function readiness(deps: HealthDeps): Promise<{ ready: boolean; che
   } catch (e) {
     checks.redis = { ok: false, detail: `Redis unreachable (${deps.redis.status}): ${(e as Error).message}` };
   }
-  if (deps.db) {
+  if (deps.records) {
+    const { engine } = deps.records;
     try {
-      deps.db.query("SELECT 1").get();
-      checks.sqlite = { ok: true, detail: "ok" };
+      await Promise.race([deps.records.ping(), Bun.sleep(2000).then(() => Promise.reject(new Error("no answer within 2 s")))]);
+      checks[engine] = { ok: true, detail: "ok" };
     } catch (e) {
-      checks.sqlite = { ok: false, detail: (e as Error).message };
+      checks[engine] = { ok: false, detail: `${engine} unreachable: ${(e as Error).message}` };
     }
   }
   try {

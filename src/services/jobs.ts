@@ -122,7 +122,7 @@ export async function cancelJob(deps: ServiceDeps, id: string, who: Principal): 
   if (!done) throw new ConflictError(`job ${id} finished before it could be cancelled`);
   deps.metrics.jobsTotal.inc({ type: done.type, status: "cancelled" });
   deps.bus.emit(jobEvent("job.cancelled", done), done.tenant);
-  audit(deps, who, "job.cancel", id);
+  await audit(deps, who, "job.cancel", id);
   // Best effort: the row is already terminal, and a late report of this run is ignored.
   try {
     const job = await queueOf(deps.queues, row).getJob(bullJobId(row.id, row.run));
@@ -142,7 +142,7 @@ export async function retryJob(deps: ServiceDeps, id: string, who: Principal): P
   await requireRedis(deps);
   const next = await deps.records.jobs.requeue(id, deps.now());
   if (!next) throw new ConflictError(`job ${id} changed state; try again`);
-  audit(deps, who, "job.retry", id);
+  await audit(deps, who, "job.retry", id);
   await enqueue(deps, next);
   const [queued] = await markWaiting(deps, [(await deps.records.jobs.get(id)) ?? next]);
   deps.bus.emit(jobEvent("job.queued", queued!, queuedData(queued!, { retry: true })), queued!.tenant);

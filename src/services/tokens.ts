@@ -3,8 +3,8 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { newTokenId } from "../ids";
 import { InvalidOptionsError, NotFoundError } from "../errors";
-import { countActiveAdminTokens, getToken, insertToken, listTokens, revokeToken, touchToken, SCOPES, type Scope, type TokenRow } from "../store/tokens";
-import type { Db } from "../store/db";
+import type { Records, TokenRow } from "../store/records";
+import { SCOPES, type Scope } from "../store/scopes";
 import { audit } from "./audit";
 import type { Principal } from "./deps";
 
@@ -19,15 +19,23 @@ export interface CreatedToken {
   token: string;
 }
 
-export function createToken(db: Db, input: { name: string; scopes?: string[]; tenant?: string }, actor: Principal | string, now = Date.now()): CreatedToken {
+export async function createToken(records: Records, input: { name: string; scopes?: string[]; tenant?: string }, actor: Principal | string, now = Date.now()): Promise<CreatedToken> {
+  return (await makeToken(records, input, actor, now, false))!;
+}
+
+/** `firstAdmin`: inserted only if no active admin token exists (atomic on either engine), else null. */
+async function makeToken(records: Records, input: { name: string; scopes?: string[]; tenant?: string }, actor: Principal | string, now: number, firstAdmin: boolean): Promise<CreatedToken | null> {
   const scopes = (input.scopes?.length ? input.scopes : ["jobs:write", "jobs:read"]) as Scope[];
   for (const s of scopes) if (!(SCOPES as readonly string[]).includes(s)) throw new InvalidOptionsError(`unknown scope "${s}" (scopes: ${SCOPES.join(", ")})`);
   if (!/^[\w.@-]{1,64}$/.test(input.name)) throw new InvalidOptionsError("name must be 1-64 letters, digits, . _ @ -");
   const id = newTokenId();
   const secret = randomBytes(24).toString("base64url");
   const tenant = input.tenant ?? input.name;
-  insertToken(db, { id, name: input.name, hash: hash(secret), scopes, tenant, now });
-  audit({ db, now: () => now }, actor, "token.create", id, { name: input.name, scopes, tenant });
+  const t = { id, name: input.name, hash: hash(secret), scopes, tenant, now };
+  if (firstAdmin) {
+    if (!(await records.tokens.insertFirstAdmin(t))) return null;
+  } else await records.tokens.insert(t);
+  await audit({ records, now: () => now }, actor, "token.create", id, { name: input.name, scopes, tenant });
   return { id, name: input.name, scopes, tenant, token: `mn_${id}.${secret}` };
 }
 
@@ -43,23 +51,23 @@ export function tokenView(r: TokenRow) {
   };
 }
 
-export function listTokenViews(db: Db) {
-  return listTokens(db).map(tokenView);
+export async function listTokenViews(records: Records) {
+  return (await records.tokens.list()).map(tokenView);
 }
 
-export function revokeTokenById(db: Db, id: string, actor: Principal | string, now = Date.now()): void {
-  if (!getToken(db, id)) throw new NotFoundError(`no token ${id}`);
-  revokeToken(db, id, now);
-  audit({ db, now: () => now }, actor, "token.revoke", id);
+export async function revokeTokenById(records: Records, id: string, actor: Principal | string, now = Date.now()): Promise<void> {
+  if (!(await records.tokens.get(id))) throw new NotFoundError(`no token ${id}`);
+  await records.tokens.revoke(id, now);
+  await audit({ records, now: () => now }, actor, "token.revoke", id);
 }
 
 const lastTouched = new Map<string, number>();
 
 /** Token text → principal, or null. Constant-time hash compare; revocation takes effect at once. */
-export function verifyToken(db: Db, text: string, now = Date.now()): Principal | null {
+export async function verifyToken(records: Records, text: string, now = Date.now()): Promise<Principal | null> {
   const m = /^mn_(t_[0-9a-z]{26})\.([A-Za-z0-9_-]{16,128})$/.exec(text);
   if (!m) return null;
-  const row = getToken(db, m[1]!);
+  const row = await records.tokens.get(m[1]!);
   if (!row || row.revoked_at !== null) return null;
   const a = Buffer.from(hash(m[2]!), "hex");
   const b = Buffer.from(row.hash, "hex");
@@ -67,11 +75,8 @@ export function verifyToken(db: Db, text: string, now = Date.now()): Principal |
   // last_used_at is advisory: write it at most once a minute per token, not on every request.
   if ((lastTouched.get(row.id) ?? 0) < now - 60_000) {
     lastTouched.set(row.id, now);
-    try {
-      touchToken(db, row.id, now);
-    } catch {
-      // A monitor or metrics node reads the records read-only: the api node records last use.
-    }
+    // A monitor or metrics node may read the records read-only: the api node records last use.
+    await records.tokens.touch(row.id, now).catch(() => {});
   }
   return { tokenId: row.id, name: row.name, tenant: row.tenant, scopes: JSON.parse(row.scopes) as Scope[] };
 }
@@ -80,10 +85,15 @@ export function adminTokenPath(dataDir: string): string {
   return join(dataDir, "admin.token");
 }
 
-/** First start with no admin token (other tokens may exist already): make one, write <data>/admin.token (0600), return it to print once. */
-export function ensureAdminToken(db: Db, dataDir: string): CreatedToken | null {
-  if (countActiveAdminTokens(db) > 0) return null;
-  const t = createToken(db, { name: "admin", scopes: ["admin"], tenant: "admin" }, "system");
+/**
+ * First start with no admin token (other tokens may exist already): make one, write
+ * <data>/admin.token (0600), return it to print once. With PostgreSQL shared by several api
+ * nodes starting together, exactly one of them makes it (the insert checks under a lock).
+ */
+export async function ensureAdminToken(records: Records, dataDir: string): Promise<CreatedToken | null> {
+  if ((await records.tokens.countActiveAdmins()) > 0) return null;
+  const t = await makeToken(records, { name: "admin", scopes: ["admin"], tenant: "admin" }, "system", Date.now(), true);
+  if (!t) return null;
   const path = adminTokenPath(dataDir);
   writeFileSync(path, t.token + "\n", { mode: 0o600 });
   chmodSync(path, 0o600);

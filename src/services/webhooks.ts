@@ -13,8 +13,7 @@ import { newTokenId } from "../ids";
 import { createRedis, settleWithin } from "../queue/connection";
 import { QUEUE_PREFIX } from "../queue/names";
 import { checkUrl, safeFetch, type UrlPolicy } from "../sources/url";
-import { getBreaker, getDelivery, insertDelivery, listAttempts, listDeliveries, recordAttempt, saveBreaker, type DeliveryRow } from "../store/deliveries";
-import { deleteWebhook, getWebhook, insertWebhook, listWebhooks, type WebhookRow } from "../store/webhooks";
+import type { DeliveryRow, WebhookRow } from "../store/records";
 import { audit } from "./audit";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
 
@@ -49,37 +48,41 @@ export async function createWebhook(deps: ServiceDeps, who: Principal, input: { 
   await checkUrl(input.url, policy(deps));
   const secret = input.secret ?? randomBytes(24).toString("base64url");
   const row: WebhookRow = { id: newId("w_"), tenant: who.tenant, url: input.url, events: JSON.stringify(events), secret, created_at: deps.now() };
-  insertWebhook(deps.db, row);
-  audit(deps, who, "webhook.create", row.id, { url: row.url, events });
+  await deps.records.webhooks.insert(row);
+  await audit(deps, who, "webhook.create", row.id, { url: row.url, events });
   return { ...webhookView(row, null), secret };
 }
 
-function visibleWebhook(deps: ServiceDeps, who: Principal, id: string): WebhookRow {
-  const w = getWebhook(deps.db, id);
+async function visibleWebhook(deps: ServiceDeps, who: Principal, id: string): Promise<WebhookRow> {
+  const w = await deps.records.webhooks.get(id);
   if (!w || (!isAdmin(who) && w.tenant !== who.tenant)) throw new NotFoundError(`no webhook ${id}`);
   return w;
 }
 
-export function listWebhookViews(deps: ServiceDeps, who: Principal) {
-  return listWebhooks(deps.db, isAdmin(who) ? null : who.tenant).map((w) => webhookView(w, getBreaker(deps.db, w.url)));
+export async function listWebhookViews(deps: ServiceDeps, who: Principal) {
+  const hooks = await deps.records.webhooks.list(isAdmin(who) ? null : who.tenant);
+  return Promise.all(hooks.map(async (w) => webhookView(w, await deps.records.deliveries.getBreaker(w.url))));
 }
 
-export function removeWebhook(deps: ServiceDeps, who: Principal, id: string): void {
-  visibleWebhook(deps, who, id);
-  deleteWebhook(deps.db, id);
-  audit(deps, who, "webhook.delete", id);
+export async function removeWebhook(deps: ServiceDeps, who: Principal, id: string): Promise<void> {
+  await visibleWebhook(deps, who, id);
+  await deps.records.webhooks.delete(id);
+  await audit(deps, who, "webhook.delete", id);
 }
 
-export function deliveryViews(deps: ServiceDeps, who: Principal, id: string, limit: number) {
-  visibleWebhook(deps, who, id);
-  return listDeliveries(deps.db, id, limit).map((d) => ({
-    id: d.id,
-    event: d.event_type,
-    jobId: d.job_id,
-    state: d.state,
-    attempts: listAttempts(deps.db, d.id).map((a) => ({ attempt: a.attempt, at: new Date(a.at).toISOString(), status: a.status_code, error: a.error, durationMs: a.duration_ms })),
-    createdAt: new Date(d.created_at).toISOString(),
-  }));
+export async function deliveryViews(deps: ServiceDeps, who: Principal, id: string, limit: number) {
+  await visibleWebhook(deps, who, id);
+  const deliveries = await deps.records.deliveries.list(id, limit);
+  return Promise.all(
+    deliveries.map(async (d) => ({
+      id: d.id,
+      event: d.event_type,
+      jobId: d.job_id,
+      state: d.state,
+      attempts: (await deps.records.deliveries.listAttempts(d.id)).map((a) => ({ attempt: a.attempt, at: new Date(a.at).toISOString(), status: a.status_code, error: a.error, durationMs: a.duration_ms })),
+      createdAt: new Date(d.created_at).toISOString(),
+    })),
+  );
 }
 
 /** The secret for a job's own webhook URL: configured, else made once under the data dir. */
@@ -106,8 +109,8 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
   const backoffMs = deps.config.webhookBackoffMs;
   const attempts = attemptsFor24h(backoffMs);
 
-  const enqueue = (d: Omit<DeliveryRow, "state" | "attempts" | "finished_at">) => {
-    insertDelivery(deps.db, d);
+  const enqueue = async (d: Omit<DeliveryRow, "state" | "attempts" | "finished_at">) => {
+    await deps.records.deliveries.insert(d);
     void queue
       .add("deliver", { deliveryId: d.id }, { jobId: d.id, attempts, backoff: { type: "exponential", delay: backoffMs }, removeOnComplete: true, removeOnFail: { age: 7 * 86400 } })
       .catch((e) => deps.log.warn("webhook not queued", { delivery: d.id, error: e }));
@@ -117,12 +120,11 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
     const job = await deps.records.jobs.get(e.jobId);
     const body = JSON.stringify(e);
     const now = deps.now();
-    for (const w of listWebhooks(deps.db, null)) {
-      if (w.tenant !== tenant) continue;
+    for (const w of await deps.records.webhooks.list(tenant)) {
       if (!(JSON.parse(w.events) as string[]).includes(e.type)) continue;
-      enqueue({ id: newId("d_"), webhook_id: w.id, job_id: e.jobId, tenant, url: w.url, event_type: e.type, body, created_at: now });
+      await enqueue({ id: newId("d_"), webhook_id: w.id, job_id: e.jobId, tenant, url: w.url, event_type: e.type, body, created_at: now });
     }
-    if (job?.webhook) enqueue({ id: newId("d_"), webhook_id: null, job_id: e.jobId, tenant, url: job.webhook, event_type: e.type, body, created_at: now });
+    if (job?.webhook) await enqueue({ id: newId("d_"), webhook_id: null, job_id: e.jobId, tenant, url: job.webhook, event_type: e.type, body, created_at: now });
   };
   const off = deps.bus.on((e: MedianodeEvent, tenant: string | null) => {
     if (!TERMINAL_EVENTS.has(e.type) || !e.jobId || tenant === null) return;
@@ -130,10 +132,10 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
   });
 
   const deliver = async (job: Job<{ deliveryId: string }>, token?: string) => {
-    const d = getDelivery(deps.db, job.data.deliveryId);
+    const d = await deps.records.deliveries.get(job.data.deliveryId);
     if (!d || d.state !== "pending") return;
     const now = deps.now();
-    const breaker = getBreaker(deps.db, d.url) ?? { url: d.url, consecutive_failures: 0, open_until: null };
+    const breaker = (await deps.records.deliveries.getBreaker(d.url)) ?? { url: d.url, consecutive_failures: 0, open_until: null };
     if (breakerOpen(breaker, now)) {
       // Paused endpoint: wait for the breaker without spending an attempt or calling it.
       deps.metrics.webhookDeliveries.inc({ status: "circuit_open" });
@@ -141,7 +143,7 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
       throw new DelayedError();
     }
     const attempt = job.attemptsMade + 1;
-    const secret = d.webhook_id ? (getWebhook(deps.db, d.webhook_id)?.secret ?? jobSecret) : jobSecret;
+    const secret = d.webhook_id ? ((await deps.records.webhooks.get(d.webhook_id))?.secret ?? jobSecret) : jobSecret;
     const started = performance.now();
     let status: number | null = null;
     let error: string | null = null;
@@ -159,8 +161,8 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
     }
     const ok = error === null;
     const final = ok || attempt >= attempts;
-    recordAttempt(deps.db, { delivery_id: d.id, attempt, at: now, status_code: status, error, duration_ms: Math.round(performance.now() - started) }, ok ? "delivered" : final ? "failed" : "pending");
-    saveBreaker(deps.db, ok ? breakerAfterSuccess(d.url) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
+    await deps.records.deliveries.recordAttempt({ delivery_id: d.id, attempt, at: now, status_code: status, error, duration_ms: Math.round(performance.now() - started) }, ok ? "delivered" : final ? "failed" : "pending");
+    await deps.records.deliveries.saveBreaker(ok ? breakerAfterSuccess(d.url) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
     deps.metrics.webhookDeliveries.inc({ status: ok ? "delivered" : final ? "failed" : "retrying" });
     if (!ok) throw new Error(error!);
   };

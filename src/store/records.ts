@@ -2,6 +2,7 @@
 // Async, records in and out as domain types (jobs/schema.ts), so the PostgreSQL engine (SPEC
 // §11) can sit behind it unchanged for its callers. store/sqlite/ is the embedded engine.
 import type { ErrorValue } from "../errors";
+import type { Scope } from "./scopes";
 import type { JobError, JobRecord, JobStatus, JobType, LiveProgress, OutputFile, StoredSource, Waiting } from "../jobs/schema";
 
 export interface NewJob {
@@ -73,9 +74,121 @@ export interface JobRecords {
   existingIds(ids: readonly string[]): Promise<Set<string>>;
 }
 
-/** The records of one installation. Tokens, webhooks, deliveries and audit join this interface next (issue 14). */
+// Tokens, webhooks, deliveries and audit: their records keep the tables' column names (both
+// engines hold the same columns); the services turn them into API views.
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  hash: string;
+  /** JSON list of scopes. */
+  scopes: string;
+  tenant: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface TokenRecords {
+  insert(t: { id: string; name: string; hash: string; scopes: Scope[]; tenant: string; now: number }): Promise<TokenRow>;
+  get(id: string): Promise<TokenRow | null>;
+  list(): Promise<TokenRow[]>;
+  countActiveAdmins(): Promise<number>;
+  /** Inserts `t` only while no active admin token exists, atomically; null when one does. */
+  insertFirstAdmin(t: { id: string; name: string; hash: string; scopes: Scope[]; tenant: string; now: number }): Promise<TokenRow | null>;
+  /** true when this call revoked it. */
+  revoke(id: string, at: number): Promise<boolean>;
+  touch(id: string, at: number): Promise<void>;
+}
+
+export interface WebhookRow {
+  id: string;
+  tenant: string;
+  url: string;
+  /** JSON list of event types. */
+  events: string;
+  secret: string;
+  created_at: number;
+}
+
+export interface WebhookRecords {
+  insert(w: WebhookRow): Promise<void>;
+  get(id: string): Promise<WebhookRow | null>;
+  /** A tenant's subscriptions (null = every tenant's). */
+  list(tenant: string | null): Promise<WebhookRow[]>;
+  delete(id: string): Promise<boolean>;
+}
+
+export interface DeliveryRow {
+  id: string;
+  webhook_id: string | null;
+  job_id: string | null;
+  tenant: string;
+  url: string;
+  event_type: string;
+  body: string;
+  state: "pending" | "delivered" | "failed";
+  attempts: number;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface AttemptRow {
+  delivery_id: string;
+  attempt: number;
+  at: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+export interface BreakerRow {
+  url: string;
+  consecutive_failures: number;
+  open_until: number | null;
+}
+
+export interface DeliveryRecords {
+  insert(d: Omit<DeliveryRow, "state" | "attempts" | "finished_at">): Promise<void>;
+  get(id: string): Promise<DeliveryRow | null>;
+  /** The attempt and the delivery's new state, in one transaction. */
+  recordAttempt(a: AttemptRow, state: DeliveryRow["state"]): Promise<void>;
+  list(webhookId: string, limit: number): Promise<DeliveryRow[]>;
+  listAttempts(deliveryId: string): Promise<AttemptRow[]>;
+  getBreaker(url: string): Promise<BreakerRow | null>;
+  saveBreaker(b: BreakerRow): Promise<void>;
+}
+
+export interface AuditRow {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  /** JSON text, or null. */
+  details: string | null;
+}
+
+export interface AuditRecords {
+  insert(a: { at: number; actor: string; action: string; target?: string | null; details?: unknown }): Promise<void>;
+  list(o: { beforeId?: number; limit: number }): Promise<AuditRow[]>;
+}
+
+export type Engine = "sqlite" | "postgres";
+
+/** The records of one installation, whichever engine holds them (SPEC §1, §11). */
 export interface Records {
+  engine: Engine;
   jobs: JobRecords;
+  tokens: TokenRecords;
+  webhooks: WebhookRecords;
+  deliveries: DeliveryRecords;
+  audit: AuditRecords;
+  /** Applies this engine's pending migrations; returns the versions applied. */
+  migrate(): Promise<number[]>;
+  /** Throws when the engine cannot answer (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** A record's `waiting` marker, or null. */

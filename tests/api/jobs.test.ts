@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createToken } from "../../src/services/tokens";
-import { openDb } from "../../src/store/db";
 import { byKind, corpus, CORPUS_DIR } from "../helpers/corpus";
 import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
 
@@ -23,10 +22,9 @@ const upload = (file: string, type: string, extra = "") =>
 
 beforeAll(async () => {
   t = await startTestNode({ MEDIANODE_IMPORT_DIRS: CORPUS_DIR, MEDIANODE_MAX_UPLOAD_BYTES: String(4 * 1024 * 1024) });
-  const db = openDb(join(t.dataDir, "medianode.db"));
-  readOnly = createToken(db, { name: "reader", scopes: ["jobs:read"], tenant: "admin" }, "test").token;
-  otherTenant = createToken(db, { name: "other", scopes: ["jobs:read", "jobs:write"], tenant: "other" }, "test").token;
-  db.close();
+  const records = await t.records();
+  readOnly = (await createToken(records, { name: "reader", scopes: ["jobs:read"], tenant: "admin" }, "test")).token;
+  otherTenant = (await createToken(records, { name: "other", scopes: ["jobs:read", "jobs:write"], tenant: "other" }, "test")).token;
 });
 afterAll(async () => {
   await t.stop();

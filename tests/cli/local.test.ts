@@ -1,9 +1,10 @@
 // Commands that work on the data folder with no server: token, migrate, doctor.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { MIGRATIONS } from "../../migrations/index";
+import { MIGRATIONS } from "../../migrations/sqlite/index";
 import { verifyToken } from "../../src/services/tokens";
-import { openDb } from "../../src/store/db";
+import { openDb } from "../../src/store/sqlite/db";
+import { sqliteRecords } from "../../src/store/sqlite/index";
 import { freePort, startTestRedis } from "../helpers/redis";
 import { tempDir } from "../helpers/tmp";
 import { expectExit, runCli } from "./run";
@@ -36,7 +37,7 @@ describe("token", () => {
     expect(created.token).toMatch(/^mn_t_/);
     const db = openDb(`${dir.path}/medianode.db`);
     try {
-      expect(verifyToken(db, created.token)?.scopes).toEqual(["jobs:read", "jobs:write"]);
+      expect((await verifyToken(sqliteRecords(db), created.token))?.scopes).toEqual(["jobs:read", "jobs:write"]);
     } finally {
       db.close();
     }
@@ -65,7 +66,7 @@ describe("token", () => {
     expect(list.find((t) => t.id === created.id)!.revoked).toBe(true);
     const db = openDb(`${dir.path}/medianode.db`);
     try {
-      expect(verifyToken(db, created.token)).toBeNull();
+      expect(await verifyToken(sqliteRecords(db), created.token)).toBeNull();
     } finally {
       db.close();
     }

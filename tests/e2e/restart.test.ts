@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { loadConfig } from "../../src/config/load";
 import { createLogger } from "../../src/log";
 import { startServe } from "../../src/roles/serve";
-import { openDb } from "../../src/store/db";
-import { sqliteRecords } from "../../src/store/sqlite/index";
 import { newJobId } from "../../src/ids";
 import { corpus } from "../helpers/corpus";
 import { startTestRedis, type TestRedis } from "../helpers/redis";
-import { startTestNode, waitForJob } from "../helpers/server";
-import { tempDir } from "../helpers/tmp";
+import { startTestNode, testStore, waitForJob } from "../helpers/server";
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -24,8 +20,8 @@ const post = (t: { api: (p: string, i?: RequestInit) => Promise<Response> }, fil
   t.api(`/v1/jobs?type=${type}`, { method: "POST", body: Bun.file(file), headers: { "content-type": "application/octet-stream" } });
 
 test("a restart with the same data dir keeps every job, finished or not", async () => {
-  const dir = tempDir();
-  const a = await startTestNode({ MEDIANODE_CONCURRENCY: "image=0" }, { redis, dataDir: dir.path });
+  const dir = await testStore();
+  const a = await startTestNode({ ...dir.overrides, MEDIANODE_CONCURRENCY: "image=0" }, { redis, dataDir: dir.dataDir });
   const done = (await (await post(a, corpus("image-webp-lossy.webp").path, "probe")).json()) as { id: string };
   await waitForJob(a, done.id);
   // image=0: nobody consumes images, so these stay queued across the restart.
@@ -33,7 +29,7 @@ test("a restart with the same data dir keeps every job, finished or not", async 
   for (let i = 0; i < 3; i++) queued.push(((await (await post(a, corpus("image-jpeg-1x1.jpg").path, "image")).json()) as { id: string }).id);
   await a.stop();
 
-  const b = await startTestNode({}, { redis, dataDir: dir.path });
+  const b = await startTestNode(dir.overrides, { redis, dataDir: dir.dataDir });
   try {
     expect(b.token).toBe(a.token);
     const first = (await (await b.api(`/v1/jobs/${done.id}`)).json()) as { status: string; result: { format: string } };
@@ -42,14 +38,14 @@ test("a restart with the same data dir keeps every job, finished or not", async 
     for (const id of queued) expect((await waitForJob(b, id)).status).toBe("completed");
   } finally {
     await b.stop();
-    dir.remove();
+    await dir.remove();
   }
 });
 
 test("a report made while the api is down still lands when it comes back", async () => {
-  const dir = tempDir();
-  const env = { REDIS_URL: redis.url, MEDIANODE_DATA_DIR: dir.path, MEDIANODE_PORT: "0", MEDIANODE_LOG_LEVEL: "error" };
-  const apiOnly = await startTestNode({ MEDIANODE_ROLES: "api" }, { redis, dataDir: dir.path });
+  const dir = await testStore();
+  const env = { REDIS_URL: redis.url, MEDIANODE_DATA_DIR: dir.dataDir, MEDIANODE_PORT: "0", MEDIANODE_LOG_LEVEL: "error", ...dir.overrides };
+  const apiOnly = await startTestNode({ ...dir.overrides, MEDIANODE_ROLES: "api" }, { redis, dataDir: dir.dataDir });
   const job = (await (await post(apiOnly, corpus("image-png-palette.png").path, "image")).json()) as { id: string; status: string };
   expect(job.status).toBe("queued");
   await apiOnly.stop();
@@ -61,11 +57,11 @@ test("a report made while the api is down still lands when it comes back", async
   for (let i = 0; i < 400 && (await (await queue.getJob(`${job.id}-r1`))?.getState()) !== "completed"; i++) await Bun.sleep(50);
   await queue.close();
   await worker.stop(1000);
-  const db = openDb(join(dir.path, "medianode.db"));
-  expect(db.query<{ status: string }, [string]>("SELECT status FROM jobs WHERE id = ?").get(job.id)!.status).toBe("queued");
-  db.close();
+  const records = await dir.open();
+  expect((await records.jobs.get(job.id))!.status).toBe("queued");
+  await records.close();
 
-  const back = await startTestNode({ MEDIANODE_ROLES: "api" }, { redis, dataDir: dir.path });
+  const back = await startTestNode({ ...dir.overrides, MEDIANODE_ROLES: "api" }, { redis, dataDir: dir.dataDir });
   try {
     const j = (await (await back.api(`/v1/jobs/${job.id}`)).json()) as { status: string; outputs: unknown[]; node: string };
     expect(j.status).toBe("completed");
@@ -73,17 +69,17 @@ test("a report made while the api is down still lands when it comes back", async
     expect(j.node).toBe(worker.nodeId);
   } finally {
     await back.stop();
-    dir.remove();
+    await dir.remove();
   }
 });
 
 test("a row written but never enqueued (crash between the two) is enqueued at start", async () => {
-  const dir = tempDir();
-  const a = await startTestNode({ MEDIANODE_ROLES: "api", MEDIANODE_IMPORT_DIRS: corpus("image-jpeg-1x1.jpg").path.replace(/[^/]+$/, "") }, { redis, dataDir: dir.path });
+  const dir = await testStore();
+  const a = await startTestNode({ ...dir.overrides, MEDIANODE_ROLES: "api", MEDIANODE_IMPORT_DIRS: corpus("image-jpeg-1x1.jpg").path.replace(/[^/]+$/, "") }, { redis, dataDir: dir.dataDir });
   await a.stop();
-  const db = openDb(join(dir.path, "medianode.db"));
+  const records = await dir.open();
   const id = newJobId();
-  await sqliteRecords(db).jobs.insertMany([{
+  await records.jobs.insertMany([{
     id,
     tenant: "admin",
     tokenId: null,
@@ -97,30 +93,30 @@ test("a row written but never enqueued (crash between the two) is enqueued at st
     maxAttempts: 3,
     now: Date.now(),
   }]);
-  db.close();
-  const b = await startTestNode({ MEDIANODE_IMPORT_DIRS: corpus("image-jpeg-1x1.jpg").path.replace(/[^/]+$/, "") }, { redis, dataDir: dir.path });
+  await records.close();
+  const b = await startTestNode({ ...dir.overrides, MEDIANODE_IMPORT_DIRS: corpus("image-jpeg-1x1.jpg").path.replace(/[^/]+$/, "") }, { redis, dataDir: dir.dataDir });
   try {
     expect((await waitForJob(b, id)).status).toBe("completed");
   } finally {
     await b.stop();
-    dir.remove();
+    await dir.remove();
   }
 });
 
-test("Redis losing its data: every open job is re-enqueued from SQLite and completes", async () => {
+test("Redis losing its data: every open job is re-enqueued from the records and completes", async () => {
   const own = await startTestRedis();
-  const dir = tempDir();
-  const a = await startTestNode({ MEDIANODE_CONCURRENCY: "image=0" }, { redis: own, dataDir: dir.path });
+  const dir = await testStore();
+  const a = await startTestNode({ ...dir.overrides, MEDIANODE_CONCURRENCY: "image=0" }, { redis: own, dataDir: dir.dataDir });
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) ids.push(((await (await post(a, corpus("image-jpeg-1x1.jpg").path, "image")).json()) as { id: string }).id);
   await a.stop();
   await own.client().flushall();
-  const b = await startTestNode({}, { redis: own, dataDir: dir.path });
+  const b = await startTestNode(dir.overrides, { redis: own, dataDir: dir.dataDir });
   try {
     for (const id of ids) expect((await waitForJob(b, id)).status).toBe("completed");
   } finally {
     await b.stop();
     await own.stop();
-    dir.remove();
+    await dir.remove();
   }
 });

@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { attemptsFor24h, breakerAfterFailure, BREAKER_THRESHOLD, DAY_MS } from "../../src/events/webhooks/policy";
 import { signBody } from "../../src/events/webhooks/sign";
 import { createToken } from "../../src/services/tokens";
-import { openDb } from "../../src/store/db";
 import { corpus } from "../helpers/corpus";
 import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
 
@@ -39,9 +38,7 @@ let t: TestNode;
 let other: string;
 beforeAll(async () => {
   t = await startTestNode({ MEDIANODE_URL_ALLOWLIST: "127.0.0.1", MEDIANODE_WEBHOOK_BACKOFF_MS: "50" });
-  const db = openDb(join(t.dataDir, "medianode.db"));
-  other = createToken(db, { name: "other", scopes: ["jobs:read", "jobs:write"], tenant: "other" }, "test").token;
-  db.close();
+  other = (await createToken(await t.records(), { name: "other", scopes: ["jobs:read", "jobs:write"], tenant: "other" }, "test")).token;
 });
 afterAll(async () => {
   await t.stop();

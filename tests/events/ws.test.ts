@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createToken } from "../../src/services/tokens";
-import { openDb } from "../../src/store/db";
 import { corpus } from "../helpers/corpus";
 import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
 import { tempDir } from "../helpers/tmp";
@@ -16,9 +15,7 @@ beforeAll(async () => {
   const r = Bun.spawnSync(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-f", "lavfi", "-i", "sine", "-t", "12", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-y", clip]);
   expect(r.exitCode).toBe(0);
   t = await startTestNode();
-  const db = openDb(join(t.dataDir, "medianode.db"));
-  other = createToken(db, { name: "other", scopes: ["jobs:read", "jobs:write"], tenant: "other" }, "test").token;
-  db.close();
+  other = (await createToken(await t.records(), { name: "other", scopes: ["jobs:read", "jobs:write"], tenant: "other" }, "test")).token;
 }, 120_000);
 afterAll(async () => {
   await t.stop();

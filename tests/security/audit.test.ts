@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { createToken, revokeTokenById } from "../../src/services/tokens";
-import { openDb } from "../../src/store/db";
 import { corpus } from "../helpers/corpus";
 import { startTestNode, type TestNode } from "../helpers/server";
 
@@ -14,10 +12,9 @@ afterAll(async () => {
 });
 
 test("token, queue, webhook, cancel and retry actions are in GET /v1/audit (admin only)", async () => {
-  const db = openDb(join(t.dataDir, "medianode.db"));
-  const tok = createToken(db, { name: "site", scopes: ["jobs:read"] }, "cli");
-  revokeTokenById(db, tok.id, "cli");
-  db.close();
+  const records = await t.records();
+  const tok = await createToken(records, { name: "site", scopes: ["jobs:read"] }, "cli");
+  await revokeTokenById(records, tok.id, "cli");
   await t.api("/v1/queues/image/pause", { method: "POST" });
   const job = (await (await t.api("/v1/jobs?type=image", { method: "POST", body: Bun.file(corpus("image-jpeg-1x1.jpg").path) })).json()) as { id: string };
   await t.api(`/v1/jobs/${job.id}`, { method: "DELETE" });
@@ -35,8 +32,6 @@ test("token, queue, webhook, cancel and retry actions are in GET /v1/audit (admi
   expect(admin.actor).toMatch(/^t_/);
   expect(JSON.stringify(audit)).not.toContain(tok.token);
 
-  const reader = openDb(join(t.dataDir, "medianode.db"));
-  const r = createToken(reader, { name: "reader", scopes: ["jobs:read", "jobs:write"] }, "cli").token;
-  reader.close();
+  const r = (await createToken(records, { name: "reader", scopes: ["jobs:read", "jobs:write"] }, "cli")).token;
   expect((await fetch(t.url + "/v1/audit", { headers: { authorization: `Bearer ${r}` } })).status).toBe(403);
 });

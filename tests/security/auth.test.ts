@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { join } from "node:path";
 import { verifyJwt } from "../../src/api/jwt";
 import { createToken, revokeTokenById } from "../../src/services/tokens";
-import { openDb } from "../../src/store/db";
 import { corpus } from "../helpers/corpus";
 import { startTestNode, type TestNode } from "../helpers/server";
 import { wsConnect, wsRefusal } from "../helpers/ws";
@@ -68,11 +66,10 @@ describe("on a node", () => {
   });
 
   test("revoking a token takes effect at once", async () => {
-    const db = openDb(join(t.dataDir, "medianode.db"));
-    const tok = createToken(db, { name: "shortlived", scopes: ["jobs:read"] }, "test");
+    const records = await t.records();
+    const tok = await createToken(records, { name: "shortlived", scopes: ["jobs:read"] }, "test");
     expect((await as(tok.token, "/v1/jobs")).status).toBe(200);
-    revokeTokenById(db, tok.id, "test");
-    db.close();
+    await revokeTokenById(records, tok.id, "test");
     expect((await as(tok.token, "/v1/jobs")).status).toBe(401);
   });
 

@@ -9,7 +9,6 @@ import { createToken } from "../../src/services/tokens";
 import { sha256File } from "../../src/storage/checksum";
 import { createRemoteStore } from "../../src/storage/remote";
 import { SHA256_HEADER } from "../../src/storage/worker-protocol";
-import { dbPath, openDb } from "../../src/store/db";
 import { startTestNode, type TestNode } from "../helpers/server";
 import { tempDir } from "../helpers/tmp";
 
@@ -26,12 +25,11 @@ beforeAll(async () => {
   const r = Bun.spawnSync(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080,noise=alls=60:allf=t", "-frames:v", "1", "-q:v", "2", "-y", image]);
   expect(r.exitCode).toBe(0);
   t = await startTestNode({ MEDIANODE_ROLES: "api", MEDIANODE_MAX_UPLOAD_BYTES: String(MAX_UPLOAD) });
-  const db = openDb(dbPath(t.dataDir));
+  const records = await t.records();
   tokens = {
-    worker: createToken(db, { name: "w1", scopes: ["worker"] }, "test").token,
-    reader: createToken(db, { name: "r1", scopes: ["jobs:read"] }, "test").token,
+    worker: (await createToken(records, { name: "w1", scopes: ["worker"] }, "test")).token,
+    reader: (await createToken(records, { name: "r1", scopes: ["jobs:read"] }, "test")).token,
   };
-  db.close();
   // No worker role anywhere: the job stays queued, its source in the api node's store.
   const res = await t.api("/v1/jobs?type=image", { method: "POST", headers: { "content-type": "image/jpeg" }, body: Bun.file(image) });
   expect(res.status).toBe(202);

@@ -5,7 +5,7 @@ import { newJobId } from "../../src/ids";
 import { silentLogger } from "../../src/log";
 import { sweepRetention } from "../../src/services/retention";
 import { createLocalStore } from "../../src/storage/local";
-import { openDb } from "../../src/store/db";
+import { openDb } from "../../src/store/sqlite/db";
 import { sqliteRecords } from "../../src/store/sqlite/index";
 import { migrate } from "../../src/store/migrate";
 import { tempDir } from "../helpers/tmp";

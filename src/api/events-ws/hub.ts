@@ -39,7 +39,7 @@ export interface HubDeps {
   /** MEDIANODE_WS_BUFFER_BYTES: a client further behind is closed. */
   wsBufferBytes: number;
   /** The caller's principal, or a 401 error. */
-  authenticate(req: Request): Principal;
+  authenticate(req: Request): Promise<Principal>;
   /**
    * A late joiner's first message: the job's current state, or null where this monitor has no
    * record store to read it from. Throws NOT_FOUND for a job the principal may not see.
@@ -123,7 +123,7 @@ export function createEventHub(deps: HubDeps): EventHub {
       return (async () => {
         try {
           if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw new MedianodeError("BAD_REQUEST", "GET /v1/events is a WebSocket: send Upgrade: websocket");
-          const principal = deps.authenticate(req);
+          const principal = await deps.authenticate(req);
           requireScope(principal, "jobs:read");
           const jobId = url.searchParams.get("jobId");
           // Another tenant's job is refused here (404), before the socket opens.

@@ -31,7 +31,7 @@ export function queuesRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pri
       requireScope(who, "admin");
       const t = typeOf(params.name);
       await withRedis(() => setTypePaused(deps.queues, t, true));
-      audit(deps, who, "queue.pause", t);
+      await audit(deps, who, "queue.pause", t);
       return { name: t, paused: true };
     }, { parse: "none" })
     .post("/:name/resume", async ({ request, params }) => {
@@ -39,7 +39,7 @@ export function queuesRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pri
       requireScope(who, "admin");
       const t = typeOf(params.name);
       await withRedis(() => setTypePaused(deps.queues, t, false));
-      audit(deps, who, "queue.resume", t);
+      await audit(deps, who, "queue.resume", t);
       return { name: t, paused: false };
     }, { parse: "none" });
 }

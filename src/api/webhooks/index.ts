@@ -32,22 +32,22 @@ export function webhooksRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
       },
       { parse: "none", detail: { summary: "Subscribe a URL to terminal job events (signed with X-Medianode-Signature)" } },
     )
-    .get("/", ({ request }) => {
+    .get("/", async ({ request }) => {
       const who = principalOf(request);
       requireScope(who, "jobs:read");
-      return { items: listWebhookViews(deps, who) };
+      return { items: await listWebhookViews(deps, who) };
     })
-    .delete("/:id", ({ request, params, set }) => {
+    .delete("/:id", async ({ request, params, set }) => {
       const who = principalOf(request);
       requireScope(who, "jobs:write");
-      removeWebhook(deps, who, params.id);
+      await removeWebhook(deps, who, params.id);
       set.status = 204;
       return null;
     })
-    .get("/:id/deliveries", ({ request, params, query }) => {
+    .get("/:id/deliveries", async ({ request, params, query }) => {
       const who = principalOf(request);
       requireScope(who, "jobs:read");
       const limit = Math.min(Number(query.limit ?? 100) || 100, 1000);
-      return { items: deliveryViews(deps, who, params.id, limit) };
+      return { items: await deliveryViews(deps, who, params.id, limit) };
     });
 }

@@ -1,5 +1,5 @@
 // Retry and circuit-breaker decisions for webhook deliveries, as pure functions.
-import type { BreakerRow } from "../../store/deliveries";
+import type { BreakerRow } from "../../store/records";
 
 export const DAY_MS = 24 * 3600 * 1000;
 

@@ -1,8 +1,33 @@
-// The embedded engine: the records in one SQLite file (store/db.ts opens it).
-import type { Db } from "../db";
+// The embedded engine: the records in one SQLite file (./db.ts opens it).
 import type { Records } from "../records";
+import { migrateSqlite } from "../migrate";
+import { sqliteAuditRecords } from "./audit";
+import type { Db } from "./db";
+import { sqliteDeliveryRecords } from "./deliveries";
 import { sqliteJobRecords } from "./jobs";
+import { sqliteTokenRecords } from "./tokens";
+import { sqliteWebhookRecords } from "./webhooks";
+
+/** Each table's statements are prepared on first use: after migrate() on a new file, not before. */
+function lazy<T extends object>(make: () => T): T {
+  let v: T | undefined;
+  return new Proxy({} as T, { get: (_, k) => Reflect.get((v ??= make()), k) });
+}
 
 export function sqliteRecords(db: Db): Records {
-  return { jobs: sqliteJobRecords(db) };
+  return {
+    engine: "sqlite",
+    jobs: lazy(() => sqliteJobRecords(db)),
+    tokens: lazy(() => sqliteTokenRecords(db)),
+    webhooks: lazy(() => sqliteWebhookRecords(db)),
+    deliveries: lazy(() => sqliteDeliveryRecords(db)),
+    audit: lazy(() => sqliteAuditRecords(db)),
+    migrate: async () => migrateSqlite(db),
+    async ping() {
+      db.query("SELECT 1").get();
+    },
+    async close() {
+      db.close();
+    },
+  };
 }

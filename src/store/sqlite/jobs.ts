@@ -1,69 +1,11 @@
 // The jobs table on SQLite (bun:sqlite), behind the JobRecords interface (store/records.ts).
-// Rows are snake_case with JSON text columns; they never leave this file: every method returns
-// parsed records. bun:sqlite is synchronous, so each method completes before it resolves.
-import type { JobRecord, JobStatus, LiveProgress, Waiting } from "../../jobs/schema";
-import type { Db } from "../db";
+// Rows are snake_case with JSON text columns (store/job-row.ts maps them, for both engines);
+// every method returns parsed records. bun:sqlite is synchronous, so each method completes before it resolves.
+import type { JobRecord, JobStatus, Waiting } from "../../jobs/schema";
+import { fromRow, newJobRecord, type JobRow } from "../job-row";
+import type { Db } from "./db";
 import type { Finish, Inserted, JobRecords, NewJob } from "../records";
 import { waitingOf } from "../records";
-
-/** The jobs table as SQLite holds it. */
-interface JobRow {
-  id: string;
-  tenant: string;
-  token_id: string | null;
-  type: JobRecord["type"];
-  status: JobStatus;
-  progress: number;
-  priority: number;
-  source: string;
-  options: string;
-  metadata: string | null;
-  outputs: string;
-  result: string | null;
-  error: string | null;
-  attempts: number;
-  max_attempts: number;
-  node: string | null;
-  webhook: string | null;
-  idempotency_key: string | null;
-  run: number;
-  live: string | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  updated_at: number;
-}
-
-const json = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
-
-export function fromRow(r: JobRow): JobRecord {
-  return {
-    id: r.id,
-    tenant: r.tenant,
-    tokenId: r.token_id,
-    type: r.type,
-    status: r.status,
-    progress: r.progress,
-    priority: r.priority,
-    source: JSON.parse(r.source) as JobRecord["source"],
-    options: JSON.parse(r.options) as Record<string, unknown>,
-    metadata: r.metadata === null ? undefined : (JSON.parse(r.metadata) as unknown),
-    outputs: JSON.parse(r.outputs) as JobRecord["outputs"],
-    result: json<Record<string, unknown>>(r.result),
-    error: json<JobRecord["error"]>(r.error),
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    node: r.node,
-    webhook: r.webhook,
-    idempotencyKey: r.idempotency_key,
-    run: r.run,
-    live: json<LiveProgress>(r.live),
-    createdAt: r.created_at,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    updatedAt: r.updated_at,
-  };
-}
 
 const maybe = (r: JobRow | null) => (r ? fromRow(r) : null);
 
@@ -79,32 +21,7 @@ export function sqliteJobRecords(db: Db): JobRecords {
   );
   const insertOne = (j: NewJob): JobRecord => {
     insert.run(j.id, j.tenant, j.tokenId, j.type, j.priority, JSON.stringify(j.source), JSON.stringify(j.options), j.metadata === undefined ? null : JSON.stringify(j.metadata), j.webhook, j.idempotencyKey, j.maxAttempts, j.now);
-    return {
-      id: j.id,
-      tenant: j.tenant,
-      tokenId: j.tokenId,
-      type: j.type,
-      status: "queued",
-      progress: 0,
-      priority: j.priority,
-      source: j.source,
-      options: j.options,
-      metadata: j.metadata,
-      outputs: [],
-      result: null,
-      error: null,
-      attempts: 0,
-      maxAttempts: j.maxAttempts,
-      node: null,
-      webhook: j.webhook,
-      idempotencyKey: j.idempotencyKey,
-      run: 1,
-      live: null,
-      createdAt: j.now,
-      startedAt: null,
-      finishedAt: null,
-      updatedAt: j.now,
-    };
+    return newJobRecord(j);
   };
   const insertAll = db.transaction((jobs: readonly NewJob[]): Inserted[] =>
     jobs.map((j) => {

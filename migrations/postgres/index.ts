@@ -1,11 +1,13 @@
-// The SQL files, embedded so that the single executable carries them (SPEC §1).
-// tests/store/migrate.test.ts checks that every .sql file in this folder is listed.
+// The PostgreSQL migrations, embedded so that the single executable carries them (SPEC §1).
+// Same numbers and names as migrations/sqlite/: one version is one change on either engine
+// (tests/store/migrate.test.ts checks both folders list the same files).
 import m0001 from "./0001_init.sql" with { type: "text" };
 import m0002 from "./0002_add_job_live.sql" with { type: "text" };
 import m0003 from "./0003_drop_enqueued_flag.sql" with { type: "text" };
 import m0004 from "./0004_add_webhooks.sql" with { type: "text" };
+import type { Migration } from "../sqlite/index";
 
-export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "0001_init.sql", sql: m0001 },
   { version: 2, name: "0002_add_job_live.sql", sql: m0002 },
   { version: 3, name: "0003_drop_enqueued_flag.sql", sql: m0003 },

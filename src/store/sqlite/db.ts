@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { StorageError } from "../errors";
+import { StorageError } from "../../errors";
 
 export type Db = Database;
 

@@ -1,0 +1,20 @@
+// The SQLite migrations, embedded so that the single executable carries them (SPEC §1).
+// tests/store/migrate.test.ts checks that every .sql file in this folder is listed, and that
+// migrations/postgres/ has the same versions (one change, one number, on either engine).
+import m0001 from "./0001_init.sql" with { type: "text" };
+import m0002 from "./0002_add_job_live.sql" with { type: "text" };
+import m0003 from "./0003_drop_enqueued_flag.sql" with { type: "text" };
+import m0004 from "./0004_add_webhooks.sql" with { type: "text" };
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "0001_init.sql", sql: m0001 },
+  { version: 2, name: "0002_add_job_live.sql", sql: m0002 },
+  { version: 3, name: "0003_drop_enqueued_flag.sql", sql: m0003 },
+  { version: 4, name: "0004_add_webhooks.sql", sql: m0004 },
+];
