@@ -6,8 +6,8 @@ import type { Principal, ServiceDeps } from "../services/deps";
 import { listAuditEntries } from "../services/audit";
 import { authenticate, requireScope } from "./auth";
 import { VERSION } from "../version";
-import { listNodes } from "../nodes/heartbeat";
-import { withRedis } from "../queue/connection";
+import { listOnlineNodes } from "../services/nodes";
+import { tokenCheck } from "../services/tokens";
 import { createRateLimiter } from "./rate-limit";
 import { healthRoutes } from "./health/index";
 import { jobsRoutes } from "./jobs/index";
@@ -69,6 +69,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
   const checked = new WeakMap<Request, { p: Principal } | { error: unknown }>();
   const limited = new WeakSet<Request>();
   const perToken = createRateLimiter(deps.config.rateLimitPerToken, "token");
+  const tokens = tokenCheck(deps.records);
   const principalOf = (r: Request): Principal => {
     const c = checked.get(r);
     if (!c) throw new UnauthorizedError("missing token: send Authorization: Bearer <token>");
@@ -84,7 +85,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
       if (!new URL(request.url).pathname.startsWith("/v1/") || checked.has(request)) return;
       checked.set(
         request,
-        await authenticate(deps.records, request, deps.config.jwtSecret).then(
+        await authenticate(tokens, request, deps.config.jwtSecret).then(
           (p) => ({ p }),
           (error: unknown) => ({ error }),
         ),
@@ -120,7 +121,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
       "/v1/nodes",
       async ({ request }) => {
         requireScope(principalOf(request), "jobs:read");
-        return { items: await withRedis(() => listNodes(deps.redis)) };
+        return { items: await listOnlineNodes(deps) };
       },
       { detail: { tags: ["nodes"], summary: "Nodes seen in the last minute, with their capabilities" } },
     )

@@ -6,8 +6,10 @@ import { createEventBus, relayEvents } from "../events/bus";
 import { createRedis, waitForRedis } from "../queue/connection";
 import { createQueues, closeQueues } from "../queue/queues";
 import type { ServiceDeps } from "../services/deps";
-import { startRecorder, type Recorder } from "../services/recorder";
+import { startRecorder } from "../services/recorder";
+import { startRecovery } from "../services/recovery";
 import { createSubmitter } from "../services/submitter";
+import { createQueuePositions } from "../services/positions";
 import { startWebhooks } from "../services/webhooks";
 import { startRetention } from "../services/retention";
 import { ensureAdminToken } from "../services/tokens";
@@ -24,7 +26,8 @@ export interface ApiRoleOptions {
 export interface ApiRole extends Role {
   /** The record store this role writes (a monitor in the same process reads it). */
   records: Records;
-  recorder: Recorder;
+  /** A queued job's position, for a monitor in the same process (services/positions.ts). */
+  positionOf(jobId: string): number | null;
   /** Set on first start: the admin token, to print once. */
   adminToken(): Promise<string | null>;
   /** What a worker finished while stopping reaches the records before the recorder stops. */
@@ -49,24 +52,28 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     const relayConn = createRedis(ctx.redisUrl, "blocking", `medianode-relay-${ctx.nodeId}`);
     stops.push(() => relayConn.disconnect());
     stops.push(relayEvents(bus, relayConn, log));
-    const base = { config, records, queues, redis, store: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now };
+    const positions = createQueuePositions({ records, bus, log });
+    stops.push(() => positions.stop());
+    const base = { config, records, queues, redis, store: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
     const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
     const retention = startRetention(deps, config.retentionDays);
     stops.push(() => retention.stop());
     const webhooks = await startWebhooks(deps, ctx.redisUrl);
     stops.push(() => webhooks.stop());
-    const recorder = await startRecorder(deps, ctx.redisUrl, { reconcileMs: o.reconcileMs });
+    const recorder = await startRecorder(deps, ctx.redisUrl);
     stops.push(() => recorder.stop());
+    const recovery = startRecovery(deps, recorder, { reconcileMs: o.reconcileMs });
+    stops.push(() => recovery.stop());
     // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while
     // down, and jobs enqueued whose row was never written or was taken back (removed).
-    const r = await recorder.reconcile().catch((e) => (log.warn("start-up reconcile failed", { error: e }), null));
+    const r = await recovery.reconcile().catch((e) => (log.warn("start-up reconcile failed", { error: e }), null));
     if (r && (r.applied || r.requeued || r.removed)) log.info("start-up reconcile", { ...r });
     const { fetch } = createApp(deps, { scrape: ctx.scrape });
     let adminToken: string | null = null;
     let tokenMade = false;
     return {
       records,
-      recorder,
+      positionOf: positions.of,
       http: { fetch },
       async adminToken() {
         // Made once the port is ours (serve calls this after listen): a token made by a start
@@ -76,7 +83,7 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
         return adminToken;
       },
       async flush() {
-        await recorder.reconcile().catch((e) => log.warn("final reconcile failed; the next start repairs it", { error: e }));
+        await recovery.reconcile().catch((e) => log.warn("final reconcile failed; the next start repairs it", { error: e }));
       },
       stop: () => stopAll(stops, log),
     };

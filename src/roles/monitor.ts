@@ -10,6 +10,7 @@ import { snapshotEvent } from "../events/job-event";
 import { watchNodes } from "../nodes/watch";
 import { createRedis } from "../queue/connection";
 import { getVisibleJob } from "../services/jobs";
+import { tokenCheck } from "../services/tokens";
 import type { Records } from "../store/records";
 import type { NodeContext, Role } from "./context";
 import { stopAll } from "./stops";
@@ -19,7 +20,7 @@ export interface MonitorRole extends Role {
 }
 
 /** `records` for token checks and job snapshots; null where out of reach. */
-export async function startMonitorRole(ctx: NodeContext, o: { records: Records | null }): Promise<MonitorRole> {
+export async function startMonitorRole(ctx: NodeContext, o: { records: Records | null; positionOf?: (jobId: string) => number | null }): Promise<MonitorRole> {
   const { config, log, nodeId } = ctx;
   const stops: (() => unknown)[] = [];
   try {
@@ -31,13 +32,14 @@ export async function startMonitorRole(ctx: NodeContext, o: { records: Records |
     const nodes = await watchNodes(createRedis(ctx.redisUrl, "blocking", `medianode-nodes-${nodeId}`), redis, bus);
     stops.push(() => nodes.stop());
     const { records } = o;
+    const tokens = tokenCheck(records);
     const hub = createEventHub({
       bus,
       metrics: ctx.metrics,
       log,
       wsBufferBytes: config.wsBufferBytes,
-      authenticate: (req) => authenticate(records, req, config.jwtSecret),
-      snapshot: async (jobId, p) => (records ? snapshotEvent(await getVisibleJob({ records }, jobId, p)) : null),
+      authenticate: (req) => authenticate(tokens, req, config.jwtSecret),
+      snapshot: async (jobId, p) => (records ? snapshotEvent(await getVisibleJob({ records }, jobId, p), o.positionOf?.(jobId) ?? null) : null),
     });
     stops.push(() => hub.stop());
     log.info("monitor role started", { records: records?.engine ?? null });

@@ -8,6 +8,7 @@ import type { Metrics } from "../metrics/registry";
 import type { LocalMediaStore } from "../storage/local";
 import type { Records } from "../store/records";
 import type { Submitter } from "./submitter";
+import type { QueuePositions } from "./positions";
 import type { Scope } from "../store/scopes";
 
 /** Everything the api-side use-cases need, built once in roles/api.ts. */
@@ -27,6 +28,8 @@ export interface ServiceDeps {
   now(): number;
   /** The group commit of submissions (services/submitter.ts), one per api role. */
   submitter: Submitter;
+  /** Queued jobs' live.position, kept in memory from the queues' events (services/positions.ts). */
+  positions: QueuePositions;
 }
 
 /** Who is calling: resolved from a token (or, later, a JWT) by api/auth.ts. */
@@ -38,3 +41,5 @@ export interface Principal {
 }
 
 export const isAdmin = (p: Principal) => p.scopes.includes("admin");
+
+export type { Scope };

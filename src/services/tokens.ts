@@ -61,6 +61,14 @@ export async function revokeTokenById(records: Records, id: string, actor: Princ
   await audit({ records, now: () => now }, actor, "token.revoke", id);
 }
 
+/** An opaque token's check against the records: its principal, or null. */
+export type TokenCheck = (text: string) => Promise<Principal | null>;
+
+/** The token check of a process that reads these records (null: it cannot, so JWTs only). */
+export function tokenCheck(records: Records | null): TokenCheck | null {
+  return records ? (text) => verifyToken(records, text) : null;
+}
+
 const lastTouched = new Map<string, number>();
 
 /** Token text → principal, or null. Constant-time hash compare; revocation takes effect at once. */
