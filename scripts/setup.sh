@@ -10,6 +10,9 @@ command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 if [ "${1:-}" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing="$missing chromium"
   command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
+  # The central-store tests make their own databases on PostgreSQL at 127.0.0.1:5432 (trust
+  # auth for user postgres, as on the CI machines); Debian's package starts a local server.
+  command -v pg_isready >/dev/null 2>&1 || missing="$missing postgresql"
 fi
 { command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1; } || missing="$missing ffmpeg"
 if [ -n "$missing" ]; then
