@@ -120,9 +120,6 @@ export function errorValue(e: unknown): ErrorValue {
 export function isErrorCode(x: unknown): x is ErrorCode {
   return typeof x === "string" && x in HTTP_STATUS;
 }
-export function fromErrorValue(v: ErrorValue): MedianodeError {
-  return new MedianodeError(isErrorCode(v.code) ? v.code : "INTERNAL", v.message, v.details);
-}
 
 /** CLI exit codes (SPEC §5): 0 ok, 1 job failed or refused, 2 usage, 3 server unreachable. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;

@@ -16,7 +16,7 @@ import { outputsRoutes } from "./outputs/index";
 import { queuesRoutes } from "./queues/index";
 import { webhooksRoutes } from "./webhooks/index";
 import { dashboardRoutes } from "./dashboard/index";
-import { workerStoreRoutes } from "./worker-store/index";
+import { remoteMediaRoutes } from "./remote-media/index";
 
 
 export function errorResponse(err: MedianodeError): Response {
@@ -106,7 +106,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
     .use(outputsRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))
     .use(webhooksRoutes(deps, principalOf))
-    .use(workerStoreRoutes(deps, principalOf))
+    .use(remoteMediaRoutes(deps, principalOf))
     .get(
       "/v1/nodes",
       async ({ request }) => {

@@ -115,10 +115,6 @@ function parseValue(key: ConfigKey, spec: KeySpec, raw: Raw, base: Config): unkn
     case "enum":
       if (!spec.values!.includes(String(raw))) throw new ConfigError(name, `expected one of ${spec.values!.join(", ")}, got ${JSON.stringify(raw)}`);
       return String(raw);
-    case "bool":
-      if (["1", "true", "yes", true].includes(raw as string)) return true;
-      if (["0", "false", "no", false].includes(raw as string)) return false;
-      throw new ConfigError(name, "expected true or false");
   }
   void key;
 }

@@ -8,7 +8,7 @@ export const ALL_ROLES: readonly Role[] = ["api", "worker", "monitor", "metrics"
 export type LogFormat = "json" | "pretty";
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-type Kind = "string" | "int" | "bytes" | "roles" | "list" | "capabilities" | "concurrency" | "enum" | "bool";
+type Kind = "string" | "int" | "bytes" | "roles" | "list" | "capabilities" | "concurrency" | "enum";
 
 /**
  * A capability name: an ffmpeg encoder or hwaccel name as ffmpeg prints it (libsvtav1,

@@ -1,5 +1,5 @@
 // The contract every job type implements. A processor runs inside a media-pool thread
-// (src/workers/thread.ts): it gets plain data, a signal and a progress callback, and
+// (src/pool/thread.ts): it gets plain data, a signal and a progress callback, and
 // returns its outputs. It never touches SQLite, BullMQ or HTTP.
 import type { TSchema, Static } from "@sinclair/typebox";
 import type { JobType } from "../jobs/schema";

@@ -58,7 +58,7 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     const records = sqliteRecords(db);
     const positions = createQueuePositions({ records, bus, log });
     stops.push(() => positions.stop());
-    const base = { config, records, db, queues, redis, store: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
+    const base = { config, records, db, queues, redis, mediaStore: ctx.mediaStore, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
     const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
     const retention = startRetention(deps, config.retentionDays);
     stops.push(() => retention.stop());

@@ -16,7 +16,7 @@ export interface NodeContext {
   metrics: Metrics;
   media: MediaSettings;
   /** The media files in this host's data dir. */
-  mediaFiles: LocalMediaStore;
+  mediaStore: LocalMediaStore;
   /** Gauges read on demand: each role adds its own; /metrics runs them all before it answers. */
   onScrape(refresh: () => void | Promise<void>): void;
   /** Runs every refresh added with onScrape (a failing one leaves its gauges as they were). */

@@ -22,7 +22,7 @@ import { createRedis, settleWithin } from "../queue/connection";
 import { startEmbeddedRedis } from "../queue/redis-server";
 import { createLocalStore } from "../storage/local";
 import type { MediaStore } from "../storage/media-store";
-import { createRemoteStore } from "../storage/remote";
+import { createRemoteMediaStore } from "../storage/remote";
 import { dbPath, openRecordsReadOnly, type Db } from "../store/db";
 import type { Records } from "../store/records";
 import { sqliteRecords } from "../store/sqlite/index";
@@ -59,9 +59,9 @@ export interface ServeOptions {
 
 /** A worker without the api role and with --server reaches the media over the api node's HTTP. */
 async function workerMedia(config: Config, ctx: NodeContext): Promise<MediaStore> {
-  if (!config.server || config.roles.includes("api")) return ctx.mediaFiles;
+  if (!config.server || config.roles.includes("api")) return ctx.mediaStore;
   if (!config.token) throw new BadRequestError("--server needs --token: a token with the worker scope (MEDIANODE_TOKEN)");
-  const remote = createRemoteStore({ dataDir: config.dataDir, server: config.server, token: config.token, log: ctx.log });
+  const remote = createRemoteMediaStore({ dataDir: config.dataDir, server: config.server, token: config.token, log: ctx.log });
   // Refused or unreachable at start, not a silent hang on the first job.
   await remote.hello();
   return remote;
@@ -91,7 +91,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       redisUrl,
       metrics: createMetrics(),
       media: mediaSettings(config),
-      mediaFiles: createLocalStore(config.dataDir),
+      mediaStore: createLocalStore(config.dataDir),
       onScrape: (r) => void refreshers.push(r),
       scrape: async () => void (await Promise.all(refreshers.map((r) => Promise.resolve().then(r).catch((e) => nlog.warn("gauge refresh failed", { error: e }))))),
     };
@@ -122,7 +122,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
     let worker: WorkerRole | null = null;
     if (roles.has("worker")) {
       const capabilities = [...nodeCapabilities({ encoders, hwaccels, labels: config.capabilities })];
-      worker = await startWorkerRole(ctx, { store: await workerMedia(config, ctx), capabilities });
+      worker = await startWorkerRole(ctx, { mediaStore: await workerMedia(config, ctx), capabilities });
       const w = worker;
       // Stopped by stop() with its grace period first; this one is for a failed start.
       stops.push(() => w.stop(0));
@@ -134,7 +134,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
     if (!plain) {
       const opsRedis = createRedis(redisUrl, "producer", `medianode-ops-${nodeId}`);
       stops.push(() => opsRedis.disconnect());
-      const ops = createOpsApp({ redis: opsRedis, media: ctx.media, store: ctx.mediaFiles, db: recordsDb ?? undefined }, ctx.metrics, ctx.scrape);
+      const ops = createOpsApp({ redis: opsRedis, media: ctx.media, mediaStore: ctx.mediaStore, db: recordsDb ?? undefined }, ctx.metrics, ctx.scrape);
       plain = (req) => ops.handle(req);
     }
     const main = plain;

@@ -18,13 +18,13 @@ import { CONTROL_CHANNEL } from "../queue/names";
 import { ControlMessage, WorkItem, type WorkProgress, type WorkResult } from "../queue/payload";
 import type { UrlPolicy } from "../sources/url";
 import type { MediaStore } from "../storage/media-store";
-import { createMediaPool, type MediaPool } from "../workers/pool";
+import { createMediaPool, type MediaPool } from "../pool/pool";
 import type { NodeContext, Role } from "./context";
 import { startConsumers } from "../queue/consumers";
 
 export interface WorkerRoleOptions {
   /** The media files: in place (this host or a shared mount) or the api node's over HTTP. */
-  store: MediaStore;
+  mediaStore: MediaStore;
   /** Encoders, hwaccels and MEDIANODE_CAPABILITIES labels: what options.require may ask of this node. */
   capabilities: string[];
 }
@@ -91,7 +91,7 @@ async function startQueueConsumers(deps: WorkerRoleDeps): Promise<WorkerRole> {
   // A download may take as long as the job may: the job timeout is its time cap.
   const urlPolicy: UrlPolicy = { allowlist: config.urlAllowlist, maxBytes: config.maxUploadBytes, timeoutMs: config.jobTimeoutSec * 1000 };
 
-  const attemptDeps: AttemptDeps = { store: deps.store, pool: deps.pool, media: deps.media, urlPolicy, importDirs: config.importDirs, jobTimeoutMs: config.jobTimeoutSec * 1000 };
+  const attemptDeps: AttemptDeps = { mediaStore: deps.mediaStore, pool: deps.pool, media: deps.media, urlPolicy, importDirs: config.importDirs, jobTimeoutMs: config.jobTimeoutSec * 1000 };
 
   const processor = (type: JobType) => async (job: Job<WorkItem, WorkResult>, token?: string, signal?: AbortSignal): Promise<WorkResult> => {
     if (!Value.Check(WorkItem, job.data)) throw new UnrecoverableError("malformed job payload");

@@ -22,7 +22,7 @@ export interface ServiceDeps {
   queues: Queues;
   /** Fail-fast connection (no offline queue) for adds, reads and control publishes. */
   redis: IORedis;
-  store: LocalMediaStore;
+  mediaStore: LocalMediaStore;
   media: MediaSettings;
   log: Logger;
   metrics: Metrics;

@@ -6,7 +6,7 @@ import type { Records } from "../store/records";
 
 export interface RetentionDeps {
   records: Records;
-  store: LocalMediaStore;
+  mediaStore: LocalMediaStore;
   log: Logger;
   now(): number;
 }
@@ -17,7 +17,7 @@ export async function sweepRetention(deps: RetentionDeps, days: number, batch = 
   const cutoff = deps.now() - days * 86_400_000;
   const rows = await deps.records.jobs.listFinishedBefore(cutoff, batch);
   for (const r of rows) {
-    await deps.store.removeJob(r.id);
+    await deps.mediaStore.removeJob(r.id);
     await deps.records.jobs.delete(r.id);
   }
   if (rows.length) deps.log.info("retention removed finished jobs", { count: rows.length, days });

@@ -24,7 +24,7 @@ export async function onlineNodes(deps: Pick<ServiceDeps, "redis">): Promise<Nod
 }
 
 /**
- * Brings one queued row's marker up to date with the online nodes; emits `job.queued` with
+ * Brings one queued record's marker up to date with the online nodes; emits `job.queued` with
  * `data.waiting` (the marker, or null once cleared) when it changes. Returns the row as it
  * is now. `event: false` at submit, where the caller's own job.queued carries the marker.
  */

@@ -13,7 +13,7 @@ import type { MediaStore } from "./media-store";
 import { listOutputs } from "./output-files";
 import { ATTEMPT_PATTERN, attemptKey, CHECKSUM_MISMATCH, HelloReply, SHA256_HEADER, workerPaths, type AttemptRef } from "./worker-protocol";
 
-export interface RemoteStoreOptions {
+export interface RemoteMediaStoreOptions {
   /** This worker's own data folder (never the api node's). */
   dataDir: string;
   /** The api node, e.g. http://api-host:8080. */
@@ -65,7 +65,7 @@ async function refusal(res: Response, what: string): Promise<Error> {
   return new StorageError(message, { status: res.status, code: err?.code });
 }
 
-export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
+export function createRemoteMediaStore(o: RemoteMediaStoreOptions): RemoteMediaStore {
   const local = createLocalStore(o.dataDir);
   const base = o.server.replace(/\/+$/, "");
   const tries = o.tries ?? 5;

@@ -7,7 +7,7 @@ import { basename, join } from "node:path";
 import { createLogger } from "../../src/log";
 import { createToken } from "../../src/services/tokens";
 import { sha256File } from "../../src/storage/checksum";
-import { createRemoteStore } from "../../src/storage/remote";
+import { createRemoteMediaStore } from "../../src/storage/remote";
 import { SHA256_HEADER } from "../../src/storage/worker-protocol";
 import { dbPath, openDb } from "../../src/store/db";
 import { startTestNode, type TestNode } from "../helpers/server";
@@ -150,9 +150,9 @@ describe("remote store", () => {
   test("hello refuses a token without the worker scope and an unreachable server", async () => {
     const dir = tempDir();
     try {
-      await expect(createRemoteStore({ dataDir: dir.path, server: t.url, token: tokens.reader, log }).hello()).rejects.toThrow(/403/);
-      await expect(createRemoteStore({ dataDir: dir.path, server: "http://127.0.0.1:1", token: tokens.worker, log }).hello()).rejects.toThrow(/cannot reach the api node/);
-      expect((await createRemoteStore({ dataDir: dir.path, server: t.url, token: tokens.worker, log }).hello()).maxUploadBytes).toBe(MAX_UPLOAD);
+      await expect(createRemoteMediaStore({ dataDir: dir.path, server: t.url, token: tokens.reader, log }).hello()).rejects.toThrow(/403/);
+      await expect(createRemoteMediaStore({ dataDir: dir.path, server: "http://127.0.0.1:1", token: tokens.worker, log }).hello()).rejects.toThrow(/cannot reach the api node/);
+      expect((await createRemoteMediaStore({ dataDir: dir.path, server: t.url, token: tokens.worker, log }).hello()).maxUploadBytes).toBe(MAX_UPLOAD);
     } finally {
       dir.remove();
     }
@@ -178,7 +178,7 @@ describe("remote store", () => {
     });
     const dir = tempDir();
     try {
-      const store = createRemoteStore({ dataDir: dir.path, server: p.url, token: tokens.worker, log, backoffMs: 10 });
+      const store = createRemoteMediaStore({ dataDir: dir.path, server: p.url, token: tokens.worker, log, backoffMs: 10 });
       const path = await store.fetchSource(jobId);
       expect(path.startsWith(dir.path)).toBe(true);
       expect(await sha256File(path)).toBe(await sha256File(image));
@@ -205,7 +205,7 @@ describe("remote store", () => {
     });
     const dir = tempDir();
     try {
-      const store = createRemoteStore({ dataDir: dir.path, server: p.url, token: tokens.worker, log, backoffMs: 10, parallelUploads: 1 });
+      const store = createRemoteMediaStore({ dataDir: dir.path, server: p.url, token: tokens.worker, log, backoffMs: 10, parallelUploads: 1 });
       const attempt = await store.prepareAttempt(jobId, 1, 3);
       mkdirSync(join(attempt, "frames"));
       writeFileSync(join(attempt, "preview.webp"), "preview bytes");

@@ -94,8 +94,8 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (!request.body && ct.startsWith("multipart/")) throw new BadRequestError("empty multipart body");
   const id = newJobId();
-  const path = deps.store.sourcePath(id);
-  const discard = () => rm(deps.store.jobDir(id), { recursive: true, force: true });
+  const path = deps.mediaStore.sourcePath(id);
+  const discard = () => rm(deps.mediaStore.jobDir(id), { recursive: true, force: true });
   try {
     if (ct.startsWith("multipart/form-data")) {
       if (Number.isFinite(declared) && declared > max + MULTIPART_SLACK) throw tooLarge(max);

@@ -35,7 +35,7 @@ export function outputsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pr
       const row = await getVisibleJob(deps, params.id, who);
       if (row.status !== "completed") throw new NotFoundError(`job ${row.id} has no outputs yet (status ${row.status})`);
       const name = params["*"];
-      const file = deps.store.outputFile(row.id, name);
+      const file = deps.mediaStore.outputFile(row.id, name);
       const size = statSync(file).size;
       const headers: Record<string, string> = { "content-type": mimeFor(name), "accept-ranges": "bytes", "cache-control": "private, max-age=3600" };
       const range = parseRange(request.headers.get("range"), size);

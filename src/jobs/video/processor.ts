@@ -12,7 +12,7 @@ import type { Pipeline, ProcessorContext } from "../pipeline";
 import type { OutputFile } from "../schema";
 import { AAC_LC_CODEC, buildVideoPlan, mp4RemuxArgs, PLAYLIST_NAME, STORYBOARD_FRAMES_DIR, type VideoPlan } from "./args";
 import type { Rung } from "./ladder";
-import { remainingMs, runJobFfmpeg } from "../../media/ffmpeg-failure";
+import { remainingMs, runJobFfmpeg } from "../../media/job-ffmpeg";
 import { VideoOptions, videoDefaults, type ResolvedVideoOptions } from "./options";
 import { listOutputs } from "../../storage/output-files";
 import { spriteLayout, storyboardKeyframeArgs, storyboardVtt } from "./storyboard";

@@ -20,9 +20,9 @@ export async function requireWorkerJob(deps: Pick<ServiceDeps, "records">, id: s
  * source re-checked against this node's MEDIANODE_IMPORT_DIRS. URL sources are fetched by the
  * worker itself (404 here).
  */
-export function sourceFileForWorker(deps: Pick<ServiceDeps, "store" | "config">, row: JobRecord): string {
+export function sourceFileForWorker(deps: Pick<ServiceDeps, "mediaStore" | "config">, row: JobRecord): string {
   const src = row.source;
-  if (src.kind === "upload") return deps.store.sourcePath(row.id);
+  if (src.kind === "upload") return deps.mediaStore.sourcePath(row.id);
   if (src.kind === "path") return checkImportPath(src.path, deps.config.importDirs);
   throw new NotFoundError(`job ${row.id} has a URL source: the worker fetches it itself`);
 }
@@ -43,16 +43,16 @@ export function checkRun(row: JobRecord, ref: AttemptRef): void {
  * Moves an uploaded attempt into out/ once every file the worker lists is there with its size:
  * a worker that died halfway through its uploads never gets a partial out/.
  */
-export async function commitUploadedAttempt(deps: Pick<ServiceDeps, "records" | "store">, id: string, ref: AttemptRef, body: CommitBody): Promise<{ files: number }> {
+export async function commitUploadedAttempt(deps: Pick<ServiceDeps, "records" | "mediaStore">, id: string, ref: AttemptRef, body: CommitBody): Promise<{ files: number }> {
   const row = await requireWorkerJob(deps, id);
   checkRun(row, ref);
-  const dir = deps.store.attemptDir(id, ref);
+  const dir = deps.mediaStore.attemptDir(id, ref);
   if (!existsSync(dir)) throw new NotFoundError(`job ${id} has no uploaded attempt ${attemptKey(ref)}`);
   for (const f of body.files) {
     const file = containedPath(dir, f.name);
     const size = existsSync(file) ? statSync(file).size : -1;
     if (size !== f.bytes) throw new ConflictError(`output ${f.name} of attempt ${attemptKey(ref)} is ${size < 0 ? "missing" : `${size} bytes, not ${f.bytes}`}`);
   }
-  await deps.store.commitAttempt(id, dir);
+  await deps.mediaStore.commitAttempt(id, dir);
   return { files: body.files.length };
 }

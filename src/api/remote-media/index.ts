@@ -5,7 +5,7 @@ import { Elysia } from "elysia";
 import { Value } from "@sinclair/typebox/value";
 import { BadRequestError } from "../../errors";
 import type { Principal, ServiceDeps } from "../../services/deps";
-import { checkRun, commitUploadedAttempt, parseAttempt, requireWorkerJob, sourceFileForWorker } from "../../services/worker-store";
+import { checkRun, commitUploadedAttempt, parseAttempt, requireWorkerJob, sourceFileForWorker } from "../../services/remote-media";
 import { receiveOutput } from "../../storage/receive-output";
 import { attemptKey, CommitBody, SHA256_HEADER, WORKER_PREFIX, type HelloReply } from "../../storage/worker-protocol";
 import { tooLarge } from "../../sources/upload";
@@ -16,7 +16,7 @@ import { parseRange } from "../outputs/index";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 
-export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
+export function remoteMediaRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
   const worker = (r: Request) => requireScope(principalOf(r), "worker");
   return new Elysia({ prefix: WORKER_PREFIX, tags: ["worker store"] })
     .get(
@@ -32,7 +32,7 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
       async ({ request, params }) => {
         worker(request);
         const file = sourceFileForWorker(deps, await requireWorkerJob(deps, params.id));
-        const d = await deps.store.sourceDigest(params.id, file);
+        const d = await deps.mediaStore.sourceDigest(params.id, file);
         const headers: Record<string, string> = {
           "content-type": "application/octet-stream",
           "accept-ranges": "bytes",
@@ -62,7 +62,7 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
         const declared = Number(request.headers.get("content-length") ?? NaN);
         if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
         checkRun(await requireWorkerJob(deps, params.id), ref);
-        const bytes = await receiveOutput(deps.store.attemptDir(params.id, ref), params["*"], request.body, { maxBytes: max, sha256, partDir: deps.store.partDir(params.id) });
+        const bytes = await receiveOutput(deps.mediaStore.attemptDir(params.id, ref), params["*"], request.body, { maxBytes: max, sha256, partDir: deps.mediaStore.partDir(params.id) });
         deps.metrics.bytesTotal.inc({ direction: "worker_in" }, bytes);
         return { name: params["*"], bytes };
       },
@@ -85,7 +85,7 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
         worker(request);
         const ref = parseAttempt(params.attempt);
         await requireWorkerJob(deps, params.id);
-        await deps.store.discardAttempt(deps.store.attemptDir(params.id, ref));
+        await deps.mediaStore.discardAttempt(deps.mediaStore.attemptDir(params.id, ref));
         return { discarded: attemptKey(ref) };
       },
       { detail: { summary: "Discard an attempt's uploads (the worker's attempt failed)" } },

@@ -1,7 +1,7 @@
 // Runs a job's ffmpeg and tells bad input from a broken run. A probe that succeeds is not
 // proof: a truncated or corrupt file can probe fine and fail (or stop early) on decode, and
 // that must be INVALID_INPUT (not retried), not FFMPEG_FAILED (retried).
-// (Shared by the video, audio and thumbnail pipelines; a candidate for media/ffmpeg.ts.)
+// Shared by the video, audio and thumbnail pipelines.
 import { FfmpegFailedError, InvalidInputError, StorageError } from "../errors";
 import { lastLine, runFfmpeg, type FfmpegProgress, type RunOptions, type RunResult } from "./ffmpeg";
 
