@@ -13,7 +13,7 @@ import type { ServiceDeps } from "./deps";
 
 /** Positions beyond this are not tracked (the range read stays bounded); such a job shows none. */
 export const MAX_TRACKED_POSITIONS = 10_000;
-export const POSITION_DEBOUNCE_MS = 200;
+export const POSITION_DEBOUNCE_MS = 500;
 
 export interface QueuePositions {
   /** The job's position in its queue now, or null (not queued, or beyond the tracked range). */
