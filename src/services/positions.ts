@@ -54,7 +54,9 @@ export function createQueuePositions(deps: Pick<ServiceDeps, "records" | "bus" |
   const announce = async (jobId: string, position: number) => {
     const r = await deps.records.jobs.get(jobId);
     if (!r || r.status !== "queued") return;
-    const e: MedianodeEvent = { type: "job.queued", jobId, status: "queued", progress: r.progress, node: r.node, at: new Date().toISOString(), data: { position } };
+    // A progress report of a job still queued (status says so): job.queued stays one per
+    // queuing (submit, retry), so a client counting those is not misled.
+    const e: MedianodeEvent = { type: "job.progress", jobId, status: "queued", progress: r.progress, node: r.node, at: new Date().toISOString(), data: { position } };
     deps.bus.emit(e, r.tenant);
   };
 

@@ -754,7 +754,8 @@ function onEvent(e) {
       if (e.type === "job.progress") {
         const live = e.data?.live ?? e.data;
         if (live && (live.etaSec !== undefined || live.renditions)) next.live = { etaSec: live.etaSec, renditions: live.renditions };
-        if (!next.startedAt) next.startedAt = e.at;
+        // A queued job's progress events carry only its queue position.
+        if (!next.startedAt && next.status === "active") next.startedAt = e.at;
       }
       state.jobs.set(next.id, next);
       renderJob(next);
