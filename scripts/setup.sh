@@ -10,6 +10,9 @@ command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 if [ "${1:-}" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing="$missing chromium"
   command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
+  # promtool (tests/metrics) comes with Debian's prometheus; nginx fronts the reverse-proxy test.
+  command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
 fi
 { command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1; } || missing="$missing ffmpeg"
 if [ -n "$missing" ]; then
