@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
+import ipaddr from "ipaddr.js";
 import {
   ALL_ROLES,
   CONFIG_KEYS,
@@ -56,6 +57,16 @@ function parseList(raw: Raw): string[] {
     .filter(Boolean);
 }
 
+/** IPs and CIDRs (10.0.0.0/8, ::1, 192.168.1.5), each checked; a bare IP is a /32 or /128. */
+function parseCidrs(name: string, raw: Raw): string[] {
+  const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(",").map((s) => s.trim()).filter(Boolean);
+  for (const c of list) {
+    const ok = c.includes("/") ? ipaddr.isValidCIDR(c) : ipaddr.isValid(c);
+    if (!ok) throw new ConfigError(name, `"${c}" is not an IP address or CIDR (e.g. 127.0.0.1, 10.0.0.0/8, ::1)`);
+  }
+  return list;
+}
+
 function parseCapabilities(name: string, raw: Raw): string[] {
   const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(",").map((s) => s.trim()).filter(Boolean);
   const re = new RegExp(CAPABILITY_PATTERN);
@@ -109,6 +120,8 @@ function parseValue(key: ConfigKey, spec: KeySpec, raw: Raw, base: Config): unkn
       return parseList(raw);
     case "roles":
       return parseRoles(name, raw);
+    case "cidrs":
+      return parseCidrs(name, raw);
     case "capabilities":
       return parseCapabilities(name, raw);
     case "concurrency":

@@ -6,7 +6,7 @@ export const ALL_ROLES: readonly Role[] = ["api", "worker", "monitor", "metrics"
 export type LogFormat = "json" | "pretty";
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-type Kind = "string" | "int" | "bytes" | "roles" | "list" | "capabilities" | "concurrency" | "enum" | "bool";
+type Kind = "string" | "int" | "bytes" | "roles" | "list" | "cidrs" | "capabilities" | "concurrency" | "enum" | "bool";
 
 /**
  * A capability name: an ffmpeg encoder or hwaccel name as ffmpeg prints it (libsvtav1,
@@ -56,6 +56,7 @@ export const CONFIG_KEYS = {
   shutdownGraceSec: { env: "MEDIANODE_SHUTDOWN_GRACE_SEC", kind: "int", min: 0, doc: "On SIGTERM, running jobs get this long to finish; then they are handed back to the queue. Keep systemd's TimeoutStopSec above it." },
   lockSec: { env: "MEDIANODE_LOCK_SEC", kind: "int", min: 2, doc: "Job lock (renewed every half of it while the worker lives); a dead worker's job returns after it plus half of it. Lower only to test takeover." },
   webhookBackoffMs: { env: "MEDIANODE_WEBHOOK_BACKOFF_MS", kind: "int", min: 10, doc: "First webhook retry delay; it doubles, attempts span 24 h." },
+  trustedProxies: { env: "MEDIANODE_TRUSTED_PROXIES", kind: "cidrs", doc: "Reverse proxies (IPs/CIDRs) whose X-Forwarded-For/-Proto/-Host are believed, for per-IP limits, logs and the URLs the node writes (default: none)." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -95,6 +96,7 @@ export interface Config {
   rateLimitPerIp: number;
   corsOrigins: string[];
   wsBufferBytes: number;
+  trustedProxies: string[];
 }
 
 export const GIB = 1024 ** 3;
@@ -132,5 +134,6 @@ export function defaultConfig(cores: number): Config {
     rateLimitPerIp: 200,
     corsOrigins: [],
     wsBufferBytes: 1024 * 1024,
+    trustedProxies: [],
   };
 }

@@ -25,7 +25,7 @@ const ListQuery = T.Object({
 export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
   return new Elysia({ prefix: "/v1/jobs", tags: ["jobs"] })
     .post(
-      "/",
+      "",
       async ({ request, set }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:write");
@@ -71,7 +71,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
       { parse: "none", detail: { summary: "Submit up to 1000 JSON job requests at once" } },
     )
     .get(
-      "/",
+      "",
       ({ request, query }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:read");

@@ -16,7 +16,7 @@ function typeOf(name: string): JobType {
 
 export function queuesRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
   return new Elysia({ prefix: "/v1/queues", tags: ["queues"] })
-    .get("/", async ({ request }) => {
+    .get("", async ({ request }) => {
       requireScope(principalOf(request), "jobs:read");
       const items = await withRedis(() =>
         Promise.all(

@@ -21,7 +21,7 @@ const WebhookRequest = TypeCompiler.Compile(
 export function webhooksRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
   return new Elysia({ prefix: "/v1/webhooks", tags: ["webhooks"] })
     .post(
-      "/",
+      "",
       async ({ request, set }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:write");
@@ -32,7 +32,7 @@ export function webhooksRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
       },
       { parse: "none", detail: { summary: "Subscribe a URL to terminal job events (signed with X-Medianode-Signature)" } },
     )
-    .get("/", ({ request }) => {
+    .get("", ({ request }) => {
       const who = principalOf(request);
       requireScope(who, "jobs:read");
       return { items: listWebhookViews(deps, who) };
