@@ -22,6 +22,8 @@ export interface KeySpec<K extends Kind = Kind> {
   /** Allowed values for `enum` keys. */
   values?: readonly string[];
   min?: number;
+  /** Never printed in full (`medianode config` masks it). */
+  secret?: boolean;
 }
 
 export const CONFIG_KEYS = {
@@ -37,7 +39,7 @@ export const CONFIG_KEYS = {
   stallSec: { env: "MEDIANODE_STALL_SEC", kind: "int", min: 1, doc: "An ffmpeg without progress this long is killed (TIMEOUT)." },
   importDirs: { env: "MEDIANODE_IMPORT_DIRS", kind: "list", doc: "Folders a `{path}` source may be read from." },
   urlAllowlist: { env: "MEDIANODE_URL_ALLOWLIST", kind: "list", doc: "Hosts/CIDRs a URL source may reach despite SSRF rules." },
-  jwtSecret: { env: "MEDIANODE_JWT_SECRET", kind: "string", doc: "HS256 secret for tenant JWTs." },
+  jwtSecret: { env: "MEDIANODE_JWT_SECRET", kind: "string", secret: true, doc: "HS256 secret for tenant JWTs." },
   ffmpegPath: { env: "MEDIANODE_FFMPEG_PATH", kind: "string", doc: "ffmpeg binary; else PATH, else the bundled build." },
   ffprobePath: { env: "MEDIANODE_FFPROBE_PATH", kind: "string", doc: "ffprobe binary; else PATH." },
   retentionDays: { env: "MEDIANODE_RETENTION_DAYS", kind: "int", min: 0, doc: "Finished jobs older than this are removed (0 = keep)." },
@@ -46,9 +48,9 @@ export const CONFIG_KEYS = {
   attempts: { env: "MEDIANODE_ATTEMPTS", kind: "int", min: 1, doc: "Default attempts per job." },
   workerThreads: { env: "MEDIANODE_WORKER_THREADS", kind: "int", min: 1, doc: "Threads in the media pool (default: cores)." },
   server: { env: "MEDIANODE_SERVER", kind: "string", doc: "worker: api node URL for the HTTP store." },
-  token: { env: "MEDIANODE_TOKEN", kind: "string", doc: "API token (CLI, remote worker)." },
+  token: { env: "MEDIANODE_TOKEN", kind: "string", secret: true, doc: "API token (CLI, remote worker)." },
   url: { env: "MEDIANODE_URL", kind: "string", doc: "CLI: the server to talk to." },
-  webhookSecret: { env: "MEDIANODE_WEBHOOK_SECRET", kind: "string", doc: "Signs per-job webhook URLs (default: <data>/webhook.secret, made at first start)." },
+  webhookSecret: { env: "MEDIANODE_WEBHOOK_SECRET", kind: "string", secret: true, doc: "Signs per-job webhook URLs (default: <data>/webhook.secret, made at first start)." },
   rateLimitPerToken: { env: "MEDIANODE_RATE_LIMIT_PER_TOKEN", kind: "int", min: 0, doc: "Requests per second per token (bursts of 4×); 0 = off." },
   rateLimitPerIp: { env: "MEDIANODE_RATE_LIMIT_PER_IP", kind: "int", min: 0, doc: "Requests per second per client IP (bursts of 4×); 0 = off." },
   corsOrigins: { env: "MEDIANODE_CORS_ORIGINS", kind: "list", doc: "Origins allowed to call the API from a browser (default: none)." },
