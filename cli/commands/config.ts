@@ -2,15 +2,14 @@
 // the same flags, environment and files) and where each value came from; secrets masked.
 import { Command } from "commander";
 import { loadConfigWithSources, type ValueSource } from "../../src/config/load";
-import { CONFIG_KEYS, type ConfigKey } from "../../src/config/schema";
+import { CONFIG_KEYS, type ConfigKey, type KeySpec } from "../../src/config/schema";
 import { printJson, say, table } from "../output";
 import { definedFlags, type Ctx } from "../options";
 
 /** A value as it may be printed: secrets as "***" (their length is not shown either). */
 export function displayValue(key: ConfigKey, value: unknown): unknown {
   if (value === undefined) return null;
-  const spec: { secret?: boolean } = CONFIG_KEYS[key];
-  if (spec.secret) return "***";
+  if ((CONFIG_KEYS[key] as KeySpec).secret) return "***";
   // A password inside a URL (REDIS_URL=redis://:pw@host) is a secret too.
   if (typeof value === "string") return value.replace(/(\/\/[^:/@]*):[^@/]*@/, "$1:***@");
   return value;

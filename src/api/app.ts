@@ -10,6 +10,7 @@ import { listNodes } from "../nodes/heartbeat";
 import { withRedis } from "../queue/connection";
 import { countType } from "../queue/queues";
 import { createRateLimiter } from "./rate-limit";
+import { clientInfo, createProxyTrust, type ClientInfo } from "./forwarded";
 import { healthRoutes } from "./health/index";
 import { jobsRoutes } from "./jobs/index";
 import { instrument, metricsRoutes, type Fetch } from "./metrics";
@@ -67,6 +68,8 @@ export function withCors(origins: string[], next: Fetch): Fetch {
 export interface AppOptions {
   /** Gauges of roles outside the api (the worker's running tasks), refreshed on scrape. */
   refreshGauges?: () => void;
+  /** The client behind a request (the server knows its peer address); default: no peer, so forwarded headers are ignored. */
+  clientOf?: (req: Request) => ClientInfo;
 }
 
 export function createApp(deps: ServiceDeps, o: AppOptions = {}): { app: ReturnType<typeof buildApp>; fetch: Fetch } {
@@ -76,6 +79,8 @@ export function createApp(deps: ServiceDeps, o: AppOptions = {}): { app: ReturnT
 }
 
 function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOptions) {
+  const trust = createProxyTrust(deps.config.trustedProxies);
+  const clientOf = o.clientOf ?? ((r: Request) => clientInfo(r.headers, undefined, new URL(r.url), trust));
   // One token check per request, whichever route asks.
   const principals = new WeakMap<Request, Principal>();
   const perToken = createRateLimiter(deps.config.rateLimitPerToken, "token");
@@ -97,7 +102,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
       if (code === "NOT_FOUND") return errorResponse(new MedianodeError("NOT_FOUND", `no route ${request.method} ${new URL(request.url).pathname}`));
       if (code === "VALIDATION" || code === "PARSE") return errorResponse(new MedianodeError("BAD_REQUEST", (error as Error).message.slice(0, 500)));
       const m = toMedianodeError(error);
-      if (m.code === "INTERNAL") deps.log.error("unhandled error", { method: request.method, url: new URL(request.url).pathname, error });
+      if (m.code === "INTERNAL") deps.log.error("unhandled error", { method: request.method, url: new URL(request.url).pathname, ip: clientOf(request).ip, error });
       return errorResponse(m);
     })
     .use(
@@ -118,7 +123,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
         await refreshQueueGauge(deps);
       }),
     )
-    .use(jobsRoutes(deps, principalOf))
+    .use(jobsRoutes(deps, principalOf, clientOf))
     .use(outputsRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))
     .use(webhooksRoutes(deps, principalOf))

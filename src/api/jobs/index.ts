@@ -9,6 +9,7 @@ import { cancelJob, getVisibleJob, listVisibleJobs, retryJob, submitBatch, submi
 import { toJobView } from "../../store/jobs";
 import { requireScope } from "../auth";
 import { readJson } from "../body";
+import type { ClientInfo } from "../forwarded";
 import { checkJobRequest, readIntake, storedSourceFor } from "./intake";
 
 const STATUSES: JobStatus[] = ["queued", "active", "completed", "failed", "cancelled"];
@@ -22,7 +23,10 @@ const ListQuery = T.Object({
   token: T.Optional(T.String()),
 });
 
-export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
+/** The job's absolute URL as the client reached the node (through trusted proxies: their host and scheme). */
+const jobUrl = (client: ClientInfo, id: string) => `${client.origin}/v1/jobs/${id}`;
+
+export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal, clientOf: (r: Request) => ClientInfo) {
   return new Elysia({ prefix: "/v1/jobs", tags: ["jobs"] })
     .post(
       "",
@@ -37,6 +41,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
             await intake.discard();
             set.headers["idempotent-replayed"] = "true";
           }
+          set.headers.location = jobUrl(clientOf(request), row.id);
           set.status = 202;
           return toJobView(row);
         } catch (e) {
@@ -105,6 +110,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         const who = principalOf(request);
         requireScope(who, "jobs:write");
         const row = await retryJob(deps, params.id, who);
+        set.headers.location = jobUrl(clientOf(request), row.id);
         set.status = 202;
         return toJobView(row);
       },
