@@ -5,6 +5,8 @@ import { getVisibleJob } from "../../services/jobs";
 import { requireScope } from "../auth";
 import { NotFoundError } from "../../errors";
 import { mimeFor } from "../../media/mime";
+import { Type as T } from "@sinclair/typebox";
+import { AUTH_ERRORS, Binary, docResponses, errors } from "../schemas";
 
 /** Parses one `bytes=a-b` range (pure). Null: no usable range → whole file; "invalid" → 416. */
 export function parseRange(header: string | null, size: number): { start: number; end: number } | null | "invalid" {
@@ -48,6 +50,12 @@ export function outputsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pr
         headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${size}`, "content-length": String(range.end - range.start + 1) },
       });
     },
-    { detail: { summary: "Download an output (Range supported; HLS plays from here)" } },
+    {
+      params: T.Object({ id: T.String({ description: "Job id" }), "*": T.String({ description: "Output name, e.g. master.m3u8 or 720p/seg_001.ts" }) }),
+      detail: {
+        summary: "Download an output (Range supported; HLS plays from here)",
+        responses: docResponses({ 200: Binary, 206: Binary, 416: "Range not satisfiable", ...errors(...AUTH_ERRORS, "NOT_FOUND") }, [200, 206]),
+      },
+    },
   );
 }
