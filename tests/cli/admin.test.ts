@@ -21,7 +21,7 @@ describe("--data-dir on every command that touches data", () => {
 
 describe("where the config file is looked for", () => {
   test("MEDIANODE_CONFIG alone when set; else the data dir, the working dir, then /etc/medianode (pure)", () => {
-    expect(configFileCandidates({ MEDIANODE_CONFIG: "/srv/m.json" }, "/var/lib/medianode", "/home/x")).toEqual(["/srv/m.json"]);
+    expect(configFileCandidates({ MEDIANODE_CONFIG: "/srv/m.json" }, "/var/lib/medianode", "/opt/app")).toEqual(["/srv/m.json"]);
     expect(configFileCandidates({}, "/var/lib/medianode", "/opt/app")).toEqual(["/var/lib/medianode/medianode.config.json", "/opt/app/medianode.config.json", ETC_CONFIG_FILE]);
     expect(configFileCandidates({}, "./data", "/opt/app")[0]).toBe("/opt/app/data/medianode.config.json");
     expect(ETC_CONFIG_FILE).toBe("/etc/medianode/medianode.config.json");
