@@ -5,7 +5,6 @@ import { getVisibleJob } from "../../services/jobs";
 import { requireScope } from "../auth";
 import { NotFoundError } from "../../errors";
 import { mimeFor } from "../../media/mime";
-import { Type as T } from "@sinclair/typebox";
 import { AUTH_ERRORS, Binary, docResponses, errors } from "../schemas";
 
 /** Parses one `bytes=a-b` range (pure). Null: no usable range → whole file; "invalid" → 416. */
@@ -51,9 +50,10 @@ export function outputsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pr
       });
     },
     {
-      params: T.Object({ id: T.String({ description: "Job id" }), "*": T.String({ description: "Output name, e.g. master.m3u8 or 720p/seg_001.ts" }) }),
+      // No params schema: Elysia's exact mirror cannot compile a "*" key (it warns on every start).
       detail: {
         summary: "Download an output (Range supported; HLS plays from here)",
+        description: "`*` is the output's name as in the job's outputs[].name, and may contain slashes (720p/seg_001.ts).",
         responses: docResponses({ 200: Binary, 206: Binary, 416: "Range not satisfiable", ...errors(...AUTH_ERRORS, "NOT_FOUND") }, [200, 206]),
       },
     },
