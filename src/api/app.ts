@@ -10,6 +10,7 @@ import { listNodes } from "../nodes/heartbeat";
 import { withRedis } from "../queue/connection";
 import { countType } from "../queue/queues";
 import { createRateLimiter } from "./rate-limit";
+import { listBefore, listLimit } from "./list-query";
 import { healthRoutes } from "./health/index";
 import { jobsRoutes } from "./jobs/index";
 import { instrument, metricsRoutes, type Fetch } from "./metrics";
@@ -135,8 +136,8 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
       "/v1/audit",
       ({ request, query }) => {
         requireScope(principalOf(request), "admin");
-        const limit = Math.min(Number(query.limit ?? 100) || 100, 1000);
-        const before = query.before ? Number(query.before) : undefined;
+        const limit = listLimit(query.limit);
+        const before = listBefore(query.before);
         return { items: listAuditEntries(deps, before, limit) };
       },
       { detail: { tags: ["audit"], summary: "Who did what (admin)" } },

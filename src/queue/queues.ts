@@ -70,6 +70,15 @@ export function createQueues(conn: IORedis): Queues {
   };
 }
 
+/**
+ * True when `token` holds the BullMQ lock of job `bullId` in `queue` now: the lock key exists
+ * only while the job is active, and holds the token of the worker that took it.
+ */
+export async function holdsLock(redis: IORedis, queue: Queue, bullId: string, token: string): Promise<boolean> {
+  if (!token) return false;
+  return (await redis.get(queue.toKey(`${bullId}:lock`))) === token;
+}
+
 /** SPEC priority (-100..100, higher sooner) → BullMQ priority (1 is the highest). */
 export function bullPriority(priority: number): number {
   return 101 - Math.max(-100, Math.min(100, priority));

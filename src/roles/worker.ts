@@ -109,7 +109,7 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
         // A downloaded source gets the same check as an upload: media of the job's kind, or 415.
         await inspectSource(input, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels });
       }
-      attemptDir = await deps.store.prepareAttempt(item.id, item.run, attempt);
+      attemptDir = await deps.store.prepareAttempt(item.id, item.run, attempt, token);
       const out = await deps.pool.run(
         type,
         { jobId: item.id, input, inputProtocols, outDir: attemptDir, options: item.options, media: deps.media },

@@ -9,6 +9,7 @@ import { cancelJob, getVisibleJob, listVisibleJobs, retryJob, submitBatch, submi
 import { toJobView } from "../../store/jobs";
 import { requireScope } from "../auth";
 import { readJson } from "../body";
+import { ListLimit, listLimit } from "../list-query";
 import { checkJobRequest, readIntake, storedSourceFor } from "./intake";
 
 const STATUSES: JobStatus[] = ["queued", "active", "completed", "failed", "cancelled"];
@@ -17,7 +18,7 @@ const BATCH_MAX = 1000;
 const ListQuery = T.Object({
   status: T.Optional(T.Union(STATUSES.map((s) => T.Literal(s)))),
   type: T.Optional(T.Union(JOB_TYPES.map((s) => T.Literal(s)))),
-  limit: T.Optional(T.String({ pattern: "^[0-9]{1,4}$" })),
+  limit: ListLimit,
   cursor: T.Optional(T.String({ maxLength: 64 })),
   token: T.Optional(T.String()),
 });
@@ -76,7 +77,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         const who = principalOf(request);
         requireScope(who, "jobs:read");
         if (!Value.Check(ListQuery, query)) throw new BadRequestError("invalid query", { errors: [...Value.Errors(ListQuery, query)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
-        const r = listVisibleJobs(deps, who, { status: query.status, type: query.type as JobType | undefined, cursor: query.cursor, limit: query.limit ? Number(query.limit) : undefined });
+        const r = listVisibleJobs(deps, who, { status: query.status, type: query.type as JobType | undefined, cursor: query.cursor, limit: query.limit === undefined ? undefined : listLimit(query.limit) });
         return { items: r.rows.map(toJobView), nextCursor: r.nextCursor };
       },
       { detail: { summary: "List jobs, newest first: ?status&type&limit&cursor" } },

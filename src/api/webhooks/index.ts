@@ -6,6 +6,7 @@ import type { Principal, ServiceDeps } from "../../services/deps";
 import { createWebhook, deliveryViews, listWebhookViews, removeWebhook } from "../../services/webhooks";
 import { requireScope } from "../auth";
 import { readJson } from "../body";
+import { listLimit } from "../list-query";
 
 const WebhookRequest = TypeCompiler.Compile(
   T.Object(
@@ -47,7 +48,7 @@ export function webhooksRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
     .get("/:id/deliveries", ({ request, params, query }) => {
       const who = principalOf(request);
       requireScope(who, "jobs:read");
-      const limit = Math.min(Number(query.limit ?? 100) || 100, 1000);
+      const limit = listLimit(query.limit);
       return { items: deliveryViews(deps, who, params.id, limit) };
     });
 }
