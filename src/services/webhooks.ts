@@ -1,6 +1,7 @@
 // Webhooks (SPEC §4): subscriptions per tenant plus a job's own `webhook` URL; terminal
 // events only; signed; delivered from their own BullMQ queue with exponential backoff over
-// 24 h; a circuit breaker per endpoint URL; every attempt logged in SQLite.
+// 24 h; a circuit breaker per subscription (per tenant and URL for a job's own webhook);
+// every attempt logged in SQLite.
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,7 +9,7 @@ import { DelayedError, Queue, Worker, type Job } from "bullmq";
 import { InvalidOptionsError, NotFoundError, toMedianodeError } from "../errors";
 import { EVENT_TYPES, TERMINAL_EVENTS, type EventType, type MedianodeEvent } from "../events/types";
 import { signBody, SIGNATURE_HEADER } from "../events/webhooks/sign";
-import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerOpen } from "../events/webhooks/policy";
+import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerKey, breakerOpen } from "../events/webhooks/policy";
 import { newTokenId } from "../ids";
 import { createRedis, settleWithin } from "../queue/connection";
 import { QUEUE_PREFIX } from "../queue/names";
@@ -62,7 +63,7 @@ function visibleWebhook(deps: ServiceDeps, who: Principal, id: string): WebhookR
 }
 
 export function listWebhookViews(deps: ServiceDeps, who: Principal) {
-  return listWebhooks(deps.db, isAdmin(who) ? null : who.tenant).map((w) => webhookView(w, getBreaker(deps.db, w.url)));
+  return listWebhooks(deps.db, isAdmin(who) ? null : who.tenant).map((w) => webhookView(w, getBreaker(deps.db, breakerKey({ webhook_id: w.id, tenant: w.tenant, url: w.url }))));
 }
 
 export function removeWebhook(deps: ServiceDeps, who: Principal, id: string): void {
@@ -131,7 +132,8 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
     const d = getDelivery(deps.db, job.data.deliveryId);
     if (!d || d.state !== "pending") return;
     const now = deps.now();
-    const breaker = getBreaker(deps.db, d.url) ?? { url: d.url, consecutive_failures: 0, open_until: null };
+    const key = breakerKey(d);
+    const breaker = getBreaker(deps.db, key) ?? { key, consecutive_failures: 0, open_until: null };
     if (breakerOpen(breaker, now)) {
       // Paused endpoint: wait for the breaker without spending an attempt or calling it.
       deps.metrics.webhookDeliveries.inc({ status: "circuit_open" });
@@ -158,7 +160,7 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
     const ok = error === null;
     const final = ok || attempt >= attempts;
     recordAttempt(deps.db, { delivery_id: d.id, attempt, at: now, status_code: status, error, duration_ms: Math.round(performance.now() - started) }, ok ? "delivered" : final ? "failed" : "pending");
-    saveBreaker(deps.db, ok ? breakerAfterSuccess(d.url) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
+    saveBreaker(deps.db, ok ? breakerAfterSuccess(key) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
     deps.metrics.webhookDeliveries.inc({ status: ok ? "delivered" : final ? "failed" : "retrying" });
     if (!ok) throw new Error(error!);
   };

@@ -24,7 +24,8 @@ export interface AttemptRow {
 }
 
 export interface BreakerRow {
-  url: string;
+  /** `webhook:<id>` for a subscription, `job:<tenant> <url>` for a job's own webhook URL (breakerKey). */
+  key: string;
   consecutive_failures: number;
   open_until: number | null;
 }
@@ -68,10 +69,10 @@ export function listAttempts(db: Db, deliveryId: string): AttemptRow[] {
   return db.query<AttemptRow, [string]>("SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt").all(deliveryId);
 }
 
-export function getBreaker(db: Db, url: string): BreakerRow | null {
-  return db.query<BreakerRow, [string]>("SELECT * FROM webhook_breakers WHERE url = ?").get(url);
+export function getBreaker(db: Db, key: string): BreakerRow | null {
+  return db.query<BreakerRow, [string]>("SELECT * FROM webhook_breakers WHERE key = ?").get(key);
 }
 
 export function saveBreaker(db: Db, b: BreakerRow): void {
-  db.query("INSERT OR REPLACE INTO webhook_breakers (url, consecutive_failures, open_until) VALUES (?, ?, ?)").run(b.url, b.consecutive_failures, b.open_until);
+  db.query("INSERT OR REPLACE INTO webhook_breakers (key, consecutive_failures, open_until) VALUES (?, ?, ?)").run(b.key, b.consecutive_failures, b.open_until);
 }
