@@ -11,7 +11,8 @@ export const ListLimit = T.Optional(T.String({ pattern: "^[1-9][0-9]{0,3}$", des
 export const ListBefore = T.Optional(T.String({ pattern: "^[1-9][0-9]{0,15}$", description: "Return entries older than this id" }));
 
 function positive(name: string, raw: unknown, max: number): number | undefined {
-  if (raw === undefined) return undefined;
+  // An empty value (a form left blank) is the default, as before.
+  if (raw === undefined || raw === "") return undefined;
   const n = typeof raw === "string" && /^[0-9]{1,16}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new BadRequestError(`${name} must be an integer from 1 to ${max}`, { [name]: String(raw).slice(0, 40) });
   return n;

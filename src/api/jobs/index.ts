@@ -11,6 +11,7 @@ import { requireScope } from "../auth";
 import { readJson } from "../body";
 import { ListLimit, listLimit } from "../list-query";
 import { checkJobRequest, readIntake, storedSourceFor } from "./intake";
+import { checkFreeSpace, createUploadSlots } from "./upload-limits";
 
 const STATUSES: JobStatus[] = ["queued", "active", "completed", "failed", "cancelled"];
 const BATCH_MAX = 1000;
@@ -24,13 +25,25 @@ const ListQuery = T.Object({
 });
 
 export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
+  const uploads = createUploadSlots(deps.config.maxUploadsPerToken);
   return new Elysia({ prefix: "/v1/jobs", tags: ["jobs"] })
     .post(
       "/",
       async ({ request, set }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:write");
-        const intake = await readIntake(deps, request);
+        const isUpload = !(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json");
+        let release = () => {};
+        if (isUpload) {
+          checkFreeSpace(deps.store.root, deps.config.minFreeBytes, Number(request.headers.get("content-length") ?? NaN));
+          release = uploads.acquire(who.tokenId ?? who.name);
+        }
+        let intake;
+        try {
+          intake = await readIntake(deps, request);
+        } finally {
+          release();
+        }
         try {
           const { row, created } = await submitJob(deps, intake, who);
           if (intake.source.kind === "upload") deps.metrics.bytesTotal.inc({ direction: "in" }, intake.source.bytes);
