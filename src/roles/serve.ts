@@ -57,6 +57,8 @@ export function mediaSettings(config: Config): MediaSettings {
 export interface ServeOptions {
   /** How often open rows are reconciled with Redis. */
   reconcileMs?: number;
+  /** First retention sweep after start (default 30 s; tests sooner). */
+  retentionFirstMs?: number;
 }
 
 export async function startServe(config: Config, log: Logger, o: ServeOptions = {}): Promise<Running> {
@@ -111,7 +113,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       stops.push(() => closeQueues(queues));
       const bus = createEventBus(nlog);
       const deps: ServiceDeps = { config, db, queues, redis, store, media, log: nlog, metrics, bus, nodeId, now: Date.now };
-      const retention = startRetention(deps, config.retentionDays);
+      const retention = startRetention(deps, { jobs: config.retentionDays, logs: config.logRetentionDays }, { firstMs: o.retentionFirstMs });
       stops.push(() => retention.stop());
       const webhooks = await startWebhooks(deps, redisUrl);
       stops.push(() => webhooks.stop());

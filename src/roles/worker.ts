@@ -19,6 +19,7 @@ import { downloadUrl, type UrlPolicy } from "../sources/url";
 import type { MediaStore } from "../storage/media-store";
 import type { MediaPool } from "../workers/pool";
 import { startConsumers } from "./worker-queues";
+import { jobRelativeText } from "../storage/paths";
 
 export interface WorkerRoleDeps {
   config: Config;
@@ -140,12 +141,14 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
         throw new WaitingError();
       }
       const raw: MedianodeError = ac.signal.aborted && ac.signal.reason instanceof Error ? toMedianodeError(ac.signal.reason) : toMedianodeError(e);
-      const err = new MedianodeError(toJobErrorCode(raw.code), raw.message, raw.details);
+      // Job errors reach the tenant: name files relative to the job, not by this node's paths.
+      const rel = (s: string) => jobRelativeText(s, deps.store.root);
+      const err = new MedianodeError(toJobErrorCode(raw.code), rel(raw.message), raw.details);
       const details = (err.details ?? (e as { details?: unknown }).details) as { stderrTail?: string; probe?: unknown } | undefined;
       const lastError: JobError = {
         code: err.code as JobError["code"],
         message: err.message,
-        ...(details?.stderrTail ? { stderrTail: details.stderrTail.slice(-4096) } : {}),
+        ...(details?.stderrTail ? { stderrTail: rel(details.stderrTail).slice(-4096) } : {}),
         ...(details?.probe ? { probe: details.probe } : {}),
       };
       const final = NON_RETRYABLE.has(err.code) || attempt >= (job.opts.attempts ?? 1);

@@ -65,6 +65,18 @@ export function listDeliveries(db: Db, webhookId: string, limit: number): Delive
   return db.query<DeliveryRow, [string, number]>("SELECT * FROM deliveries WHERE webhook_id = ? ORDER BY created_at DESC, id DESC LIMIT ?").all(webhookId, limit);
 }
 
+/** Removes finished deliveries (and their attempts) finished before `before`; returns how many. */
+export function pruneDeliveries(db: Db, before: number, batch: number): number {
+  return db.transaction(() => {
+    const ids = db.query<{ id: string }, [number, number]>("SELECT id FROM deliveries WHERE state != 'pending' AND COALESCE(finished_at, created_at) < ? LIMIT ?").all(before, batch).map((r) => r.id);
+    for (const id of ids) {
+      db.query("DELETE FROM delivery_attempts WHERE delivery_id = ?").run(id);
+      db.query("DELETE FROM deliveries WHERE id = ?").run(id);
+    }
+    return ids.length;
+  })();
+}
+
 export function listAttempts(db: Db, deliveryId: string): AttemptRow[] {
   return db.query<AttemptRow, [string]>("SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt").all(deliveryId);
 }
