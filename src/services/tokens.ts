@@ -26,6 +26,8 @@ export function createToken(db: Db, input: { name: string; scopes?: string[]; te
   const id = newTokenId();
   const secret = randomBytes(24).toString("base64url");
   const tenant = input.tenant ?? input.name;
+  // No ':' in a token's tenant: `jwt:<sub>` is the JWT tenants' namespace (api/jwt.ts).
+  if (!/^[\w.@-]{1,64}$/.test(tenant)) throw new InvalidOptionsError("tenant must be 1-64 letters, digits, . _ @ - (no ':': jwt:<sub> is where JWT tenants live)");
   insertToken(db, { id, name: input.name, hash: hash(secret), scopes, tenant, now });
   audit({ db, now: () => now }, actor, "token.create", id, { name: input.name, scopes, tenant });
   return { id, name: input.name, scopes, tenant, token: `mn_${id}.${secret}` };
