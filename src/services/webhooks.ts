@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { DelayedError, Queue, Worker, type Job } from "bullmq";
 import { InvalidOptionsError, NotFoundError, toMedianodeError } from "../errors";
 import { EVENT_TYPES, TERMINAL_EVENTS, type EventType, type MedianodeEvent } from "../events/types";
-import { signBody, SIGNATURE_HEADER } from "../events/webhooks/sign";
+import { jwtWebhookSecret, signBody, SIGNATURE_HEADER } from "../events/webhooks/sign";
+import { getToken } from "../store/tokens";
 import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerKey, breakerOpen } from "../events/webhooks/policy";
 import { newTokenId } from "../ids";
 import { createRedis, settleWithin } from "../queue/connection";
@@ -94,6 +95,17 @@ export function perJobSecret(dataDir: string, configured: string | undefined): s
   return s;
 }
 
+/**
+ * The secret that signs a job's own webhook URL: its token's (each tenant verifies its own and
+ * can forge no one's), derived for a JWT tenant, the node's for tokens made before 0007.
+ */
+export function jobWebhookSecret(deps: Pick<ServiceDeps, "db" | "config">, jobId: string | null, nodeSecret: string): string {
+  const tokenId = jobId ? getJob(deps.db, jobId)?.token_id : null;
+  if (!tokenId) return nodeSecret;
+  if (tokenId.startsWith("jwt:")) return deps.config.jwtSecret ? jwtWebhookSecret(deps.config.jwtSecret, tokenId.slice(4)) : nodeSecret;
+  return getToken(deps.db, tokenId)?.webhook_secret ?? nodeSecret;
+}
+
 export interface WebhookDispatcher {
   stop(): Promise<void>;
 }
@@ -141,7 +153,7 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
       throw new DelayedError();
     }
     const attempt = job.attemptsMade + 1;
-    const secret = d.webhook_id ? (getWebhook(deps.db, d.webhook_id)?.secret ?? jobSecret) : jobSecret;
+    const secret = d.webhook_id ? (getWebhook(deps.db, d.webhook_id)?.secret ?? jobSecret) : jobWebhookSecret(deps, d.job_id, jobSecret);
     const started = performance.now();
     let status: number | null = null;
     let error: string | null = null;

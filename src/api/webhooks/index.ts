@@ -1,7 +1,8 @@
 import { Elysia } from "elysia";
 import { Type as T } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { BadRequestError } from "../../errors";
+import { BadRequestError, ConflictError } from "../../errors";
+import { rotateWebhookSecret } from "../../services/tokens";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { createWebhook, deliveryViews, listWebhookViews, removeWebhook } from "../../services/webhooks";
 import { requireScope } from "../auth";
@@ -32,6 +33,19 @@ export function webhooksRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
         return await createWebhook(deps, who, body);
       },
       { parse: "none", detail: { summary: "Subscribe a URL to terminal job events (signed with X-Medianode-Signature)" } },
+    )
+    .post(
+      "/signing-secret",
+      ({ request }) => {
+        const who = principalOf(request);
+        requireScope(who, "jobs:write");
+        if (!who.tokenId || who.tokenId.startsWith("jwt:")) {
+          throw new ConflictError('a JWT tenant\'s job webhooks are signed with hex HMAC-SHA256(MEDIANODE_JWT_SECRET, "medianode-webhook:" + sub): ask the backend that issues the JWTs');
+        }
+        const r = rotateWebhookSecret(deps.db, who.tokenId, who);
+        return { tokenId: r.id, secret: r.webhookSecret };
+      },
+      { parse: "none", detail: { summary: "Rotate the secret that signs the calling token's per-job webhooks (returned once; the old one stops at once)" } },
     )
     .get("/", ({ request }) => {
       const who = principalOf(request);
