@@ -47,5 +47,5 @@ export function verifyJwt(text: string, secret: string, nowSec = Math.floor(Date
   const asked = typeof claims.scope === "string" ? claims.scope.split(" ") : JWT_SCOPES;
   const scopes = JWT_SCOPES.filter((s) => asked.includes(s));
   if (scopes.length === 0) return null;
-  return { tokenId: `jwt:${sub}`, name: sub, tenant: jwtTenant(sub), scopes };
+  return { tokenId: `jwt:${sub}`, name: sub, tenant: jwtTenant(sub), scopes, expiresAtMs: (exp + LEEWAY_SEC) * 1000 };
 }
