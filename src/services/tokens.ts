@@ -84,7 +84,12 @@ export function verifyToken(db: Db, text: string, now = Date.now()): Principal |
   // last_used_at is advisory: write it at most once a minute per token, not on every request.
   if ((lastTouched.get(row.id) ?? 0) < now - 60_000) {
     lastTouched.set(row.id, now);
-    touchToken(db, row.id, now);
+    // Advisory: a busy or full database must not fail the request it rides on.
+    try {
+      touchToken(db, row.id, now);
+    } catch {
+      lastTouched.delete(row.id);
+    }
   }
   return { tokenId: row.id, name: row.name, tenant: row.tenant, scopes: JSON.parse(row.scopes) as Scope[] };
 }
