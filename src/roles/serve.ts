@@ -51,7 +51,13 @@ export const MAX_PIXELS = 268_402_689;
 
 export function mediaSettings(config: Config): MediaSettings {
   const b = resolveBinaries({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
-  return { ...b, stallMs: config.stallSec * 1000, timeoutMs: config.jobTimeoutSec * 1000, maxPixels: MAX_PIXELS };
+  return {
+    ...b,
+    stallMs: config.stallSec * 1000,
+    timeoutMs: config.jobTimeoutSec * 1000,
+    maxPixels: MAX_PIXELS,
+    limits: { maxDurationSec: config.maxDurationSec, maxFramePixels: config.maxFramePixels, minBytesPerSec: config.minSourceBytesPerSec },
+  };
 }
 
 export interface ServeOptions {
