@@ -159,7 +159,7 @@ export function defaultConfig(cores: number): Config {
     minSourceBytesPerSec: 16,
     logRetentionDays: 30,
     minFreeBytes: 256 * 1024 * 1024,
-    maxUploadsPerToken: 4,
+    maxUploadsPerToken: 16,
     wsMessagesPerSec: 20,
     wsMaxSubscriptions: 1000,
   };
