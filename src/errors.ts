@@ -104,6 +104,14 @@ export function toMedianodeError(e: unknown): MedianodeError {
   if (sysCode === "ENOSPC" || sysCode === "EDQUOT" || /No space left on device|Disk quota exceeded/i.test(err.message)) {
     return new StorageError("no space left on device", { reason: err.message.slice(0, 500) }, { cause: err });
   }
+  // SQLite (bun:sqlite's SQLiteError carries the code): a full disk is STORAGE, another
+  // process holding the write lock is a 503 to retry shortly, neither is INTERNAL.
+  if (typeof sysCode === "string" && sysCode.startsWith("SQLITE_FULL")) {
+    return new StorageError("the database's disk is full", { reason: err.message.slice(0, 200) }, { cause: err });
+  }
+  if (typeof sysCode === "string" && (sysCode.startsWith("SQLITE_BUSY") || sysCode.startsWith("SQLITE_LOCKED"))) {
+    return new UnavailableError("the database is busy (another process holds its write lock); retry shortly", { retryAfterSec: 1 }, { cause: err });
+  }
   return new InternalError(err.message || "internal error", undefined, { cause: err });
 }
 

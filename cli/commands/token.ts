@@ -2,7 +2,7 @@
 // works with the server stopped (and is how you get a token without one).
 import { Command } from "commander";
 import { loadConfig } from "../../src/config/load";
-import { createToken, listTokenViews, revokeTokenById } from "../../src/services/tokens";
+import { createToken, listTokenViews, revokeTokenById, rotateWebhookSecret } from "../../src/services/tokens";
 import { dbPath, openDb, type Db } from "../../src/store/db";
 import { migrate } from "../../src/store/migrate";
 import { SCOPES } from "../../src/store/tokens";
@@ -40,13 +40,14 @@ export function tokenCommand(ctx: Ctx): Command {
       .option("--scopes <list>", `comma list of ${SCOPES.join(", ")} (default jobs:write,jobs:read)`)
       .option("--tenant <tenant>", "tenant whose jobs it sees (default: the name)")
       .option(...dataDirOption)
-      .option("--json", "print {id, name, scopes, token}")
+      .option("--json", "print {id, name, scopes, token, tenant, webhookSecret}")
       .action((o: { name: string; scopes?: string; tenant?: string; dataDir?: string; json?: boolean }) => {
         const scopes = o.scopes?.split(",").map((s) => s.trim()).filter(Boolean);
         const t = withDb(ctx, o.dataDir, "create", (db) => createToken(db, { name: o.name, scopes, tenant: o.tenant }, ACTOR));
-        if (o.json) return printJson(ctx.io, { id: t.id, name: t.name, scopes: t.scopes, token: t.token, tenant: t.tenant });
+        if (o.json) return printJson(ctx.io, { id: t.id, name: t.name, scopes: t.scopes, token: t.token, tenant: t.tenant, webhookSecret: t.webhookSecret });
         say(ctx.io, `created token ${t.id} "${t.name}" (scopes ${t.scopes.join(",")}, tenant ${t.tenant}); it is not shown again:`);
         say(ctx.io, t.token);
+        if (t.webhookSecret) say(ctx.io, `webhook signing secret of its jobs (X-Medianode-Signature), also shown once: ${t.webhookSecret}`);
       }),
   );
 
@@ -78,6 +79,19 @@ export function tokenCommand(ctx: Ctx): Command {
         const id = /^mn_(t_[0-9a-z]+)\./.exec(arg)?.[1] ?? arg;
         withDb(ctx, o.dataDir, "revoke", (db) => revokeTokenById(db, id, ACTOR));
         say(ctx.io, `revoked ${id}`);
+      }),
+  );
+  token.addCommand(
+    new Command("rotate-webhook-secret")
+      .description("give a token a new secret for signing its jobs' webhooks (printed once; the old one stops at once)")
+      .argument("<id>", "token id (t_…)")
+      .option(...dataDirOption)
+      .option("--json", "print {id, webhookSecret}")
+      .action((id: string, o: { dataDir?: string; json?: boolean }) => {
+        const r = withDb(ctx, o.dataDir, "rotate-webhook-secret", (db) => rotateWebhookSecret(db, id, ACTOR));
+        if (o.json) return printJson(ctx.io, r);
+        say(ctx.io, `new webhook signing secret for ${r.id} (not shown again):`);
+        say(ctx.io, r.webhookSecret);
       }),
   );
   return token;

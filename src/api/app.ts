@@ -13,6 +13,8 @@ import { countType } from "../queue/queues";
 import { createRateLimiter } from "./rate-limit";
 import { clientInfo, createProxyTrust, type ClientInfo } from "./forwarded";
 import { docsRoutes } from "./docs";
+import { jobRelativeText } from "../storage/paths";
+import { ListBefore, listBefore, ListLimit, listLimit } from "./list-query";
 import { healthRoutes } from "./health/index";
 import { jobsRoutes } from "./jobs/index";
 import { instrument, metricsRoutes, type Fetch } from "./metrics";
@@ -27,7 +29,7 @@ import { workerStoreRoutes } from "./worker-store/index";
 export function errorResponse(err: MedianodeError): Response {
   const headers: Record<string, string> = { "content-type": "application/json" };
   const retry = (err.details as { retryAfterSec?: number } | undefined)?.retryAfterSec;
-  if (err.code === "RATE_LIMITED" && retry) headers["retry-after"] = String(retry);
+  if ((err.code === "RATE_LIMITED" || err.code === "UNAVAILABLE") && retry) headers["retry-after"] = String(retry);
   return new Response(JSON.stringify(err.toBody()), { status: err.status, headers });
 }
 
@@ -67,6 +69,27 @@ export function withCors(origins: string[], next: Fetch): Fetch {
   };
 }
 
+/**
+ * Elysia finds a request's path at the first "/" from index 11 of its URL, assuming a host of
+ * at least three characters: with `Host: x`, `http://x/v1/v1/jobs` is routed as `/v1/jobs`,
+ * past a proxy's path rules (issue #12 point 10). Such a URL is rebuilt on a host that cannot
+ * be cut short, keeping the path and query exactly as parsed; null when nothing needs doing. Pure.
+ */
+export function routableUrl(url: string): string | null {
+  const scheme = url.indexOf("://");
+  const pathStart = url.indexOf("/", scheme + 3);
+  if (scheme < 0 || pathStart >= 11 || pathStart < 0) return null;
+  const u = new URL(url);
+  return `http://localhost${u.pathname}${u.search}`;
+}
+
+function routeOnParsedPath(next: Fetch): Fetch {
+  return (req) => {
+    const fixed = routableUrl(req.url);
+    return next(fixed === null ? req : new Request(fixed, req));
+  };
+}
+
 export interface AppOptions {
   /** Gauges of roles outside the api (the worker's running tasks), refreshed on scrape. */
   refreshGauges?: () => void;
@@ -77,7 +100,7 @@ export interface AppOptions {
 export function createApp(deps: ServiceDeps, o: AppOptions = {}): { app: ReturnType<typeof buildApp>; fetch: Fetch } {
   const routes = new WeakMap<Request, string>();
   const app = buildApp(deps, routes, o);
-  return { app, fetch: withCors(deps.config.corsOrigins, instrument(app, routes, deps.metrics)) };
+  return { app, fetch: routeOnParsedPath(withCors(deps.config.corsOrigins, instrument(app, routes, deps.metrics))) };
 }
 
 function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOptions) {
@@ -100,10 +123,15 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
       routes.set(request, route);
     })
     .onError(({ code, error, request }) => {
-      if (error instanceof MedianodeError) return errorResponse(error);
+      if (error instanceof MedianodeError) {
+        // ffprobe and fs messages name files by their absolute path: show job-relative names.
+        error.message = jobRelativeText(error.message, deps.store.root);
+        return errorResponse(error);
+      }
       if (code === "NOT_FOUND") return errorResponse(new MedianodeError("NOT_FOUND", `no route ${request.method} ${new URL(request.url).pathname}`));
       if (code === "VALIDATION" || code === "PARSE") return errorResponse(new MedianodeError("BAD_REQUEST", (error as Error).message.slice(0, 500)));
       const m = toMedianodeError(error);
+      m.message = jobRelativeText(m.message, deps.store.root);
       if (m.code === "INTERNAL") deps.log.error("unhandled error", { method: request.method, url: new URL(request.url).pathname, ip: clientOf(request).ip, error });
       return errorResponse(m);
     })
@@ -133,14 +161,14 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
       "/v1/audit",
       ({ request, query }) => {
         requireScope(principalOf(request), "admin");
-        const limit = Math.min(Number(query.limit ?? 100) || 100, 1000);
-        const before = query.before ? Number(query.before) : undefined;
+        const limit = listLimit(query.limit);
+        const before = listBefore(query.before);
         return { items: listAuditEntries(deps, before, limit) };
       },
       {
         query: T.Object({
-          limit: T.Optional(T.String({ pattern: "^[0-9]{1,4}$", description: "At most this many, newest first (default 100, max 1000)" })),
-          before: T.Optional(T.String({ pattern: "^[0-9]{1,16}$", description: "Entries older than this id (the last id of the previous page)" })),
+          limit: ListLimit,
+          before: ListBefore,
           token: T.Optional(T.String()),
         }),
         response: { 200: out(T.Object({ items: T.Array(AuditEntry) })), ...errors(...AUTH_ERRORS, "BAD_REQUEST") },

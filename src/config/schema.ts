@@ -59,6 +59,16 @@ export const CONFIG_KEYS = {
   lockSec: { env: "MEDIANODE_LOCK_SEC", kind: "int", min: 2, doc: "Job lock (renewed every half of it while the worker lives); a dead worker's job returns after it plus half of it. Lower only to test takeover." },
   webhookBackoffMs: { env: "MEDIANODE_WEBHOOK_BACKOFF_MS", kind: "int", min: 10, doc: "First webhook retry delay; it doubles, attempts span 24 h." },
   trustedProxies: { env: "MEDIANODE_TRUSTED_PROXIES", kind: "cidrs", doc: "Reverse proxies (IPs/CIDRs) whose X-Forwarded-For/-Proto/-Host are believed, for per-IP limits, logs and the URLs the node writes (default: none)." },
+  requireSetsPerTenant: { env: "MEDIANODE_REQUIRE_SETS_PER_TENANT", kind: "int", min: 1, doc: "Distinct options.require sets one tenant may have in use at once (422 beyond); a set unused for MEDIANODE_REQUIRE_SET_IDLE_SEC is freed." },
+  requireSetIdleSec: { env: "MEDIANODE_REQUIRE_SET_IDLE_SEC", kind: "int", min: 1, doc: "An options.require set with no queued or running job, not submitted to for this long, no longer counts against its tenant or the cluster." },
+  maxDurationSec: { env: "MEDIANODE_MAX_DURATION_SEC", kind: "int", min: 1, doc: "Longest source (probed duration) a job accepts; longer is INVALID_INPUT." },
+  maxFramePixels: { env: "MEDIANODE_MAX_FRAME_PIXELS", kind: "int", min: 1, doc: "Largest video frame (width × height) a job accepts; larger is INVALID_INPUT." },
+  minSourceBytesPerSec: { env: "MEDIANODE_MIN_SOURCE_BYTES_PER_SEC", kind: "int", min: 0, doc: "A source holding fewer bytes per second of its probed duration is refused (INVALID_INPUT): a tiny file claiming hours of media; 0 = off." },
+  logRetentionDays: { env: "MEDIANODE_LOG_RETENTION_DAYS", kind: "int", min: 0, doc: "Webhook deliveries (with their attempts) and audit entries older than this are pruned (0 = keep)." },
+  minFreeBytes: { env: "MEDIANODE_MIN_FREE_BYTES", kind: "bytes", min: 0, doc: "An upload is refused (507) when the media store has less free space than this (plus the upload's declared size)." },
+  maxUploadsPerToken: { env: "MEDIANODE_MAX_UPLOADS_PER_TOKEN", kind: "int", min: 1, doc: "Uploads one token may stream at once (429 beyond)." },
+  wsMessagesPerSec: { env: "MEDIANODE_WS_MESSAGES_PER_SEC", kind: "int", min: 1, doc: "Messages a WebSocket client may send per second (bursts of 4×); beyond, it is closed (1008)." },
+  wsMaxSubscriptions: { env: "MEDIANODE_WS_MAX_SUBSCRIPTIONS", kind: "int", min: 1, doc: "Jobs one WebSocket connection may subscribe to at once." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -99,6 +109,16 @@ export interface Config {
   corsOrigins: string[];
   wsBufferBytes: number;
   trustedProxies: string[];
+  requireSetsPerTenant: number;
+  requireSetIdleSec: number;
+  maxDurationSec: number;
+  maxFramePixels: number;
+  minSourceBytesPerSec: number;
+  logRetentionDays: number;
+  minFreeBytes: number;
+  maxUploadsPerToken: number;
+  wsMessagesPerSec: number;
+  wsMaxSubscriptions: number;
 }
 
 export const GIB = 1024 ** 3;
@@ -137,5 +157,15 @@ export function defaultConfig(cores: number): Config {
     corsOrigins: [],
     wsBufferBytes: 1024 * 1024,
     trustedProxies: [],
+    requireSetsPerTenant: 8,
+    requireSetIdleSec: 600,
+    maxDurationSec: 6 * 3600,
+    maxFramePixels: 7680 * 4320,
+    minSourceBytesPerSec: 16,
+    logRetentionDays: 30,
+    minFreeBytes: 256 * 1024 * 1024,
+    maxUploadsPerToken: 16,
+    wsMessagesPerSec: 20,
+    wsMaxSubscriptions: 1000,
   };
 }

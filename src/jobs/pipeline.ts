@@ -4,6 +4,7 @@
 import type { TSchema, Static } from "@sinclair/typebox";
 import type { JobType } from "../config/schema";
 import type { OutputFile } from "./schema";
+import type { MediaLimits } from "../media/limits";
 
 export interface MediaSettings {
   ffmpeg: string | null;
@@ -15,6 +16,8 @@ export interface MediaSettings {
   timeoutMs: number;
   /** Image decompression-bomb guard. */
   maxPixels: number;
+  /** Duration, frame size and density bounds for audio/video sources (issue #12). */
+  limits?: MediaLimits;
 }
 
 export interface ProgressReport {

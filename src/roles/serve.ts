@@ -51,12 +51,20 @@ export const MAX_PIXELS = 268_402_689;
 
 export function mediaSettings(config: Config): MediaSettings {
   const b = resolveBinaries({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
-  return { ...b, stallMs: config.stallSec * 1000, timeoutMs: config.jobTimeoutSec * 1000, maxPixels: MAX_PIXELS };
+  return {
+    ...b,
+    stallMs: config.stallSec * 1000,
+    timeoutMs: config.jobTimeoutSec * 1000,
+    maxPixels: MAX_PIXELS,
+    limits: { maxDurationSec: config.maxDurationSec, maxFramePixels: config.maxFramePixels, minBytesPerSec: config.minSourceBytesPerSec },
+  };
 }
 
 export interface ServeOptions {
   /** How often open rows are reconciled with Redis. */
   reconcileMs?: number;
+  /** First retention sweep after start (default 30 s; tests sooner). */
+  retentionFirstMs?: number;
 }
 
 export async function startServe(config: Config, log: Logger, o: ServeOptions = {}): Promise<Running> {
@@ -107,11 +115,11 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       stops.push(() => redis.disconnect());
       redis.on("error", () => {});
       await waitForRedis(redis, 10_000).catch((e) => nlog.warn("Redis not ready at start; writes answer 503 until it is", { error: e }));
-      const queues = createQueues(redis);
+      const queues = createQueues(redis, { perTenant: config.requireSetsPerTenant, idleMs: config.requireSetIdleSec * 1000 });
       stops.push(() => closeQueues(queues));
       const bus = createEventBus(nlog);
       const deps: ServiceDeps = { config, db, queues, redis, store, media, log: nlog, metrics, bus, nodeId, now: Date.now };
-      const retention = startRetention(deps, config.retentionDays);
+      const retention = startRetention(deps, { jobs: config.retentionDays, logs: config.logRetentionDays }, { firstMs: o.retentionFirstMs });
       stops.push(() => retention.stop());
       const webhooks = await startWebhooks(deps, redisUrl);
       stops.push(() => webhooks.stop());

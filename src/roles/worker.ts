@@ -19,6 +19,7 @@ import { downloadUrl, type UrlPolicy } from "../sources/url";
 import type { MediaStore } from "../storage/media-store";
 import type { MediaPool } from "../workers/pool";
 import { startConsumers } from "./worker-queues";
+import { jobRelativeText } from "../storage/paths";
 
 export interface WorkerRoleDeps {
   config: Config;
@@ -77,6 +78,16 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
     running.set(item.id, me);
     signal?.addEventListener("abort", () => ac.abort(new CancelledError("cancelled")), { once: true });
     let lastSent = 0;
+    // Whether this attempt got anywhere: a TIMEOUT with no progress at all is not retried
+    // (another attempt would spend the same hours on the same file, issue #12). A pipeline's
+    // first report is its "started" mark (probe says 10): only a rise past it counts.
+    let progressed = false;
+    let baseline: number | null = null;
+    const onProgress = (p: Omit<WorkProgress, "run" | "node">) => {
+      if (baseline === null) baseline = p.progress;
+      else if (p.progress > baseline) progressed = true;
+      report(p);
+    };
     const report = (p: Omit<WorkProgress, "run" | "node">, force = false) => {
       const now = Date.now();
       if (me.lost || (!force && now - lastSent < PROGRESS_EVERY_MS)) return;
@@ -107,13 +118,13 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
           throw e;
         }
         // A downloaded source gets the same check as an upload: media of the job's kind, or 415.
-        await inspectSource(input, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels });
+        await inspectSource(input, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits });
       }
-      attemptDir = await deps.store.prepareAttempt(item.id, item.run, attempt);
+      attemptDir = await deps.store.prepareAttempt(item.id, item.run, attempt, token);
       const out = await deps.pool.run(
         type,
         { jobId: item.id, input, inputProtocols, outDir: attemptDir, options: item.options, media: deps.media },
-        { signal: ac.signal, timeoutMs: config.jobTimeoutSec * 1000, onProgress: (p) => report(p) },
+        { signal: ac.signal, timeoutMs: config.jobTimeoutSec * 1000, onProgress },
       );
       if (proxy) out.result.bytesFetched = proxy.bytesFetched();
       // Only the lock holder may move outputs into place: a worker that was cut off from Redis
@@ -140,18 +151,21 @@ export async function startWorkerRole(deps: WorkerRoleDeps): Promise<WorkerRole>
         throw new WaitingError();
       }
       const raw: MedianodeError = ac.signal.aborted && ac.signal.reason instanceof Error ? toMedianodeError(ac.signal.reason) : toMedianodeError(e);
-      const err = new MedianodeError(toJobErrorCode(raw.code), raw.message, raw.details);
+      // Job errors reach the tenant: name files relative to the job, not by this node's paths.
+      const rel = (s: string) => jobRelativeText(s, deps.store.root);
+      const err = new MedianodeError(toJobErrorCode(raw.code), rel(raw.message), raw.details);
       const details = (err.details ?? (e as { details?: unknown }).details) as { stderrTail?: string; probe?: unknown } | undefined;
       const lastError: JobError = {
         code: err.code as JobError["code"],
         message: err.message,
-        ...(details?.stderrTail ? { stderrTail: details.stderrTail.slice(-4096) } : {}),
+        ...(details?.stderrTail ? { stderrTail: rel(details.stderrTail).slice(-4096) } : {}),
         ...(details?.probe ? { probe: details.probe } : {}),
       };
-      const final = NON_RETRYABLE.has(err.code) || attempt >= (job.opts.attempts ?? 1);
-      (final ? jlog.error : jlog.warn)("job attempt failed", { code: err.code, error: err.message, final });
+      const unrecoverable = NON_RETRYABLE.has(err.code) || (err.code === "TIMEOUT" && !progressed);
+      const final = unrecoverable || attempt >= (job.opts.attempts ?? 1);
+      (final ? jlog.error : jlog.warn)("job attempt failed", { code: err.code, error: err.message, final, ...(err.code === "TIMEOUT" ? { progressed } : {}) });
       await job.updateData({ ...item, lastError }).catch(() => {});
-      if (NON_RETRYABLE.has(err.code)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
+      if (unrecoverable) throw new UnrecoverableError(`${err.code}: ${err.message}`);
       throw new Error(`${err.code}: ${err.message}`);
     } finally {
       // Only our own entry: after a lost lock, this node may already run the job again.

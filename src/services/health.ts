@@ -37,7 +37,7 @@ export async function readiness(deps: HealthDeps): Promise<{ ready: boolean; che
   try {
     const s = statfsSync(deps.store.root);
     const free = s.bavail * s.bsize;
-    checks.disk = free >= MIN_FREE_BYTES ? { ok: true, detail: `${Math.round(free / 2 ** 20)} MiB free` } : { ok: false, detail: `only ${Math.round(free / 2 ** 20)} MiB free in ${deps.store.root}` };
+    checks.disk = free >= MIN_FREE_BYTES ? { ok: true, detail: `${Math.round(free / 2 ** 20)} MiB free` } : { ok: false, detail: `only ${Math.round(free / 2 ** 20)} MiB free in the media store` };
   } catch (e) {
     checks.disk = { ok: false, detail: (e as Error).message };
   }

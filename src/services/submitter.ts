@@ -14,6 +14,11 @@ import type { Principal, ServiceDeps } from "./deps";
 import type { WorkItem } from "../queue/payload";
 import { requirementOf } from "../nodes/capabilities";
 import { workItemOf } from "./work-item";
+import { isBusy } from "../store/db";
+
+/** A batch that finds the database locked is retried this many times, this far apart (~1 s in all). */
+const BUSY_RETRIES = 8;
+const BUSY_RETRY_MS = 100;
 
 export interface Submission {
   request: JobRequest;
@@ -83,17 +88,27 @@ export function createSubmitter(deps: ServiceDeps): Submitter {
           p.reject(e);
         }
       }
-    })();
+    }).immediate();
     return { done, fresh };
   };
 
   const flushOnce = async (batch: Pending[]) => {
     let inserted: ReturnType<typeof insertAll>;
-    try {
-      inserted = insertAll(batch);
-    } catch (e) {
-      for (const p of batch) p.reject(e);
-      return;
+    // BEGIN IMMEDIATE takes the write lock first, so a lock held elsewhere fails the whole batch
+    // at once (after BUSY_TIMEOUT_MS), not row by row; it is retried here without blocking the
+    // process, then answered 503 with Retry-After.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        inserted = insertAll(batch);
+        break;
+      } catch (e) {
+        if (isBusy(e) && attempt < BUSY_RETRIES) {
+          await Bun.sleep(BUSY_RETRY_MS);
+          continue;
+        }
+        for (const p of batch) p.reject(e);
+        return;
+      }
     }
     const { done, fresh } = inserted;
     // One addBulk per queue: per type, and per requirement set (registered by the caller).

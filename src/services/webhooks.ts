@@ -1,6 +1,7 @@
 // Webhooks (SPEC §4): subscriptions per tenant plus a job's own `webhook` URL; terminal
 // events only; signed; delivered from their own BullMQ queue with exponential backoff over
-// 24 h; a circuit breaker per endpoint URL; every attempt logged in SQLite.
+// 24 h; a circuit breaker per subscription (per tenant and URL for a job's own webhook);
+// every attempt logged in SQLite.
 import { randomBytes } from "node:crypto";
 import { Type as T, type Static } from "@sinclair/typebox";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -8,8 +9,9 @@ import { join } from "node:path";
 import { DelayedError, Queue, Worker, type Job } from "bullmq";
 import { InvalidOptionsError, NotFoundError, toMedianodeError } from "../errors";
 import { EVENT_TYPES, TERMINAL_EVENTS, type EventType, type MedianodeEvent } from "../events/types";
-import { signBody, SIGNATURE_HEADER } from "../events/webhooks/sign";
-import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerOpen } from "../events/webhooks/policy";
+import { jwtWebhookSecret, signBody, SIGNATURE_HEADER } from "../events/webhooks/sign";
+import { getToken } from "../store/tokens";
+import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerKey, breakerOpen } from "../events/webhooks/policy";
 import { newTokenId } from "../ids";
 import { createRedis, settleWithin } from "../queue/connection";
 import { QUEUE_PREFIX } from "../queue/names";
@@ -86,7 +88,7 @@ function visibleWebhook(deps: ServiceDeps, who: Principal, id: string): WebhookR
 }
 
 export function listWebhookViews(deps: ServiceDeps, who: Principal): WebhookView[] {
-  return listWebhooks(deps.db, isAdmin(who) ? null : who.tenant).map((w) => webhookView(w, getBreaker(deps.db, w.url)));
+  return listWebhooks(deps.db, isAdmin(who) ? null : who.tenant).map((w) => webhookView(w, getBreaker(deps.db, breakerKey({ webhook_id: w.id, tenant: w.tenant, url: w.url }))));
 }
 
 export function removeWebhook(deps: ServiceDeps, who: Principal, id: string): void {
@@ -115,6 +117,17 @@ export function perJobSecret(dataDir: string, configured: string | undefined): s
   const s = randomBytes(32).toString("base64url");
   writeFileSync(path, s + "\n", { mode: 0o600 });
   return s;
+}
+
+/**
+ * The secret that signs a job's own webhook URL: its token's (each tenant verifies its own and
+ * can forge no one's), derived for a JWT tenant, the node's for tokens made before 0007.
+ */
+export function jobWebhookSecret(deps: Pick<ServiceDeps, "db" | "config">, jobId: string | null, nodeSecret: string): string {
+  const tokenId = jobId ? getJob(deps.db, jobId)?.token_id : null;
+  if (!tokenId) return nodeSecret;
+  if (tokenId.startsWith("jwt:")) return deps.config.jwtSecret ? jwtWebhookSecret(deps.config.jwtSecret, tokenId.slice(4)) : nodeSecret;
+  return getToken(deps.db, tokenId)?.webhook_secret ?? nodeSecret;
 }
 
 export interface WebhookDispatcher {
@@ -155,7 +168,8 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
     const d = getDelivery(deps.db, job.data.deliveryId);
     if (!d || d.state !== "pending") return;
     const now = deps.now();
-    const breaker = getBreaker(deps.db, d.url) ?? { url: d.url, consecutive_failures: 0, open_until: null };
+    const key = breakerKey(d);
+    const breaker = getBreaker(deps.db, key) ?? { key, consecutive_failures: 0, open_until: null };
     if (breakerOpen(breaker, now)) {
       // Paused endpoint: wait for the breaker without spending an attempt or calling it.
       deps.metrics.webhookDeliveries.inc({ status: "circuit_open" });
@@ -163,7 +177,7 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
       throw new DelayedError();
     }
     const attempt = job.attemptsMade + 1;
-    const secret = d.webhook_id ? (getWebhook(deps.db, d.webhook_id)?.secret ?? jobSecret) : jobSecret;
+    const secret = d.webhook_id ? (getWebhook(deps.db, d.webhook_id)?.secret ?? jobSecret) : jobWebhookSecret(deps, d.job_id, jobSecret);
     const started = performance.now();
     let status: number | null = null;
     let error: string | null = null;
@@ -182,7 +196,7 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
     const ok = error === null;
     const final = ok || attempt >= attempts;
     recordAttempt(deps.db, { delivery_id: d.id, attempt, at: now, status_code: status, error, duration_ms: Math.round(performance.now() - started) }, ok ? "delivered" : final ? "failed" : "pending");
-    saveBreaker(deps.db, ok ? breakerAfterSuccess(d.url) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
+    saveBreaker(deps.db, ok ? breakerAfterSuccess(key) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
     deps.metrics.webhookDeliveries.inc({ status: ok ? "delivered" : final ? "failed" : "retrying" });
     if (!ok) throw new Error(error!);
   };

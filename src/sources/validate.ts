@@ -3,6 +3,7 @@ import { PayloadTooLargeError, UnsupportedMediaError, InvalidInputError } from "
 import { readImageInfo } from "../media/image";
 import { mediaKind, probeFile, type MediaKind, type ProbeResult } from "../media/probe";
 import { sniffFile } from "./sniff";
+import { checkMediaLimits, type MediaLimits } from "../media/limits";
 
 export interface Inspection {
   kind: MediaKind;
@@ -13,6 +14,7 @@ export interface Inspection {
 export interface InspectDeps {
   ffprobe: string | null;
   maxPixels: number;
+  limits?: MediaLimits;
 }
 
 /**
@@ -44,5 +46,6 @@ export async function inspectSource(path: string, accepts: readonly MediaKind[],
   const kind = mediaKind(probe);
   if (!kind) throw new UnsupportedMediaError("the file has no audio or video stream", { format: probe.format });
   if (!accepts.includes(kind)) throw new UnsupportedMediaError(`expected ${accepts.join(" or ")}, got ${kind}`, { format: probe.format });
+  if (deps.limits) checkMediaLimits(probe, statSync(path).size, deps.limits);
   return { kind, mime: sniffed.mime, probe };
 }

@@ -11,6 +11,8 @@ import { snapshotEvent } from "../../events/job-event";
 import { isAdmin, type Principal, type ServiceDeps } from "../../services/deps";
 import { getVisibleJob } from "../../services/jobs";
 import { authenticate, requireScope } from "../auth";
+import { createRateLimiter } from "../rate-limit";
+import { getToken } from "../../store/tokens";
 
 /** The stream's path (served by Bun's upgrade, not an Elysia route). */
 export const EVENTS_PATH = "/v1/events";
@@ -23,12 +25,20 @@ export interface WsData {
   narrowOnOpen: string | null;
 }
 
+/** Job ids one subscribe message may name: each costs a read of the job's row. */
+export const SUBSCRIBE_MAX_IDS = 20;
 const ClientMessage = T.Union([
-  T.Object({ subscribe: T.Array(T.String({ pattern: "^job:" }), { minItems: 1, maxItems: 100 }) }),
-  T.Object({ unsubscribe: T.Array(T.String({ pattern: "^job:" }), { minItems: 1, maxItems: 100 }) }),
+  T.Object({ subscribe: T.Array(T.String({ pattern: "^job:", maxLength: 64 }), { minItems: 1, maxItems: SUBSCRIBE_MAX_IDS }) }),
+  T.Object({ unsubscribe: T.Array(T.String({ pattern: "^job:", maxLength: 64 }), { minItems: 1, maxItems: SUBSCRIBE_MAX_IDS }) }),
 ]);
 
 const CLOSE_TOO_SLOW = 1013;
+/** Policy violation: too many messages. */
+const CLOSE_POLICY = 1008;
+/** The stream's credential was revoked or expired (4000-4999: application codes; 4401 mirrors HTTP 401). */
+export const CLOSE_UNAUTHORIZED = 4401;
+/** How often open streams re-check their credential (revocation, JWT expiry). */
+const RECHECK_MS = 1000;
 
 export interface EventHub {
   /** Answers the upgrade (undefined: done) or an error response; null for other paths. */
@@ -62,8 +72,48 @@ export function createEventHub(deps: ServiceDeps): EventHub {
     }
   };
   const send = (ws: ServerWebSocket<WsData>, e: unknown) => ws.send(JSON.stringify(e));
+  // Client messages per connection (each socket its own bucket): a flood is closed, not served.
+  const perSocket = new WeakMap<ServerWebSocket<WsData>, string>();
+  let socketSeq = 0;
+  const messages = createRateLimiter(deps.config.wsMessagesPerSec, "connection");
+
+  /** Why a stream's principal no longer holds (revoked token, expired JWT), or null. */
+  const revokedReason = (p: Principal, now: number): string | null => {
+    if (p.expiresAtMs !== undefined && p.expiresAtMs <= now) return "token expired";
+    if (p.tokenId && !p.tokenId.startsWith("jwt:")) {
+      const row = getToken(deps.db, p.tokenId);
+      if (!row || row.revoked_at !== null) return "token revoked";
+    }
+    return null;
+  };
+  const closeUnauthorized = (ws: ServerWebSocket<WsData>, reason: string) => {
+    sockets.delete(ws);
+    ws.close(CLOSE_UNAUTHORIZED, reason);
+  };
+  // Revocation takes effect on open streams too: every second, one row read per token in use.
+  const recheck = setInterval(() => {
+    const now = Date.now();
+    const verdicts = new Map<string, string | null>();
+    for (const ws of [...sockets]) {
+      const p = ws.data.principal;
+      const key = p.tokenId ?? p.name;
+      if (!verdicts.has(key)) {
+        try {
+          verdicts.set(key, revokedReason(p, now));
+        } catch {
+          verdicts.set(key, null); // a busy database: try again next round
+        }
+      }
+      const why = p.expiresAtMs !== undefined && p.expiresAtMs <= now ? "token expired" : verdicts.get(key);
+      if (why) closeUnauthorized(ws, why);
+    }
+  }, RECHECK_MS);
 
   const narrowTo = (ws: ServerWebSocket<WsData>, jobId: string) => {
+    if (ws.data.jobs?.has(jobId)) return;
+    if ((ws.data.jobs?.size ?? 0) >= deps.config.wsMaxSubscriptions) {
+      throw new MedianodeError("RATE_LIMITED", `a connection follows at most ${deps.config.wsMaxSubscriptions} jobs (MEDIANODE_WS_MAX_SUBSCRIPTIONS); unsubscribe some first`);
+    }
     const row = getVisibleJob(deps, jobId, ws.data.principal);
     if (!ws.data.jobs) {
       for (const t of broadTopics(ws.data.principal)) ws.unsubscribe(t);
@@ -129,6 +179,18 @@ export function createEventHub(deps: ServiceDeps): EventHub {
         }
       },
       message(ws, raw) {
+        let key = perSocket.get(ws);
+        if (!key) perSocket.set(ws, (key = String(++socketSeq)));
+        try {
+          messages.take(key);
+        } catch (e) {
+          deps.log.warn("WebSocket client closed: too many messages", { tokenId: ws.data.principal.tokenId });
+          sockets.delete(ws);
+          ws.close(CLOSE_POLICY, `too many messages (MEDIANODE_WS_MESSAGES_PER_SEC=${deps.config.wsMessagesPerSec})`);
+          return;
+        }
+        const why = revokedReason(ws.data.principal, Date.now());
+        if (why) return closeUnauthorized(ws, why);
         let msg: unknown;
         try {
           msg = JSON.parse(typeof raw === "string" ? raw : Buffer.from(raw).toString("utf8"));
@@ -137,7 +199,7 @@ export function createEventHub(deps: ServiceDeps): EventHub {
           return;
         }
         if (!Value.Check(ClientMessage, msg)) {
-          send(ws, { error: { code: "BAD_REQUEST", message: 'expected {"subscribe":["job:ID"]} or {"unsubscribe":[...]}' } });
+          send(ws, { error: { code: "BAD_REQUEST", message: `expected {"subscribe":["job:ID"]} or {"unsubscribe":[...]}, 1 to ${SUBSCRIBE_MAX_IDS} ids` } });
           return;
         }
         try {
@@ -161,6 +223,7 @@ export function createEventHub(deps: ServiceDeps): EventHub {
     clients: () => count,
     stop() {
       off();
+      clearInterval(recheck);
     },
   };
 }

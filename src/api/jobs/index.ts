@@ -10,6 +10,8 @@ import { toJobView } from "../../store/jobs";
 import { requireScope } from "../auth";
 import { readJson } from "../body";
 import type { ClientInfo } from "../forwarded";
+import { ListLimit, listLimit } from "../list-query";
+import { checkFreeSpace, createUploadSlots } from "./upload-limits";
 import { checkJobRequest, readIntake, storedSourceFor } from "./intake";
 import { AUTH_ERRORS, errors, IdParams, JobItemsOut, JobListOut, JobOut, JobRequestByType, requestBody } from "../schemas";
 
@@ -19,7 +21,7 @@ const BATCH_MAX = 1000;
 const ListQuery = T.Object({
   status: T.Optional(T.Union(STATUSES.map((s) => T.Literal(s)))),
   type: T.Optional(T.Union(JOB_TYPES.map((s) => T.Literal(s)))),
-  limit: T.Optional(T.String({ pattern: "^[0-9]{1,4}$" })),
+  limit: ListLimit,
   cursor: T.Optional(T.String({ maxLength: 64, description: "nextCursor of the previous page" })),
   token: T.Optional(T.String({ description: "The token, where no header can be sent" })),
 });
@@ -44,13 +46,25 @@ const ONE_JOB_ERRORS = errors(...AUTH_ERRORS, "NOT_FOUND", "CONFLICT", "UNAVAILA
 const jobUrl = (client: ClientInfo, id: string) => `${client.origin}/v1/jobs/${id}`;
 
 export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal, clientOf: (r: Request) => ClientInfo) {
+  const uploads = createUploadSlots(deps.config.maxUploadsPerToken);
   return new Elysia({ prefix: "/v1/jobs", tags: ["jobs"] })
     .post(
       "",
       async ({ request, set }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:write");
-        const intake = await readIntake(deps, request);
+        const isUpload = !(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json");
+        let release = () => {};
+        if (isUpload) {
+          checkFreeSpace(deps.store.root, deps.config.minFreeBytes, Number(request.headers.get("content-length") ?? NaN));
+          release = uploads.acquire(who.tokenId ?? who.name);
+        }
+        let intake;
+        try {
+          intake = await readIntake(deps, request);
+        } finally {
+          release();
+        }
         try {
           const { row, created } = await submitJob(deps, intake, who);
           if (intake.source.kind === "upload") deps.metrics.bytesTotal.inc({ direction: "in" }, intake.source.bytes);
@@ -114,7 +128,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         const who = principalOf(request);
         requireScope(who, "jobs:read");
         if (!Value.Check(ListQuery, query)) throw new BadRequestError("invalid query", { errors: [...Value.Errors(ListQuery, query)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
-        const r = listVisibleJobs(deps, who, { status: query.status, type: query.type as JobType | undefined, cursor: query.cursor, limit: query.limit ? Number(query.limit) : undefined });
+        const r = listVisibleJobs(deps, who, { status: query.status, type: query.type as JobType | undefined, cursor: query.cursor, limit: query.limit === undefined ? undefined : listLimit(query.limit) });
         return { items: r.rows.map(toJobView), nextCursor: r.nextCursor };
       },
       { query: ListQuery, response: { 200: JobListOut, ...errors(...AUTH_ERRORS, "BAD_REQUEST") }, detail: { summary: "List jobs, newest first: ?status&type&limit&cursor" } },

@@ -74,12 +74,12 @@ export async function storedSourceFor(deps: ServiceDeps, req: JobRequest): Promi
     return { kind: "url", url: s.url };
   }
   const real = checkImportPath(s.path, deps.config.importDirs);
-  await inspectSource(real, pipelineFor(req.type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels });
+  await inspectSource(real, pipelineFor(req.type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits });
   return { kind: "path", path: real };
 }
 
 async function inspectUpload(deps: ServiceDeps, type: JobType, path: string): Promise<void> {
-  await inspectSource(path, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels });
+  await inspectSource(path, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits });
 }
 
 export async function readIntake(deps: ServiceDeps, request: Request): Promise<Intake> {

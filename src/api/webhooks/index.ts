@@ -1,12 +1,14 @@
 import { Elysia } from "elysia";
 import { Type as T } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { BadRequestError } from "../../errors";
+import { BadRequestError, ConflictError } from "../../errors";
+import { rotateWebhookSecret } from "../../services/tokens";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { createWebhook, DeliveryView, deliveryViews, listWebhookViews, removeWebhook, WebhookCreated, WebhookView } from "../../services/webhooks";
 import { AUTH_ERRORS, docResponses, errors, out, requestBody } from "../schemas";
 import { requireScope } from "../auth";
 import { readJson } from "../body";
+import { ListLimit, listLimit } from "../list-query";
 
 const WebhookRequestSchema = T.Object(
     {
@@ -37,6 +39,19 @@ export function webhooksRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
         detail: { summary: "Subscribe a URL to terminal job events (signed with X-Medianode-Signature)", requestBody: requestBody({ "application/json": WebhookRequestSchema }, "The endpoint and the events it wants") },
       },
     )
+    .post(
+      "/signing-secret",
+      ({ request }) => {
+        const who = principalOf(request);
+        requireScope(who, "jobs:write");
+        if (!who.tokenId || who.tokenId.startsWith("jwt:")) {
+          throw new ConflictError('a JWT tenant\'s job webhooks are signed with hex HMAC-SHA256(MEDIANODE_JWT_SECRET, "medianode-webhook:" + sub): ask the backend that issues the JWTs');
+        }
+        const r = rotateWebhookSecret(deps.db, who.tokenId, who);
+        return { tokenId: r.id, secret: r.webhookSecret };
+      },
+      { parse: "none", detail: { summary: "Rotate the secret that signs the calling token's per-job webhooks (returned once; the old one stops at once)" } },
+    )
     .get("", ({ request }) => {
       const who = principalOf(request);
       requireScope(who, "jobs:read");
@@ -52,11 +67,11 @@ export function webhooksRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
     .get("/:id/deliveries", ({ request, params, query }) => {
       const who = principalOf(request);
       requireScope(who, "jobs:read");
-      const limit = Math.min(Number(query.limit ?? 100) || 100, 1000);
+      const limit = listLimit(query.limit);
       return { items: deliveryViews(deps, who, params.id, limit) };
     }, {
       params: WebhookParams,
-      query: T.Object({ limit: T.Optional(T.String({ pattern: "^[0-9]{1,4}$", description: "At most this many, newest first (default 100, max 1000)" })), token: T.Optional(T.String()) }),
+      query: T.Object({ limit: ListLimit, token: T.Optional(T.String()) }),
       response: { 200: out(T.Object({ items: T.Array(DeliveryView) })), ...errors(...AUTH_ERRORS, "NOT_FOUND", "BAD_REQUEST") },
       detail: { summary: "Every delivery attempt of a subscription" },
     });

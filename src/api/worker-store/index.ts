@@ -5,9 +5,9 @@ import { Elysia } from "elysia";
 import { Value } from "@sinclair/typebox/value";
 import { BadRequestError } from "../../errors";
 import type { Principal, ServiceDeps } from "../../services/deps";
-import { checkRun, commitUploadedAttempt, parseAttempt, requireWorkerJob, sourceFileForWorker } from "../../services/worker-store";
+import { commitUploadedAttempt, parseAttempt, requireRunOwner, requireWorkerJob, sourceFileForWorker } from "../../services/worker-store";
 import { receiveOutput } from "../../storage/receive-output";
-import { attemptKey, CommitBody, SHA256_HEADER, WORKER_PREFIX, type HelloReply } from "../../storage/worker-protocol";
+import { attemptKey, CommitBody, LOCK_HEADER, SHA256_HEADER, WORKER_PREFIX, type HelloReply } from "../../storage/worker-protocol";
 import { tooLarge } from "../../sources/upload";
 import { VERSION } from "../../version";
 import { requireScope } from "../auth";
@@ -62,7 +62,7 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
         const max = deps.config.maxUploadBytes;
         const declared = Number(request.headers.get("content-length") ?? NaN);
         if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
-        checkRun(requireWorkerJob(deps, params.id), ref);
+        await requireRunOwner(deps, params.id, ref, request.headers.get(LOCK_HEADER));
         const bytes = await receiveOutput(deps.store.attemptDir(params.id, ref), params["*"], request.body, { maxBytes: max, sha256, partDir: deps.store.partDir(params.id) });
         deps.metrics.bytesTotal.inc({ direction: "worker_in" }, bytes);
         return { name: params["*"], bytes };
@@ -76,7 +76,7 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
         const ref = parseAttempt(params.attempt);
         const body = await readJson(request, 16 * 1024 * 1024);
         if (!Value.Check(CommitBody, body)) throw new BadRequestError("expected {files: [{name, bytes}]}");
-        return await commitUploadedAttempt(deps, params.id, ref, body);
+        return await commitUploadedAttempt(deps, params.id, ref, body, request.headers.get(LOCK_HEADER));
       },
       { parse: "none", detail: { summary: "Make an uploaded attempt the job's outputs (moved into out/ once every listed file is there)" } },
     )
@@ -85,7 +85,7 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
       async ({ request, params }) => {
         worker(request);
         const ref = parseAttempt(params.attempt);
-        requireWorkerJob(deps, params.id);
+        await requireRunOwner(deps, params.id, ref, request.headers.get(LOCK_HEADER));
         await deps.store.discardAttempt(deps.store.attemptDir(params.id, ref));
         return { discarded: attemptKey(ref) };
       },

@@ -3,6 +3,7 @@
 // filter_complex split; the HLS muxer writes all rungs with -var_stream_map.
 import { join } from "node:path";
 import { inputArgs, MEDIA_DEMUXERS } from "../../media/ffmpeg";
+import { STRIP_METADATA } from "../../media/metadata";
 import type { ProbeResult } from "../../media/probe";
 import { describeVideoSource, planLadder, type Rung, type VideoSource } from "./ladder";
 import type { ResolvedVideoOptions } from "./options";
@@ -112,6 +113,7 @@ export function buildVideoPlan(probe: ProbeResult, o: ResolvedVideoOptions, inpu
   }
   args.push(...maps, ...codecs);
   args.push(
+    ...STRIP_METADATA,
     "-max_muxing_queue_size", "4096",
     "-f", "hls",
     "-hls_time", String(o.segmentSec),
@@ -127,7 +129,7 @@ export function buildVideoPlan(probe: ProbeResult, o: ResolvedVideoOptions, inpu
   let mp4: VideoPlan["mp4"] = null;
   if (o.mp4 && top.copy) {
     mp4 = "inline";
-    args.push("-map", `0:${src.videoIndex}`, ...(hasAudio ? ["-map", `0:${src.audioIndex}`] : []), "-c", "copy", "-movflags", "+faststart", "-max_muxing_queue_size", "4096", join(outDir, "video.mp4"));
+    args.push("-map", `0:${src.videoIndex}`, ...(hasAudio ? ["-map", `0:${src.audioIndex}`] : []), "-c", "copy", ...STRIP_METADATA, "-movflags", "+faststart", "-max_muxing_queue_size", "4096", join(outDir, "video.mp4"));
   } else if (o.mp4) mp4 = "remux";
 
   const posterOut = ["-frames:v", "1", "-c:v", "mjpeg", "-q:v", "3", "-update", "1", join(outDir, "poster.jpg")];
@@ -150,6 +152,7 @@ export function mp4RemuxArgs(playlist: string, output: string): string[] {
     "-c", "copy",
     // ADTS (TS) → ASC (MP4) headers.
     "-bsf:a", "aac_adtstoasc",
+    ...STRIP_METADATA,
     "-movflags", "+faststart",
     output,
   ];
