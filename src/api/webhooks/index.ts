@@ -50,7 +50,11 @@ export function webhooksRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
         const r = rotateWebhookSecret(deps.db, who.tokenId, who);
         return { tokenId: r.id, secret: r.webhookSecret };
       },
-      { parse: "none", detail: { summary: "Rotate the secret that signs the calling token's per-job webhooks (returned once; the old one stops at once)" } },
+      {
+        parse: "none",
+        response: { 200: out(T.Object({ tokenId: T.String(), secret: T.String({ description: "Shown only here" }) })), ...errors(...AUTH_ERRORS, "CONFLICT") },
+        detail: { summary: "Rotate the secret that signs the calling token's per-job webhooks (returned once; the old one stops at once)" },
+      },
     )
     .get("", ({ request }) => {
       const who = principalOf(request);
