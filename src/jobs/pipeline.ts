@@ -15,6 +15,10 @@ export interface MediaSettings {
   timeoutMs: number;
   /** Image decompression-bomb guard. */
   maxPixels: number;
+  /** Hardware encoders whose device came up on this node (media/hardware.ts): what hwaccel "auto" may use. */
+  hwEncoders?: string[];
+  /** heif-convert (libheif), when installed: HEIC/HEIF decoding. */
+  heifConvert?: string | null;
 }
 
 export interface ProgressReport {
@@ -50,6 +54,8 @@ export interface Pipeline<S extends TSchema = TSchema, R = Static<S>> {
   options: S;
   /** Fills in defaults; the stored job keeps the resolved options. */
   defaults(input: Static<S>): R;
+  /** Capabilities the resolved options imply (added to options.require, so routing sees them). */
+  requires?(resolved: R): string[];
   /** What a source must be for this job type (checked on upload and before the run). */
   accepts: readonly ("video" | "audio" | "image")[];
   run(ctx: ProcessorContext<R>): Promise<ProcessorOutput>;
