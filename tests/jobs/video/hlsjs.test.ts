@@ -13,6 +13,24 @@ const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"];
 const HLS_JS = new URL("../../../node_modules/hls.js/dist/hls.min.js", import.meta.url).pathname;
 
+/** The few browser globals the page code uses (this file is type-checked without the DOM lib). */
+interface VideoElement {
+  videoWidth: number;
+  currentTime: number;
+  play(): Promise<void>;
+  addEventListener(type: string, fn: () => void): void;
+}
+interface HlsPlayer {
+  loadSource(src: string): void;
+  attachMedia(v: VideoElement): void;
+  on(event: string, fn: (e: unknown, d: { fatal: boolean; details: string }) => void): void;
+}
+interface BrowserGlobals {
+  MediaSource: { isTypeSupported(type: string): boolean };
+  document: { getElementById(id: string): VideoElement };
+  Hls: { new (): HlsPlayer; Events: { ERROR: string; MANIFEST_PARSED: string } };
+}
+
 const tmp = tempDir("mn-hlsjs-");
 let server: ReturnType<typeof Bun.serve>;
 let browser: Browser;
@@ -53,13 +71,14 @@ describe("hls.js in Chromium", () => {
     try {
       await page.goto(`http://127.0.0.1:${server.port}/`);
       const codecsLine = (await (await fetch(`http://127.0.0.1:${server.port}${url}`)).text()).match(/CODECS="([^"]+)"/)![1]!;
-      const supported = await page.evaluate((c) => MediaSource.isTypeSupported(`video/mp4; codecs="${c.split(",")[0]}"`), codecsLine);
+      const supported = await page.evaluate((c) => (globalThis as unknown as BrowserGlobals).MediaSource.isTypeSupported(`video/mp4; codecs="${c.split(",")[0]}"`), codecsLine);
       if (codec === "h264" || codec === "av1" || codec === "vp9") expect(supported).toBe(true);
       const r = await page.evaluate(
         ([src, timeout]) =>
           new Promise<{ ok: boolean; width: number; time: number; error?: string }>((resolve) => {
-            const v = document.getElementById("v") as HTMLVideoElement;
-            const H = (window as unknown as { Hls: any }).Hls;
+            const g = globalThis as unknown as BrowserGlobals;
+            const v = g.document.getElementById("v");
+            const H = g.Hls;
             const hls = new H();
             const done = (ok: boolean, error?: string) => resolve({ ok, width: v.videoWidth, time: v.currentTime, error });
             hls.on(H.Events.ERROR, (_e: unknown, d: { fatal: boolean; details: string }) => d.fatal && done(false, d.details));
