@@ -10,6 +10,11 @@ command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 if [ "${1:-}" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing="$missing chromium"
   command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
+  # promtool (tests/metrics) comes with Debian's prometheus; nginx and caddy front the
+  # reverse-proxy test (tests/e2e/reverse-proxy.test.ts) with the README's config blocks.
+  command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
+  command -v caddy >/dev/null 2>&1 || missing="$missing caddy"
 fi
 { command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1; } || missing="$missing ffmpeg"
 # HEIC/HEIF photos (iPhones): libheif's heif-convert decodes them; the tests also use heif-enc.

@@ -5,6 +5,7 @@ import { getVisibleJob } from "../../services/jobs";
 import { requireScope } from "../auth";
 import { NotFoundError } from "../../errors";
 import { mimeFor } from "../../media/mime";
+import { AUTH_ERRORS, Binary, docResponses, errors } from "../schemas";
 
 /** Parses one `bytes=a-b` range (pure). Null: no usable range → whole file; "invalid" → 416. */
 export function parseRange(header: string | null, size: number): { start: number; end: number } | null | "invalid" {
@@ -48,6 +49,13 @@ export function outputsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pr
         headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${size}`, "content-length": String(range.end - range.start + 1) },
       });
     },
-    { detail: { summary: "Download an output (Range supported; HLS plays from here)" } },
+    {
+      // No params schema: Elysia's exact mirror cannot compile a "*" key (it warns on every start).
+      detail: {
+        summary: "Download an output (Range supported; HLS plays from here)",
+        description: "`*` is the output's name as in the job's outputs[].name, and may contain slashes (720p/seg_001.ts).",
+        responses: docResponses({ 200: Binary, 206: Binary, 416: "Range not satisfiable", ...errors(...AUTH_ERRORS, "NOT_FOUND") }, [200, 206]),
+      },
+    },
   );
 }
