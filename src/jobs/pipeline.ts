@@ -18,6 +18,10 @@ export interface MediaSettings {
   maxPixels: number;
   /** Duration, frame size and density bounds for audio/video sources (issue #12). */
   limits?: MediaLimits;
+  /** Hardware encoders whose device came up on this node (media/hardware.ts): what hwaccel "auto" may use. */
+  hwEncoders?: string[];
+  /** heif-convert (libheif), when installed: HEIC/HEIF decoding. */
+  heifConvert?: string | null;
 }
 
 export interface ProgressReport {
@@ -53,6 +57,8 @@ export interface Pipeline<S extends TSchema = TSchema, R = Static<S>> {
   options: S;
   /** Fills in defaults; the stored job keeps the resolved options. */
   defaults(input: Static<S>): R;
+  /** Capabilities the resolved options imply (added to options.require, so routing sees them). */
+  requires?(resolved: R): string[];
   /** What a source must be for this job type (checked on upload and before the run). */
   accepts: readonly ("video" | "audio" | "image")[];
   run(ctx: ProcessorContext<R>): Promise<ProcessorOutput>;

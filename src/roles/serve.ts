@@ -13,7 +13,8 @@ import { createEventHub, type WsData } from "../api/events-ws/hub";
 import type { MediaSettings } from "../jobs/pipeline";
 import type { Logger } from "../log";
 import { ffmpegEncoders, ffmpegHwaccels, ffmpegVersion, resolveBinaries } from "../media/binaries";
-import { usableEncoders, usableHwaccels } from "../media/hardware";
+import { encoderDevice, usableEncoders, usableHwaccels } from "../media/hardware";
+import { findHeifConvert, HEIC_CAPABILITY } from "../media/heif";
 import { startHeartbeat } from "../nodes/heartbeat";
 import { nodeCapabilities } from "../nodes/capabilities";
 import { watchNodes } from "../nodes/watch";
@@ -56,6 +57,7 @@ export function mediaSettings(config: Config): MediaSettings {
     stallMs: config.stallSec * 1000,
     timeoutMs: config.jobTimeoutSec * 1000,
     maxPixels: MAX_PIXELS,
+    heifConvert: findHeifConvert(),
     limits: { maxDurationSec: config.maxDurationSec, maxFramePixels: config.maxFramePixels, minBytesPerSec: config.minSourceBytesPerSec },
   };
 }
@@ -160,12 +162,16 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
     // Hardware only where its device comes up, not whatever the build lists (media/hardware.ts).
     const [ffVersion, built, hwaccels] = await Promise.all([ffmpegVersion(media.ffmpeg), ffmpegEncoders(media.ffmpeg), ffmpegHwaccels(media.ffmpeg).then((l) => usableHwaccels(media.ffmpeg, l))]);
     const encoders = usableEncoders(built, hwaccels);
+    // HEIC/HEIF decoding is a capability too: a node without libheif never takes such a job.
+    const decoders = media.heifConvert ? [HEIC_CAPABILITY] : [];
     if (roles.has("worker")) {
       pool = createMediaPool(config.workerThreads, nlog);
       const p = pool;
       stops.push(() => p.stop());
-      const capabilities = [...nodeCapabilities({ encoders, hwaccels, labels: config.capabilities })];
-      worker = await startWorkerRole({ config, redisUrl, pool, store: workerStore, media, nodeId, capabilities, log: nlog });
+      const capabilities = [...nodeCapabilities({ encoders, hwaccels, decoders, labels: config.capabilities })];
+      // hwaccel "auto" picks among the hardware encoders whose device came up here.
+      const workerMedia: MediaSettings = { ...media, hwEncoders: encoders.filter((e) => encoderDevice(e) !== null) };
+      worker = await startWorkerRole({ config, redisUrl, pool, store: workerStore, media: workerMedia, nodeId, capabilities, log: nlog });
     }
     if (!roles.has("api")) {
       // No api: a small port of its own for health and metrics (medianode worker: 8081).
@@ -190,6 +196,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
         ffmpegVersion: ffVersion,
         encoders,
         hwaccels,
+        decoders,
         labels: config.capabilities,
         dataDir: config.dataDir,
         activeJobs: () => worker?.active() ?? 0,

@@ -9,6 +9,8 @@ export interface Inspection {
   kind: MediaKind;
   mime: string;
   probe: ProbeResult | null;
+  /** An HEVC-coded HEIF photo: only nodes with the "heic" capability can decode it. */
+  heic?: boolean;
 }
 
 export interface InspectDeps {
@@ -28,13 +30,14 @@ export async function inspectSource(path: string, accepts: readonly MediaKind[],
   if (!sniffed) throw new UnsupportedMediaError("not a media file (unrecognised content)");
   if (sniffed.kind === "image") {
     if (!accepts.includes("image")) throw new UnsupportedMediaError(`expected ${accepts.join(" or ")}, got an image (${sniffed.mime})`);
+    let heic = false;
     try {
-      await readImageInfo(path, { maxPixels: deps.maxPixels });
+      heic = (await readImageInfo(path, { maxPixels: deps.maxPixels })).heic;
     } catch (e) {
       if (e instanceof InvalidInputError && /too large/.test(e.message)) throw new PayloadTooLargeError(e.message);
       throw new UnsupportedMediaError((e as Error).message);
     }
-    return { kind: "image", mime: sniffed.mime, probe: null };
+    return { kind: "image", mime: sniffed.mime, probe: null, heic };
   }
   if (!deps.ffprobe) throw new UnsupportedMediaError("cannot inspect audio/video: ffprobe is not installed");
   let probe: ProbeResult;

@@ -2,7 +2,6 @@
 // JobRequest plus a stored source. Uploads stream to <data>/media/<id>/source under the cap.
 import { rm } from "node:fs/promises";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import type { JobType } from "../../config/schema";
 import { BadRequestError } from "../../errors";
 import { newJobId } from "../../ids";
 import { pipelineFor } from "../../jobs/registry";
@@ -12,7 +11,8 @@ import { checkRequest } from "../../services/jobs";
 import { checkImportPath } from "../../sources/import-path";
 import { streamMultipart, streamToFile, tooLarge } from "../../sources/upload";
 import { checkUrl } from "../../sources/url";
-import { inspectSource } from "../../sources/validate";
+import { inspectSource, type Inspection } from "../../sources/validate";
+import { imageSourceRequirement } from "../../jobs/image/args";
 import { readJson } from "../body";
 
 export interface Intake {
@@ -74,12 +74,21 @@ export async function storedSourceFor(deps: ServiceDeps, req: JobRequest): Promi
     return { kind: "url", url: s.url };
   }
   const real = checkImportPath(s.path, deps.config.importDirs);
-  await inspectSource(real, pipelineFor(req.type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits });
+  addSourceRequirement(req, await inspectSource(real, pipelineFor(req.type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits }));
   return { kind: "path", path: real };
 }
 
-async function inspectUpload(deps: ServiceDeps, type: JobType, path: string): Promise<void> {
-  await inspectSource(path, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits });
+/** A source that needs a capability (a HEIC photo) adds it to the request's options.require, so routing sees it. */
+function addSourceRequirement(req: JobRequest, inspected: Inspection): void {
+  const extra = req.type === "image" ? imageSourceRequirement(inspected) : [];
+  if (!extra.length) return;
+  const options = (req.options ?? {}) as Record<string, unknown>;
+  const had = Array.isArray(options.require) ? (options.require as unknown[]) : [];
+  req.options = { ...options, require: [...had, ...extra] };
+}
+
+async function inspectUpload(deps: ServiceDeps, req: JobRequest, path: string): Promise<void> {
+  addSourceRequirement(req, await inspectSource(path, pipelineFor(req.type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits }));
 }
 
 export async function readIntake(deps: ServiceDeps, request: Request): Promise<Intake> {
@@ -106,7 +115,7 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
       const req = requestFromFields((k) => mp.fields[k]);
       if (req.source) throw new BadRequestError("send either a file or a source, not both");
       checkRequest(req.type, req);
-      await inspectUpload(deps, req.type, path);
+      await inspectUpload(deps, req, path);
       return { request: req, id, source: { kind: "upload", filename: mp.file.filename.slice(0, 255), bytes: mp.file.bytes, mime: mp.file.mime }, discard };
     }
     // Raw body: everything but the bytes is in the query string, so check it before reading.
@@ -115,7 +124,7 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
     checkRequest(req.type, req);
     if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
     const bytes = request.body ? await streamToFile(request.body, path, max) : await Bun.write(path, "");
-    await inspectUpload(deps, req.type, path);
+    await inspectUpload(deps, req, path);
     const filename = q.get("filename") ?? undefined;
     return { request: req, id, source: { kind: "upload", bytes, mime: ct || undefined, ...(filename ? { filename: filename.slice(0, 255) } : {}) }, discard };
   } catch (e) {
