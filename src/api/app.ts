@@ -15,6 +15,8 @@ import { jobsRoutes } from "./jobs/index";
 import { instrument, metricsRoutes, type Fetch } from "./metrics";
 import { JOB_TYPES } from "../config/schema";
 import { outputsRoutes } from "./outputs/index";
+import { playbackRoutes } from "./playback/index";
+import { withPlaybackCors } from "./playback/cors";
 import { queuesRoutes } from "./queues/index";
 import { webhooksRoutes } from "./webhooks/index";
 import { dashboardRoutes } from "./dashboard/index";
@@ -72,7 +74,8 @@ export interface AppOptions {
 export function createApp(deps: ServiceDeps, o: AppOptions = {}): { app: ReturnType<typeof buildApp>; fetch: Fetch } {
   const routes = new WeakMap<Request, string>();
   const app = buildApp(deps, routes, o);
-  return { app, fetch: withCors(deps.config.corsOrigins, instrument(app, routes, deps.metrics)) };
+  // /p/ has its own open CORS (SPEC §10) in front of the API's closed one.
+  return { app, fetch: withPlaybackCors(withCors(deps.config.corsOrigins, instrument(app, routes, deps.metrics))) };
 }
 
 function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOptions) {
@@ -120,6 +123,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
     )
     .use(jobsRoutes(deps, principalOf))
     .use(outputsRoutes(deps, principalOf))
+    .use(playbackRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))
     .use(webhooksRoutes(deps, principalOf))
     .use(workerStoreRoutes(deps, principalOf))

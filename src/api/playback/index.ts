@@ -1,0 +1,81 @@
+// Playback URLs (SPEC §10): GET /v1/jobs/:id/playback issues them; GET/HEAD /p/<token>/<name>
+// serves a job's outputs through them with no Authorization header. /p/ never looks at the
+// bearer-token auth (api/auth.ts): the signed token in the path is its only credential.
+import { Elysia } from "elysia";
+import type { Config } from "../../config/schema";
+import { BadRequestError, ForbiddenError, GoneError, NotFoundError } from "../../errors";
+import { mimeFor } from "../../media/mime";
+import type { Principal, ServiceDeps } from "../../services/deps";
+import { playableJob, playbackJob } from "../../services/playback";
+import { secretFile } from "../../storage/secret-file";
+import { requireScope } from "../auth";
+import { serveFile } from "../static-file/serve";
+import { playbackCacheControl } from "./cache";
+import { DEFAULT_TTL_SEC, PlaybackFileParams, PlaybackParams, PlaybackQuery, PlaybackView } from "./schema";
+import { signPlaybackToken, verifyPlaybackToken } from "./token";
+
+/** The configured secret, else `<data>/playback.secret` (made on first start, 0600). */
+export function playbackSecret(config: Pick<Config, "playbackSecret" | "dataDir">): string {
+  return config.playbackSecret ?? secretFile(config.dataDir, "playback.secret");
+}
+
+const encodeName = (name: string) => name.split("/").map(encodeURIComponent).join("/");
+
+/** `?ttl=`: whole seconds, 1 to the configured maximum. */
+export function parseTtl(raw: string | undefined, maxSec: number): number {
+  if (raw === undefined) return Math.min(DEFAULT_TTL_SEC, maxSec);
+  const n = /^[0-9]{1,10}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= maxSec)) throw new BadRequestError(`ttl must be a whole number of seconds from 1 to ${maxSec} (MEDIANODE_PLAYBACK_MAX_TTL_SEC), got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
+  const secret = playbackSecret(deps.config);
+  const nowSec = () => Math.floor(deps.now() / 1000);
+
+  const serve = ({ request, params }: { request: Request; params: { token: string; "*": string } }) => {
+    const v = verifyPlaybackToken(params.token, secret, nowSec());
+    if (!v.ok && v.reason === "expired") throw new GoneError(`this playback URL expired at ${new Date(v.claims.expiresAtSec * 1000).toISOString()}`);
+    if (!v.ok) throw new ForbiddenError("invalid playback token: it was altered or signed with another secret");
+    const row = playbackJob(deps, v.claims.jobId, v.claims.generation);
+    const name = params["*"];
+    let file: string;
+    try {
+      file = deps.store.outputFile(row.id, name);
+    } catch {
+      // Traversal, another job's path, or a name the job does not have: all just "not here".
+      throw new NotFoundError("no such output in this job");
+    }
+    return serveFile(request, file, {
+      contentType: mimeFor(name),
+      cacheControl: playbackCacheControl(name),
+      onBytes: (n) => deps.metrics.bytesTotal.inc({ direction: "out" }, n),
+    });
+  };
+  const fileRoute = { params: PlaybackFileParams, detail: { security: [], summary: "An output through a playback URL: no auth header, CORS open, cacheable (ETag, Range, 304)" } };
+
+  return new Elysia({ name: "playback", tags: ["playback"] })
+    .get(
+      "/v1/jobs/:id/playback",
+      ({ request, params, query }): PlaybackView => {
+        const who = principalOf(request);
+        requireScope(who, "jobs:read");
+        const ttl = parseTtl(query.ttl, deps.config.playbackMaxTtlSec);
+        const job = playableJob(deps, params.id, who);
+        const expiresAtSec = nowSec() + ttl;
+        const token = signPlaybackToken({ jobId: job.row.id, generation: job.generation, expiresAtSec }, secret);
+        const origin = deps.config.playbackBaseUrl ?? new URL(request.url).origin;
+        const base = `${origin}/p/${token}/`;
+        const url = (name: string) => (job.names.has(name) ? base + encodeName(name) : null);
+        return { hls: url("master.m3u8"), mp4: url("video.mp4"), poster: url("poster.jpg"), base, expiresAt: new Date(expiresAtSec * 1000).toISOString() };
+      },
+      {
+        params: PlaybackParams,
+        query: PlaybackQuery,
+        response: PlaybackView,
+        detail: { summary: "Expiring URLs that play this job's outputs with no header (token in the path, SPEC §10)" },
+      },
+    )
+    .get("/p/:token/*", serve, fileRoute)
+    .head("/p/:token/*", serve, fileRoute);
+}
