@@ -7,10 +7,8 @@ import { NotFoundError } from "../../errors";
 import { mimeFor } from "../../media/mime";
 import { serveFile } from "../static-file/serve";
 
-const OutputParams = T.Object({
-  id: T.String({ maxLength: 64, description: "Job id" }),
-  "*": T.String({ description: "An output's name, e.g. master.m3u8 or 720p/seg_001.ts" }),
-});
+// The wildcard (the output's name) is not declared: Elysia cannot mirror a "*" key.
+const OutputParams = T.Object({ id: T.String({ maxLength: 64, description: "Job id" }) }, { additionalProperties: true });
 
 /**
  * Behind the token, and the same URL serves a newer run's file after a retry: the browser
@@ -19,12 +17,12 @@ const OutputParams = T.Object({
 const OUTPUTS_CACHE_CONTROL = "private, no-cache";
 
 export function outputsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
-  const serve = ({ request, params }: { request: Request; params: { id: string; "*": string } }) => {
+  const serve = ({ request, params }: { request: Request; params: Record<string, string | undefined> }) => {
     const who = principalOf(request);
     requireScope(who, "jobs:read");
-    const row = getVisibleJob(deps, params.id, who);
+    const row = getVisibleJob(deps, params.id ?? "", who);
     if (row.status !== "completed") throw new NotFoundError(`job ${row.id} has no outputs yet (status ${row.status})`);
-    const name = params["*"];
+    const name = params["*"] ?? "";
     const file = deps.store.outputFile(row.id, name);
     return serveFile(request, file, {
       contentType: mimeFor(name),

@@ -33,12 +33,12 @@ export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
   const secret = playbackSecret(deps.config);
   const nowSec = () => Math.floor(deps.now() / 1000);
 
-  const serve = ({ request, params }: { request: Request; params: { token: string; "*": string } }) => {
-    const v = verifyPlaybackToken(params.token, secret, nowSec());
+  const serve = ({ request, params }: { request: Request; params: Record<string, string | undefined> }) => {
+    const v = verifyPlaybackToken(params.token ?? "", secret, nowSec());
     if (!v.ok && v.reason === "expired") throw new GoneError(`this playback URL expired at ${new Date(v.claims.expiresAtSec * 1000).toISOString()}`);
     if (!v.ok) throw new ForbiddenError("invalid playback token: it was altered or signed with another secret");
     const row = playbackJob(deps, v.claims.jobId, v.claims.generation);
-    const name = params["*"];
+    const name = params["*"] ?? "";
     let file: string;
     try {
       file = deps.store.outputFile(row.id, name);

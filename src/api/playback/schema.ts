@@ -19,9 +19,7 @@ export const PlaybackQuery = T.Object({
   token: T.Optional(T.String()),
 });
 
-export const PlaybackFileParams = T.Object({
-  token: T.String({ maxLength: 256, description: "The signed playback token" }),
-  "*": T.String({ description: "An output's name, e.g. master.m3u8 or 720p/seg_001.ts" }),
-});
+// The wildcard ("*": the output's name) is not declared: Elysia cannot mirror a "*" key.
+export const PlaybackFileParams = T.Object({ token: T.String({ description: "The signed playback token" }) }, { additionalProperties: true });
 
 export const DEFAULT_TTL_SEC = 86_400;

@@ -51,6 +51,8 @@ export type Plan =
  * Range; many tiny ranges are a known amplification trick, CVE-2011-3192).
  */
 export const MAX_RANGE_PARTS = 32;
+/** A multipart answer is built in memory (Bun sends a stream body chunked, without its length): past this, the whole file. */
+export const MAX_MULTIPART_BYTES = 8 * 1024 * 1024;
 
 /**
  * A strong validator from size and mtime (as nginx makes its ETags): outputs are written once into
@@ -142,6 +144,7 @@ export function planStaticResponse(req: PlanRequest, stat: FileStat, o: PlanOpti
   }));
   const tail = `\r\n--${o.boundary}--\r\n`;
   const length = parts.reduce((n, p) => n + Buffer.byteLength(p.head) + (p.end - p.start + 1), Buffer.byteLength(tail));
+  if (length > MAX_MULTIPART_BYTES) return full;
   return {
     kind: "multipart",
     status: 206,

@@ -11,32 +11,17 @@ export interface ServeFileOptions extends Omit<PlanOptions, "boundary"> {
   onBytes?(n: number): void;
 }
 
-/** The bytes of a multipart/byteranges body, pulled part by part from the file (backpressure kept). */
-function multipartBody(path: string, plan: Extract<Plan, { kind: "multipart" }>): ReadableStream<Uint8Array> {
+/** A multipart/byteranges body, read into memory (small by the plan's cap) so its length is known. */
+async function multipartBody(path: string, plan: Extract<Plan, { kind: "multipart" }>): Promise<Uint8Array> {
   const file = Bun.file(path);
-  const enc = new TextEncoder();
-  async function* chunks(): AsyncGenerator<Uint8Array> {
-    for (const p of plan.parts) {
-      yield enc.encode(p.head);
-      for await (const chunk of file.slice(p.start, p.end + 1).stream()) yield chunk;
-    }
-    yield enc.encode(plan.tail);
-  }
-  const it = chunks();
-  return new ReadableStream<Uint8Array>({
-    async pull(c) {
-      const n = await it.next();
-      if (n.done) c.close();
-      else c.enqueue(n.value);
-    },
-    async cancel() {
-      await it.return(undefined);
-    },
-  });
+  const chunks: Uint8Array[] = [];
+  for (const p of plan.parts) chunks.push(Buffer.from(p.head), new Uint8Array(await file.slice(p.start, p.end + 1).arrayBuffer()));
+  chunks.push(Buffer.from(plan.tail));
+  return Buffer.concat(chunks);
 }
 
 /** Answers GET or HEAD for one file on disk (the caller has already checked it may be read). */
-export function serveFile(request: Request, path: string, o: ServeFileOptions, stat: { size: number; mtimeMs: number } = statSync(path)): Response {
+export async function serveFile(request: Request, path: string, o: ServeFileOptions, stat: { size: number; mtimeMs: number } = statSync(path)): Promise<Response> {
   const plan = planStaticResponse(
     { method: request.method, header: (n) => request.headers.get(n) },
     stat,
@@ -50,14 +35,15 @@ export function serveFile(request: Request, path: string, o: ServeFileOptions, s
   switch (plan.kind) {
     case "full":
       count(stat.size);
-      // HEAD: Bun sends the headers (Content-Length of the whole file) and no body.
-      return new Response(head ? null : Bun.file(path), { status: 200, headers });
+      // HEAD too gets the file as its body: Bun then sends its Content-Length and no bytes (a
+      // null body would be announced as 0 bytes).
+      return new Response(Bun.file(path), { status: 200, headers });
     case "range":
       count(plan.range.end - plan.range.start + 1);
       return new Response(Bun.file(path).slice(plan.range.start, plan.range.end + 1), { status: 206, headers });
     case "multipart":
       count(Number(plan.headers["content-length"]));
-      return new Response(multipartBody(path, plan), { status: 206, headers });
+      return new Response(await multipartBody(path, plan), { status: 206, headers });
     default:
       return new Response(null, { status: plan.status, headers });
   }

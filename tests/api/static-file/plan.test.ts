@@ -1,7 +1,7 @@
 // The static-file decision, table-driven: (request method + headers, file size/mtime) → status
 // and headers (RFC 9110 §13 conditional requests, §14 ranges; SPEC §10).
 import { describe, expect, test } from "bun:test";
-import { httpDate, MAX_RANGE_PARTS, planStaticResponse, strongEtag, type Plan } from "../../../src/api/static-file/plan";
+import { httpDate, MAX_MULTIPART_BYTES, MAX_RANGE_PARTS, planStaticResponse, strongEtag, type Plan } from "../../../src/api/static-file/plan";
 
 const stat = { size: 1000, mtimeMs: Date.UTC(2026, 0, 2, 3, 4, 5, 678) };
 const ETAG = strongEtag(stat);
@@ -79,13 +79,13 @@ describe("ranges", () => {
   });
 
   test.each([
-    ["an unknown unit", "items=0-5"],
-    ["an unknown unit past the end", "items=5000-6000"],
-    ["no '='", "bytes 0-5"],
-    ["garbage numbers", "bytes=a-b"],
+    ["an unknown unit", "items=0-5", "GET"],
+    ["an unknown unit past the end", "items=5000-6000", "GET"],
+    ["no '='", "bytes 0-5", "GET"],
+    ["garbage numbers", "bytes=a-b", "GET"],
     ["HEAD (range is for GET only)", "bytes=0-5", "HEAD"],
-    [`more than ${MAX_RANGE_PARTS} parts`, "bytes=" + Array.from({ length: MAX_RANGE_PARTS + 1 }, (_, i) => `${i * 10}-${i * 10 + 1}`).join(",")],
-  ])("%s → 200 with the whole file (ignored, never 416)", (_what, range, method = "GET") => {
+    [`more than ${MAX_RANGE_PARTS} parts`, "bytes=" + Array.from({ length: MAX_RANGE_PARTS + 1 }, (_, i) => `${i * 10}-${i * 10 + 1}`).join(","), "GET"],
+  ])("%s → 200 with the whole file (ignored, never 416)", (_what, range, method) => {
     const p = plan({ range }, method);
     expect(p.status).toBe(200);
     expect(p.headers["content-length"]).toBe("1000");
@@ -115,6 +115,13 @@ describe("ranges", () => {
     expect(p.tail).toBe("\r\n--BOUNDARY--\r\n");
     const length = p.parts.reduce((n, x) => n + x.head.length + x.end - x.start + 1, p.tail.length);
     expect(p.headers["content-length"]).toBe(String(length));
+  });
+
+  test("a multipart answer larger than the in-memory cap → 200 with the whole file", () => {
+    const big = { size: 4 * MAX_MULTIPART_BYTES, mtimeMs: stat.mtimeMs };
+    const h = new Headers({ range: `bytes=0-${MAX_MULTIPART_BYTES},-${MAX_MULTIPART_BYTES}` });
+    const p = planStaticResponse({ method: "GET", header: (n) => h.get(n) }, big, { contentType: "video/mp4", cacheControl: "x", boundary: "B" });
+    expect(p.status).toBe(200);
   });
 
   test("a multi-range with one satisfiable part keeps that part", () => {
