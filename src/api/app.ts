@@ -114,7 +114,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
       }),
     )
     .use(healthRoutes(deps))
-    .use(dashboardRoutes())
+    .use(dashboardRoutes(deps.config.playbackBaseUrl))
     .use(
       metricsRoutes(deps.metrics, async () => {
         o.refreshGauges?.();
