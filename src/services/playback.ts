@@ -2,7 +2,7 @@
 // (SPEC §10). The token itself is made and checked in api/playback/token.ts.
 import { ConflictError, GoneError } from "../errors";
 import type { Output } from "../jobs/schema";
-import { getJob, type JobRow } from "../store/jobs";
+import { getJobGeneration, type JobRow } from "../store/jobs";
 import type { Principal, ServiceDeps } from "./deps";
 import { getVisibleJob } from "./jobs";
 
@@ -25,8 +25,7 @@ export function playableJob(deps: Pick<ServiceDeps, "db">, id: string, who: Prin
  * The job a valid token names, if its outputs are still the ones the token was issued for.
  * A retry (back to queued), a new completion or a deletion (retention) revokes the token.
  */
-export function playbackJob(deps: Pick<ServiceDeps, "db">, jobId: string, generation: number): JobRow {
-  const row = getJob(deps.db, jobId);
+export function checkPlaybackGeneration(deps: Pick<ServiceDeps, "db">, jobId: string, generation: number): void {
+  const row = getJobGeneration(deps.db, jobId);
   if (!row || row.status !== "completed" || row.finished_at !== generation) throw new GoneError("this playback URL was revoked: the job's outputs were replaced or deleted");
-  return row;
 }

@@ -6,13 +6,13 @@ import type { Config } from "../../config/schema";
 import { BadRequestError, ForbiddenError, GoneError, NotFoundError } from "../../errors";
 import { mimeFor } from "../../media/mime";
 import type { Principal, ServiceDeps } from "../../services/deps";
-import { playableJob, playbackJob } from "../../services/playback";
+import { checkPlaybackGeneration, playableJob } from "../../services/playback";
 import { secretFile } from "../../storage/secret-file";
 import { requireScope } from "../auth";
 import { serveFile } from "../static-file/serve";
 import { playbackCacheControl } from "./cache";
 import { DEFAULT_TTL_SEC, PlaybackFileParams, PlaybackParams, PlaybackQuery, PlaybackView } from "./schema";
-import { signPlaybackToken, verifyPlaybackToken } from "./token";
+import { signPlaybackToken, verifyPlaybackToken, type PlaybackClaims } from "./token";
 
 /** The configured secret, else `<data>/playback.secret` (made on first start, 0600). */
 export function playbackSecret(config: Pick<Config, "playbackSecret" | "dataDir">): string {
@@ -32,16 +32,29 @@ export function parseTtl(raw: string | undefined, maxSec: number): number {
 export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
   const secret = playbackSecret(deps.config);
   const nowSec = () => Math.floor(deps.now() / 1000);
+  // A player asks for many segments with one token: its HMAC is checked once. The expiry is
+  // still checked on every request (cached claims carry it); the cache is bounded.
+  const verified = new Map<string, PlaybackClaims>();
+  const verify = (token: string) => {
+    const hit = verified.get(token);
+    if (hit) return nowSec() < hit.expiresAtSec ? ({ ok: true, claims: hit } as const) : ({ ok: false, reason: "expired", claims: hit } as const);
+    const v = verifyPlaybackToken(token, secret, nowSec());
+    if (v.ok) {
+      if (verified.size >= 10_000) verified.clear();
+      verified.set(token, v.claims);
+    }
+    return v;
+  };
 
   const serve = ({ request, params }: { request: Request; params: Record<string, string | undefined> }) => {
-    const v = verifyPlaybackToken(params.token ?? "", secret, nowSec());
+    const v = verify(params.token ?? "");
     if (!v.ok && v.reason === "expired") throw new GoneError(`this playback URL expired at ${new Date(v.claims.expiresAtSec * 1000).toISOString()}`);
     if (!v.ok) throw new ForbiddenError("invalid playback token: it was altered or signed with another secret");
-    const row = playbackJob(deps, v.claims.jobId, v.claims.generation);
+    checkPlaybackGeneration(deps, v.claims.jobId, v.claims.generation);
     const name = params["*"] ?? "";
     let file: string;
     try {
-      file = deps.store.outputFile(row.id, name);
+      file = deps.store.outputFile(v.claims.jobId, name);
     } catch {
       // Traversal, another job's path, or a name the job does not have: all just "not here".
       throw new NotFoundError("no such output in this job");

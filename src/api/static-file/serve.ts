@@ -25,7 +25,8 @@ export async function serveFile(request: Request, path: string, o: ServeFileOpti
   const plan = planStaticResponse(
     { method: request.method, header: (n) => request.headers.get(n) },
     stat,
-    { contentType: o.contentType, cacheControl: o.cacheControl, etag: o.etag, boundary: randomBytes(12).toString("hex") },
+    // The boundary matters only to a multi-range answer: no random bytes for the rest.
+    { contentType: o.contentType, cacheControl: o.cacheControl, etag: o.etag, boundary: request.headers.has("range") ? randomBytes(12).toString("hex") : "" },
   );
   const headers = { ...plan.headers, ...o.extraHeaders };
   const head = request.method === "HEAD";
