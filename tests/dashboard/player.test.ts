@@ -3,14 +3,13 @@
 // frame on hover; a finished audio job plays too. No console error (a CSP refusal is one).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
 import { lavfiClip } from "../helpers/media";
 import { corpus } from "../helpers/corpus";
+import { launchChromium } from "../helpers/browser";
 import { tempDir } from "../helpers/tmp";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 let node: TestNode;
 let browser: Browser;
@@ -32,7 +31,7 @@ beforeAll(async () => {
   const clip = lavfiClip(join(dir.path, "clip.mp4"), { width: 640, height: 360, durationSec: 6 });
   videoId = await submit(clip, "video", { renditions: [360, 240], segmentSec: 2, storyboardIntervalSec: 1 });
   audioId = await submit(corpus("audio-mp3-vbr-xing.mp3").path, "audio", {});
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -3,14 +3,15 @@
 // switches forced); Chromium's native HLS plays the same URL from a bare <video src>.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import type { Server } from "bun";
 import { startTestNode, waitForJob, type TestNode } from "../../helpers/server";
 import { lavfiClip } from "../../helpers/media";
+import { launchChromium } from "../../helpers/browser";
 import { tempDir } from "../../helpers/tmp";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"];
+/** Muted autoplay needs no gesture in a real page either; this also lets play() start unattended. */
+const EXTRA = ["--autoplay-policy=no-user-gesture-required"];
 const HLS_JS = Bun.resolveSync("hls.js/dist/hls.min.js", import.meta.dir);
 
 let node: TestNode;
@@ -54,7 +55,7 @@ beforeAll(async () => {
       return new Response("not here", { status: 404 });
     },
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium(EXTRA);
 });
 
 afterAll(async () => {
