@@ -10,6 +10,8 @@ command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 if [ "${1:-}" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing="$missing chromium"
   command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
+  # The README's nginx caching block is run in front of a node (tests/api/playback/nginx-cache.test.ts).
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
 fi
 { command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1; } || missing="$missing ffmpeg"
 if [ -n "$missing" ]; then
