@@ -15,7 +15,7 @@ export type PlaybackView = Static<typeof PlaybackView>;
 export const PlaybackParams = T.Object({ id: T.String({ maxLength: 64, description: "Job id" }) });
 
 export const PlaybackQuery = T.Object({
-  ttl: T.Optional(T.String({ pattern: "^[0-9]{1,10}$", description: "Lifetime in seconds (default 86400, at most MEDIANODE_PLAYBACK_MAX_TTL_SEC)", default: "86400" })),
+  ttl: T.Optional(T.String({ pattern: "^[0-9]{1,10}$", description: "Lifetime in seconds (default 86400, or MEDIANODE_PLAYBACK_MAX_TTL_SEC if lower; at most that)" })),
   token: T.Optional(T.String()),
 });
 

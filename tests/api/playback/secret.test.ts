@@ -16,12 +16,14 @@ afterAll(async () => {
   for (const d of dirs) d.remove();
 });
 
-async function tokenOf(t: TestNode): Promise<{ token: string; base: string }> {
+async function tokenOf(t: TestNode): Promise<{ token: string; base: string; expiresAt: string }> {
   const r = await t.api("/v1/jobs?type=image", { method: "POST", body: Bun.file(corpus("image-jpeg-1x1.jpg").path) });
   const id = ((await r.json()) as { id: string }).id;
   expect((await waitForJob(t, id)).status).toBe("completed");
-  const base = ((await (await t.api(`/v1/jobs/${id}/playback`)).json()) as { base: string }).base;
-  return { token: base.split("/p/")[1]!.slice(0, -1), base };
+  const r2 = await t.api(`/v1/jobs/${id}/playback`);
+  expect(r2.status).toBe(200);
+  const { base, expiresAt } = (await r2.json()) as { base: string; expiresAt: string };
+  return { token: base.split("/p/")[1]!.slice(0, -1), base, expiresAt };
 }
 
 test("default: <data>/playback.secret, mode 0600, the same after a restart", async () => {
@@ -42,10 +44,13 @@ test("default: <data>/playback.secret, mode 0600, the same after a restart", asy
 
 test("MEDIANODE_PLAYBACK_SECRET signs instead (no file), and MEDIANODE_PLAYBACK_BASE_URL names the origin", async () => {
   const secret = "cluster-wide-secret-".padEnd(40, "x");
-  const t = await startTestNode({ MEDIANODE_PLAYBACK_SECRET: secret, MEDIANODE_PLAYBACK_BASE_URL: "https://cdn.example/media" });
+  const t = await startTestNode({ MEDIANODE_PLAYBACK_SECRET: secret, MEDIANODE_PLAYBACK_BASE_URL: "https://cdn.example/media", MEDIANODE_PLAYBACK_MAX_TTL_SEC: "3600" });
   nodes.push(t);
-  const { token, base } = await tokenOf(t);
+  const { token, base, expiresAt } = await tokenOf(t);
   expect(base).toStartWith("https://cdn.example/media/p/");
+  // With a cap below 24 h, no ?ttl= gets the cap.
+  expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(3600_000);
+  expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(3500_000);
   expect(verifyPlaybackToken(token, secret, Math.floor(Date.now() / 1000)).ok).toBe(true);
   expect(existsSync(join(t.dataDir, "playback.secret"))).toBe(false);
   // The dashboard may load media, images and playlists from there.
