@@ -178,7 +178,13 @@ export async function run(): Promise<Result> {
         `Concurrency ${CONCURRENCY} (MP4: ${MP4_CONCURRENCY}), the load generator in its own process; the node runs api+worker with MEDIANODE_RATE_LIMIT_PER_IP=0 (serving, not the limiter, is measured).`,
         `Load average at start ${load0.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)} (2 cores shared with the load generator and other sessions).`,
       ],
-      details: { runs, segments: segments.length, segmentBytesMean: Math.round(segBytes), mp4Bytes: mp4.bytes },
+      details: {
+        // Per pass: req/s, MiB/s and p99 of each side, to see the spread behind the sums.
+        passes: Object.fromEntries(Object.entries(runs).map(([k, rs]) => [k, rs.map((r) => ({ rps: round(r.rps, 1), mibps: round(r.bytes / 2 ** 20 / r.wallSec, 1), p99Ms: round(r.latencyMs.p99, 2) }))])),
+        segments: segments.length,
+        segmentBytesMean: Math.round(segBytes),
+        mp4Bytes: mp4.bytes,
+      },
     };
   } finally {
     for (const s of stops.reverse()) await s().catch(() => {});

@@ -41,7 +41,7 @@ describe("conditional requests", () => {
     ["If-Match: the weak form (strong comparison)", { "if-match": `W/${ETAG}` }, 412],
     ["If-Unmodified-Since: later", { "if-unmodified-since": AFTER }, 200],
     ["If-Unmodified-Since: earlier", { "if-unmodified-since": BEFORE }, 412],
-  ] as const)("%s → %d", (_what, headers, status) => {
+  ] as const)("%s (%o) → %d", (_what, headers, status) => {
     expect(plan(headers).status).toBe(status);
   });
 
@@ -136,7 +136,7 @@ describe("ranges", () => {
     ["a weak ETag (If-Range needs a strong match)", `W/${ETAG}`, 200],
     ["an earlier date", BEFORE, 200],
     ["a later date (only an exact match counts)", AFTER, 200],
-  ] as const)("If-Range with %s → %d", (_what, ifRange, status) => {
+  ] as const)("If-Range with %s (%s) → %d", (_what, ifRange, status) => {
     expect(plan({ range: "bytes=0-9", "if-range": ifRange }).status).toBe(status);
   });
 
