@@ -11,6 +11,7 @@ import { encoderDevice, usableEncoders, usableHwaccels } from "../../src/media/h
 import { createRedis, waitForRedis } from "../../src/queue/connection";
 import { findRedisServer, REDIS_INSTALL_HINT } from "../../src/queue/redis-server";
 import { dbPath, openDb } from "../../src/store/db";
+import { dataDirOwnerProblem } from "../data-dir";
 import { formatBytes, printJson, say, table } from "../output";
 import { definedFlags, type Ctx } from "../options";
 
@@ -116,6 +117,9 @@ function checkDataDir(config: Config): Check[] {
 
 function checkSqlite(config: Config): Check {
   const file = dbPath(config.dataDir);
+  // Opening it as another user would leave a WAL the service cannot open: say so instead.
+  const owner = dataDirOwnerProblem(config.dataDir, "doctor");
+  if (owner) return { name: "sqlite", status: "fail", detail: `${file} not opened: ${owner}` };
   try {
     if (existsSync(config.dataDir)) {
       openDb(file).close();

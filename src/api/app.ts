@@ -1,15 +1,18 @@
 // Mounts every feature plugin and owns the one error mapping (code → status, SPEC §3).
 import { Elysia } from "elysia";
-import { openapi } from "@elysiajs/openapi";
 import { MedianodeError, toMedianodeError } from "../errors";
 import type { Principal, ServiceDeps } from "../services/deps";
-import { listAuditEntries } from "../services/audit";
+import { AuditEntry, listAuditEntries } from "../services/audit";
+import { Type as T } from "@sinclair/typebox";
+import { NodeAdvert } from "../nodes/advert";
+import { AUTH_ERRORS, errors, out } from "./schemas";
 import { authenticate, requireScope } from "./auth";
-import { VERSION } from "../version";
 import { listNodes } from "../nodes/heartbeat";
 import { withRedis } from "../queue/connection";
 import { countType } from "../queue/queues";
 import { createRateLimiter } from "./rate-limit";
+import { clientInfo, createProxyTrust, type ClientInfo } from "./forwarded";
+import { docsRoutes } from "./docs";
 import { healthRoutes } from "./health/index";
 import { jobsRoutes } from "./jobs/index";
 import { instrument, metricsRoutes, type Fetch } from "./metrics";
@@ -69,6 +72,8 @@ export function withCors(origins: string[], next: Fetch): Fetch {
 export interface AppOptions {
   /** Gauges of roles outside the api (the worker's running tasks), refreshed on scrape. */
   refreshGauges?: () => void;
+  /** The client behind a request (the server knows its peer address); default: no peer, so forwarded headers are ignored. */
+  clientOf?: (req: Request) => ClientInfo;
 }
 
 export function createApp(deps: ServiceDeps, o: AppOptions = {}): { app: ReturnType<typeof buildApp>; fetch: Fetch } {
@@ -79,6 +84,8 @@ export function createApp(deps: ServiceDeps, o: AppOptions = {}): { app: ReturnT
 }
 
 function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOptions) {
+  const trust = createProxyTrust(deps.config.trustedProxies);
+  const clientOf = o.clientOf ?? ((r: Request) => clientInfo(r.headers, undefined, new URL(r.url), trust));
   // One token check per request, whichever route asks.
   const principals = new WeakMap<Request, Principal>();
   const perToken = createRateLimiter(deps.config.rateLimitPerToken, "token");
@@ -101,19 +108,10 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
       if (code === "VALIDATION" || code === "PARSE") return errorResponse(new MedianodeError("BAD_REQUEST", (error as Error).message.slice(0, 500)));
       const m = toMedianodeError(error);
       // A playback token is a credential: never in a log line.
-      if (m.code === "INTERNAL") deps.log.error("unhandled error", { method: request.method, url: new URL(request.url).pathname.replace(/^\/p\/[^/]+/, "/p/<token>"), error });
+      if (m.code === "INTERNAL") deps.log.error("unhandled error", { method: request.method, url: new URL(request.url).pathname.replace(/^\/p\/[^/]+/, "/p/<token>"), ip: clientOf(request).ip, error });
       return errorResponse(m);
     })
-    .use(
-      openapi({
-        path: "/docs",
-        documentation: {
-          info: { title: "medianode", version: VERSION, description: "Self-hosted media processing node: probe, image, video, audio and thumbnail jobs." },
-          components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-          security: [{ bearer: [] }],
-        },
-      }),
-    )
+    .use(docsRoutes())
     .use(healthRoutes(deps))
     .use(dashboardRoutes(deps.config.playbackBaseUrl))
     .use(
@@ -122,7 +120,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
         await refreshQueueGauge(deps);
       }),
     )
-    .use(jobsRoutes(deps, principalOf))
+    .use(jobsRoutes(deps, principalOf, clientOf))
     .use(outputsRoutes(deps, principalOf))
     .use(playbackRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))
@@ -134,7 +132,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
         requireScope(principalOf(request), "jobs:read");
         return { items: await withRedis(() => listNodes(deps.redis)) };
       },
-      { detail: { tags: ["nodes"], summary: "Nodes seen in the last minute, with their capabilities" } },
+      { response: { 200: out(T.Object({ items: T.Array(NodeAdvert) })), ...errors(...AUTH_ERRORS, "UNAVAILABLE") }, detail: { tags: ["nodes"], summary: "Nodes seen in the last minute, with their capabilities" } },
     )
     .get(
       "/v1/audit",
@@ -144,7 +142,15 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
         const before = query.before ? Number(query.before) : undefined;
         return { items: listAuditEntries(deps, before, limit) };
       },
-      { detail: { tags: ["audit"], summary: "Who did what (admin)" } },
+      {
+        query: T.Object({
+          limit: T.Optional(T.String({ pattern: "^[0-9]{1,4}$", description: "At most this many, newest first (default 100, max 1000)" })),
+          before: T.Optional(T.String({ pattern: "^[0-9]{1,16}$", description: "Entries older than this id (the last id of the previous page)" })),
+          token: T.Optional(T.String()),
+        }),
+        response: { 200: out(T.Object({ items: T.Array(AuditEntry) })), ...errors(...AUTH_ERRORS, "BAD_REQUEST") },
+        detail: { tags: ["audit"], summary: "Who did what (admin)" },
+      },
     );
 }
 

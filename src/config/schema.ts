@@ -6,7 +6,7 @@ export const ALL_ROLES: readonly Role[] = ["api", "worker", "monitor", "metrics"
 export type LogFormat = "json" | "pretty";
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-type Kind = "string" | "url" | "int" | "bytes" | "roles" | "list" | "capabilities" | "concurrency" | "enum" | "bool";
+type Kind = "string" | "url" | "int" | "bytes" | "roles" | "list" | "cidrs" | "capabilities" | "concurrency" | "enum" | "bool";
 
 /**
  * A capability name: an ffmpeg encoder or hwaccel name as ffmpeg prints it (libsvtav1,
@@ -23,6 +23,8 @@ export interface KeySpec<K extends Kind = Kind> {
   values?: readonly string[];
   /** Smallest value (int, bytes) or length (string). */
   min?: number;
+  /** Never printed in full (`medianode config` masks it). */
+  secret?: boolean;
 }
 
 export const CONFIG_KEYS = {
@@ -38,7 +40,7 @@ export const CONFIG_KEYS = {
   stallSec: { env: "MEDIANODE_STALL_SEC", kind: "int", min: 1, doc: "An ffmpeg without progress this long is killed (TIMEOUT)." },
   importDirs: { env: "MEDIANODE_IMPORT_DIRS", kind: "list", doc: "Folders a `{path}` source may be read from." },
   urlAllowlist: { env: "MEDIANODE_URL_ALLOWLIST", kind: "list", doc: "Hosts/CIDRs a URL source may reach despite SSRF rules." },
-  jwtSecret: { env: "MEDIANODE_JWT_SECRET", kind: "string", doc: "HS256 secret for tenant JWTs." },
+  jwtSecret: { env: "MEDIANODE_JWT_SECRET", kind: "string", secret: true, doc: "HS256 secret for tenant JWTs." },
   ffmpegPath: { env: "MEDIANODE_FFMPEG_PATH", kind: "string", doc: "ffmpeg binary; else PATH, else the bundled build." },
   ffprobePath: { env: "MEDIANODE_FFPROBE_PATH", kind: "string", doc: "ffprobe binary; else PATH." },
   retentionDays: { env: "MEDIANODE_RETENTION_DAYS", kind: "int", min: 0, doc: "Finished jobs older than this are removed (0 = keep)." },
@@ -47,9 +49,9 @@ export const CONFIG_KEYS = {
   attempts: { env: "MEDIANODE_ATTEMPTS", kind: "int", min: 1, doc: "Default attempts per job." },
   workerThreads: { env: "MEDIANODE_WORKER_THREADS", kind: "int", min: 1, doc: "Threads in the media pool (default: cores)." },
   server: { env: "MEDIANODE_SERVER", kind: "string", doc: "worker: api node URL for the HTTP store." },
-  token: { env: "MEDIANODE_TOKEN", kind: "string", doc: "API token (CLI, remote worker)." },
+  token: { env: "MEDIANODE_TOKEN", kind: "string", secret: true, doc: "API token (CLI, remote worker)." },
   url: { env: "MEDIANODE_URL", kind: "string", doc: "CLI: the server to talk to." },
-  webhookSecret: { env: "MEDIANODE_WEBHOOK_SECRET", kind: "string", doc: "Signs per-job webhook URLs (default: <data>/webhook.secret, made at first start)." },
+  webhookSecret: { env: "MEDIANODE_WEBHOOK_SECRET", kind: "string", secret: true, doc: "Signs per-job webhook URLs (default: <data>/webhook.secret, made at first start)." },
   rateLimitPerToken: { env: "MEDIANODE_RATE_LIMIT_PER_TOKEN", kind: "int", min: 0, doc: "Requests per second per token (bursts of 4×); 0 = off." },
   rateLimitPerIp: { env: "MEDIANODE_RATE_LIMIT_PER_IP", kind: "int", min: 0, doc: "Requests per second per client IP (bursts of 4×); 0 = off." },
   corsOrigins: { env: "MEDIANODE_CORS_ORIGINS", kind: "list", doc: "Origins allowed to call the API from a browser (default: none)." },
@@ -60,6 +62,7 @@ export const CONFIG_KEYS = {
   playbackMaxTtlSec: { env: "MEDIANODE_PLAYBACK_MAX_TTL_SEC", kind: "int", min: 1, doc: "Longest lifetime a playback URL may be given (?ttl=), in seconds." },
   playbackBaseUrl: { env: "MEDIANODE_PLAYBACK_BASE_URL", kind: "url", doc: "Origin playback URLs are built on (e.g. a CDN in front: https://media.example.com); default: the origin the /playback request came to." },
   webhookBackoffMs: { env: "MEDIANODE_WEBHOOK_BACKOFF_MS", kind: "int", min: 10, doc: "First webhook retry delay; it doubles, attempts span 24 h." },
+  trustedProxies: { env: "MEDIANODE_TRUSTED_PROXIES", kind: "cidrs", doc: "Reverse proxies (IPs/CIDRs) whose X-Forwarded-For/-Proto/-Host are believed, for per-IP limits, logs and the URLs the node writes (default: none)." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -102,6 +105,7 @@ export interface Config {
   rateLimitPerIp: number;
   corsOrigins: string[];
   wsBufferBytes: number;
+  trustedProxies: string[];
 }
 
 export const GIB = 1024 ** 3;
@@ -142,5 +146,6 @@ export function defaultConfig(cores: number): Config {
     rateLimitPerIp: 200,
     corsOrigins: [],
     wsBufferBytes: 1024 * 1024,
+    trustedProxies: [],
   };
 }

@@ -1,4 +1,5 @@
 import { Queue, type JobsOptions } from "bullmq";
+import { Type as T, type Static } from "@sinclair/typebox";
 import type IORedis from "ioredis";
 import { JOB_TYPES, type JobType } from "../config/schema";
 import { InvalidOptionsError } from "../errors";
@@ -98,14 +99,15 @@ export function parseBullJobId(bullId: string): { id: string; run: number } | nu
   return m ? { id: m[1]!, run: Number(m[2]) } : null;
 }
 
-export interface TypeCounts {
-  waiting: number;
-  active: number;
-  delayed: number;
-  failed: number;
-  completed: number;
-  paused: boolean;
-}
+export const TypeCounts = T.Object({
+  waiting: T.Integer(),
+  active: T.Integer(),
+  delayed: T.Integer(),
+  failed: T.Integer(),
+  completed: T.Integer(),
+  paused: T.Boolean(),
+});
+export type TypeCounts = Static<typeof TypeCounts>;
 
 /**
  * One job type's counts, summed over its queue and its requirement queues (one line per

@@ -3,10 +3,10 @@
 import { mkdirSync, chmodSync } from "node:fs";
 import type { Server } from "bun";
 import type { Config } from "../config/schema";
-import { createApp, errorResponse } from "../api/app";
+import { createApp } from "../api/app";
 import { createOpsApp } from "../api/ops";
-import { createRateLimiter } from "../api/rate-limit";
-import { BadRequestError, type MedianodeError } from "../errors";
+import { createClientGate } from "../api/client-gate";
+import { BadRequestError } from "../errors";
 import { createMetrics } from "../metrics/registry";
 import { createEventBus } from "../events/bus";
 import { createEventHub, type WsData } from "../api/events-ws/hub";
@@ -121,21 +121,18 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       // down, and jobs enqueued whose row was never written or was taken back (removed).
       const r = await recorder.reconcile().catch((e) => (nlog.warn("start-up reconcile failed", { error: e }), null));
       if (r && (r.applied || r.requeued || r.removed)) nlog.info("start-up reconcile", { ...r });
-      const { fetch } = createApp(deps, { refreshGauges: () => metrics.ffmpegProcesses.set(pool?.active() ?? 0) });
+      const gate = createClientGate(config, nlog);
+      const { fetch } = createApp(deps, { refreshGauges: () => metrics.ffmpegProcesses.set(pool?.active() ?? 0), clientOf: gate.clientOf });
       const nodes = await watchNodes(createRedis(redisUrl, "blocking", `medianode-nodes-${nodeId}`), redis, bus);
       stops.push(() => nodes.stop());
       const hub = createEventHub(deps);
-      const perIp = createRateLimiter(config.rateLimitPerIp, "address");
       stops.push(() => hub.stop());
       server = Bun.serve<WsData>({
         hostname: config.host,
         port: config.port,
         fetch: (req, srv) => {
-          try {
-            perIp.take(srv.requestIP(req)?.address ?? "unknown");
-          } catch (e) {
-            return errorResponse(e as MedianodeError);
-          }
+          const refused = gate.admit(req, srv.requestIP(req)?.address);
+          if (refused) return refused;
           const ws = hub.upgrade(req, srv);
           return ws === null ? fetch(req) : ws;
         },

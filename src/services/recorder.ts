@@ -5,6 +5,7 @@ import { QueueEvents, type Job } from "bullmq";
 import { Value } from "@sinclair/typebox/value";
 import { JOB_TYPES, type JobType } from "../config/schema";
 import type { MedianodeEvent } from "../events/types";
+import { isErrorCode, toJobErrorCode, type JobErrorCode } from "../errors";
 import { jobEvent, snapshotEvent } from "../events/job-event";
 import type { JobError } from "../jobs/schema";
 import { createRedis, settleWithin } from "../queue/connection";
@@ -36,12 +37,19 @@ export interface Recorder {
 }
 
 
+/** The failed row's error code, bounded to SPEC §2's list (a label value never grows). */
+function failureCode(row: JobRow): JobErrorCode {
+  const code = row.error ? (JSON.parse(row.error) as { code?: unknown }).code : undefined;
+  return isErrorCode(code) ? toJobErrorCode(code) : "INTERNAL";
+}
+
 export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { reconcileMs: number }): Promise<Recorder> {
   const observe = (e: MedianodeEvent, row: JobRow) => {
     const m = deps.metrics;
     if (e.type === "job.active" && row.started_at) m.jobWait.observe({ type: row.type }, Math.max(0, (row.started_at - row.created_at) / 1000));
     if (e.type === "job.completed" || e.type === "job.failed") {
       m.jobsTotal.inc({ type: row.type, status: row.status });
+      if (e.type === "job.failed") m.jobFailures.inc({ type: row.type, code: failureCode(row) });
       if (row.started_at && row.finished_at) m.jobDuration.observe({ type: row.type }, Math.max(0, (row.finished_at - row.started_at) / 1000));
       const dur = row.result ? (JSON.parse(row.result) as { durationSec?: unknown }).durationSec : undefined;
       if (e.type === "job.completed" && row.type !== "probe" && typeof dur === "number" && dur > 0) m.mediaSeconds.inc({ type: row.type }, dur);

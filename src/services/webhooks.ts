@@ -2,6 +2,7 @@
 // events only; signed; delivered from their own BullMQ queue with exponential backoff over
 // 24 h; a circuit breaker per endpoint URL; every attempt logged in SQLite.
 import { randomBytes } from "node:crypto";
+import { Type as T, type Static } from "@sinclair/typebox";
 import { DelayedError, Queue, Worker, type Job } from "bullmq";
 import { InvalidOptionsError, NotFoundError, toMedianodeError } from "../errors";
 import { EVENT_TYPES, TERMINAL_EVENTS, type EventType, type MedianodeEvent } from "../events/types";
@@ -29,13 +30,36 @@ function policy(deps: ServiceDeps): UrlPolicy {
   return { allowlist: deps.config.urlAllowlist, maxBytes: 1024 * 1024, timeoutMs: DELIVERY_TIMEOUT_MS, maxRedirects: 0 };
 }
 
-export function webhookView(w: WebhookRow, breaker: { open_until: number | null; consecutive_failures: number } | null) {
+/** A subscription as the API shows it (never its secret). */
+export const WebhookView = T.Object({
+  id: T.String(),
+  url: T.String(),
+  events: T.Array(T.Union(EVENT_TYPES.map((e) => T.Literal(e)))),
+  createdAt: T.String({ format: "date-time" }),
+  state: T.Union([T.Literal("active"), T.Literal("paused")], { description: "paused: the circuit breaker is open after repeated failures" }),
+  consecutiveFailures: T.Integer(),
+});
+export type WebhookView = Static<typeof WebhookView>;
+/** The answer to a subscription: the view and, once, its secret. */
+export const WebhookCreated = T.Composite([WebhookView, T.Object({ secret: T.String({ description: "HMAC secret: shown only here" }) })]);
+
+export const DeliveryView = T.Object({
+  id: T.String(),
+  event: T.String(),
+  jobId: T.Union([T.String(), T.Null()]),
+  state: T.Union([T.Literal("pending"), T.Literal("delivered"), T.Literal("failed")]),
+  attempts: T.Array(T.Object({ attempt: T.Integer(), at: T.String({ format: "date-time" }), status: T.Union([T.Integer(), T.Null()]), error: T.Union([T.String(), T.Null()]), durationMs: T.Number() })),
+  createdAt: T.String({ format: "date-time" }),
+});
+export type DeliveryView = Static<typeof DeliveryView>;
+
+export function webhookView(w: WebhookRow, breaker: { open_until: number | null; consecutive_failures: number } | null): WebhookView {
   return {
     id: w.id,
     url: w.url,
     events: JSON.parse(w.events) as EventType[],
     createdAt: new Date(w.created_at).toISOString(),
-    state: breaker?.open_until && breaker.open_until > Date.now() ? "paused" : "active",
+    state: breaker?.open_until && breaker.open_until > Date.now() ? ("paused" as const) : ("active" as const),
     consecutiveFailures: breaker?.consecutive_failures ?? 0,
   };
 }
@@ -60,7 +84,7 @@ function visibleWebhook(deps: ServiceDeps, who: Principal, id: string): WebhookR
   return w;
 }
 
-export function listWebhookViews(deps: ServiceDeps, who: Principal) {
+export function listWebhookViews(deps: ServiceDeps, who: Principal): WebhookView[] {
   return listWebhooks(deps.db, isAdmin(who) ? null : who.tenant).map((w) => webhookView(w, getBreaker(deps.db, w.url)));
 }
 
@@ -70,7 +94,7 @@ export function removeWebhook(deps: ServiceDeps, who: Principal, id: string): vo
   audit(deps, who, "webhook.delete", id);
 }
 
-export function deliveryViews(deps: ServiceDeps, who: Principal, id: string, limit: number) {
+export function deliveryViews(deps: ServiceDeps, who: Principal, id: string, limit: number): DeliveryView[] {
   visibleWebhook(deps, who, id);
   return listDeliveries(deps.db, id, limit).map((d) => ({
     id: d.id,

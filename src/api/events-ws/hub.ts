@@ -12,6 +12,9 @@ import { isAdmin, type Principal, type ServiceDeps } from "../../services/deps";
 import { getVisibleJob } from "../../services/jobs";
 import { authenticate, requireScope } from "../auth";
 
+/** The stream's path (served by Bun's upgrade, not an Elysia route). */
+export const EVENTS_PATH = "/v1/events";
+
 export interface WsData {
   principal: Principal;
   /** Set when the stream is narrowed to jobs (?jobId= or subscribe messages). */
@@ -92,7 +95,7 @@ export function createEventHub(deps: ServiceDeps): EventHub {
   return {
     upgrade(req, srv) {
       const url = new URL(req.url);
-      if (url.pathname !== "/v1/events") return null;
+      if (url.pathname !== EVENTS_PATH) return null;
       server = srv;
       try {
         if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw new MedianodeError("BAD_REQUEST", "GET /v1/events is a WebSocket: send Upgrade: websocket");

@@ -1,14 +1,11 @@
 import { Elysia } from "elysia";
-import { Type as T } from "@sinclair/typebox";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { getVisibleJob } from "../../services/jobs";
 import { requireScope } from "../auth";
 import { NotFoundError } from "../../errors";
 import { mimeFor } from "../../media/mime";
 import { serveFile } from "../static-file/serve";
-
-// The wildcard (the output's name) is not declared: Elysia cannot mirror a "*" key.
-const OutputParams = T.Object({ id: T.String({ maxLength: 64, description: "Job id" }) }, { additionalProperties: true });
+import { AUTH_ERRORS, Binary, docResponses, errors } from "../schemas";
 
 /**
  * Behind the token, and the same URL serves a newer run's file after a retry: the browser
@@ -30,6 +27,13 @@ export function outputsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pr
       onBytes: (n) => deps.metrics.bytesTotal.inc({ direction: "out" }, n),
     });
   };
-  const route = { params: OutputParams, detail: { summary: "Download an output (ETag, 304, Range incl. multipart, HEAD; HLS plays from here)" } };
+  const route = {
+    // No params schema: Elysia's exact mirror cannot compile a "*" key (it warns on every start).
+    detail: {
+      summary: "Download an output (ETag, 304, Range incl. multipart, HEAD; HLS plays from here)",
+      description: "`*` is the output's name as in the job's outputs[].name, and may contain slashes (720p/seg_001.ts).",
+      responses: docResponses({ 200: Binary, 206: Binary, 304: "Not modified (If-None-Match / If-Modified-Since)", 412: "Precondition failed (If-Match / If-Unmodified-Since)", 416: "Range not satisfiable", ...errors(...AUTH_ERRORS, "NOT_FOUND") }, [200, 206]),
+    },
+  };
   return new Elysia({ tags: ["outputs"] }).get("/v1/jobs/:id/outputs/*", serve, route).head("/v1/jobs/:id/outputs/*", serve, route);
 }

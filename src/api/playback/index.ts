@@ -9,6 +9,7 @@ import type { Principal, ServiceDeps } from "../../services/deps";
 import { checkPlaybackGeneration, playableJob } from "../../services/playback";
 import { secretFile } from "../../storage/secret-file";
 import { requireScope } from "../auth";
+import { AUTH_ERRORS, Binary, docResponses, errors, out } from "../schemas";
 import { serveFile } from "../static-file/serve";
 import { playbackCacheControl } from "./cache";
 import { DEFAULT_TTL_SEC, PlaybackFileParams, PlaybackParams, PlaybackQuery, PlaybackView } from "./schema";
@@ -65,7 +66,15 @@ export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
       onBytes: (n) => deps.metrics.bytesTotal.inc({ direction: "out" }, n),
     });
   };
-  const fileRoute = { params: PlaybackFileParams, detail: { security: [], summary: "An output through a playback URL: no auth header, CORS open, cacheable (ETag, Range, 304)" } };
+  const fileRoute = {
+    params: PlaybackFileParams,
+    detail: {
+      security: [],
+      summary: "An output through a playback URL: no auth header, CORS open, cacheable (ETag, Range, 304)",
+      description: "`*` is the output's name (may contain slashes: 720p/seg_001.ts). 403: altered or malformed token; 410: expired, or revoked because the job's outputs were replaced or deleted.",
+      responses: docResponses({ 200: Binary, 206: Binary, 304: "Not modified", 416: "Range not satisfiable", ...errors("FORBIDDEN", "NOT_FOUND", "GONE") }, [200, 206]),
+    },
+  };
 
   return new Elysia({ name: "playback", tags: ["playback"] })
     .get(
@@ -85,7 +94,7 @@ export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
       {
         params: PlaybackParams,
         query: PlaybackQuery,
-        response: PlaybackView,
+        response: { 200: out(PlaybackView), ...errors(...AUTH_ERRORS, "BAD_REQUEST", "NOT_FOUND", "CONFLICT") },
         detail: { summary: "Expiring URLs that play this job's outputs with no header (token in the path, SPEC §10)" },
       },
     )

@@ -7,6 +7,14 @@ import { countType, setTypePaused } from "../../queue/queues";
 import { audit } from "../../services/audit";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { requireScope } from "../auth";
+import { Type as T } from "@sinclair/typebox";
+import { TypeCounts } from "../../queue/queues";
+import { AUTH_ERRORS, errors, out } from "../schemas";
+
+const QueueList = out(T.Object({ items: T.Array(T.Composite([T.Object({ name: T.String({ description: "Job type" }) }), TypeCounts])) }));
+const QueueState = out(T.Object({ name: T.String(), paused: T.Boolean() }));
+const QueueParams = T.Object({ name: T.String({ description: "Queue (job type), e.g. video" }) });
+const ADMIN_ERRORS = errors(...AUTH_ERRORS, "NOT_FOUND", "UNAVAILABLE");
 
 function typeOf(name: string): JobType {
   const t = JOB_TYPES.find((x) => x === name || queueName(x) === name);
@@ -16,7 +24,7 @@ function typeOf(name: string): JobType {
 
 export function queuesRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
   return new Elysia({ prefix: "/v1/queues", tags: ["queues"] })
-    .get("/", async ({ request }) => {
+    .get("", async ({ request }) => {
       requireScope(principalOf(request), "jobs:read");
       const items = await withRedis(() =>
         Promise.all(
@@ -25,7 +33,7 @@ export function queuesRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pri
         ),
       );
       return { items };
-    })
+    }, { response: { 200: QueueList, ...errors(...AUTH_ERRORS, "UNAVAILABLE") }, detail: { summary: "Per queue (job type): waiting, active, delayed, failed, completed, paused" } })
     .post("/:name/pause", async ({ request, params }) => {
       const who = principalOf(request);
       requireScope(who, "admin");
@@ -33,7 +41,7 @@ export function queuesRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pri
       await withRedis(() => setTypePaused(deps.queues, t, true));
       audit(deps, who, "queue.pause", t);
       return { name: t, paused: true };
-    }, { parse: "none" })
+    }, { parse: "none", params: QueueParams, response: { 200: QueueState, ...ADMIN_ERRORS }, detail: { summary: "Pause a queue: running jobs finish, no new ones start (admin)" } })
     .post("/:name/resume", async ({ request, params }) => {
       const who = principalOf(request);
       requireScope(who, "admin");
@@ -41,5 +49,5 @@ export function queuesRoutes(deps: ServiceDeps, principalOf: (r: Request) => Pri
       await withRedis(() => setTypePaused(deps.queues, t, false));
       audit(deps, who, "queue.resume", t);
       return { name: t, paused: false };
-    }, { parse: "none" });
+    }, { parse: "none", params: QueueParams, response: { 200: QueueState, ...ADMIN_ERRORS }, detail: { summary: "Resume a paused queue (admin)" } });
 }

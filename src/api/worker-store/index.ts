@@ -18,7 +18,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/i;
 
 export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
   const worker = (r: Request) => requireScope(principalOf(r), "worker");
-  return new Elysia({ prefix: WORKER_PREFIX, tags: ["worker store"] })
+  // Internal: only medianode's own remote workers call these, so the OpenAPI document leaves them out.
+  return new Elysia({ prefix: WORKER_PREFIX, tags: ["worker store"], detail: { hide: true } })
     .get(
       "/hello",
       ({ request }): HelloReply => {
