@@ -11,7 +11,8 @@ if [ "${1:-}" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing="$missing chromium"
   command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
   # promtool (tests/metrics) comes with Debian's prometheus; nginx and caddy front the
-  # reverse-proxy test (tests/e2e/reverse-proxy.test.ts) with the README's config blocks.
+  # reverse-proxy test (tests/e2e/reverse-proxy.test.ts) and the playback cache test
+  # (tests/api/playback/nginx-cache.test.ts) with the README's config blocks.
   command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
   command -v caddy >/dev/null 2>&1 || missing="$missing caddy"

@@ -21,6 +21,7 @@ export const API_ERROR_CODES = [
   "FORBIDDEN",
   "NOT_FOUND",
   "CONFLICT",
+  "GONE",
   "PAYLOAD_TOO_LARGE",
   "INVALID_OPTIONS",
   "RATE_LIMITED",
@@ -36,6 +37,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  GONE: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA: 415,
   INVALID_OPTIONS: 422,
@@ -82,6 +84,8 @@ export class UnauthorizedError extends make("UNAUTHORIZED") {}
 export class ForbiddenError extends make("FORBIDDEN") {}
 export class NotFoundError extends make("NOT_FOUND") {}
 export class ConflictError extends make("CONFLICT") {}
+/** A playback URL past its expiry, or revoked because the job's outputs were replaced or deleted (SPEC §10). */
+export class GoneError extends make("GONE") {}
 export class PayloadTooLargeError extends make("PAYLOAD_TOO_LARGE") {}
 export class InvalidOptionsError extends make("INVALID_OPTIONS") {}
 export class RateLimitedError extends make("RATE_LIMITED") {}

@@ -20,6 +20,8 @@ import { jobsRoutes } from "./jobs/index";
 import { instrument, metricsRoutes, type Fetch } from "./metrics";
 import { JOB_TYPES } from "../config/schema";
 import { outputsRoutes } from "./outputs/index";
+import { playbackRoutes } from "./playback/index";
+import { withPlaybackCors } from "./playback/cors";
 import { queuesRoutes } from "./queues/index";
 import { webhooksRoutes } from "./webhooks/index";
 import { dashboardRoutes } from "./dashboard/index";
@@ -100,7 +102,8 @@ export interface AppOptions {
 export function createApp(deps: ServiceDeps, o: AppOptions = {}): { app: ReturnType<typeof buildApp>; fetch: Fetch } {
   const routes = new WeakMap<Request, string>();
   const app = buildApp(deps, routes, o);
-  return { app, fetch: routeOnParsedPath(withCors(deps.config.corsOrigins, instrument(app, routes, deps.metrics))) };
+  // /p/ has its own open CORS (SPEC §10) in front of the API's closed one.
+  return { app, fetch: routeOnParsedPath(withPlaybackCors(withCors(deps.config.corsOrigins, instrument(app, routes, deps.metrics)))) };
 }
 
 function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOptions) {
@@ -132,12 +135,13 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
       if (code === "VALIDATION" || code === "PARSE") return errorResponse(new MedianodeError("BAD_REQUEST", (error as Error).message.slice(0, 500)));
       const m = toMedianodeError(error);
       m.message = jobRelativeText(m.message, deps.store.root);
-      if (m.code === "INTERNAL") deps.log.error("unhandled error", { method: request.method, url: new URL(request.url).pathname, ip: clientOf(request).ip, error });
+      // A playback token is a credential: never in a log line.
+      if (m.code === "INTERNAL") deps.log.error("unhandled error", { method: request.method, url: new URL(request.url).pathname.replace(/^\/p\/[^/]+/, "/p/<token>"), ip: clientOf(request).ip, error });
       return errorResponse(m);
     })
     .use(docsRoutes())
     .use(healthRoutes(deps))
-    .use(dashboardRoutes())
+    .use(dashboardRoutes(deps.config.playbackBaseUrl))
     .use(
       metricsRoutes(deps.metrics, async () => {
         o.refreshGauges?.();
@@ -146,6 +150,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
     )
     .use(jobsRoutes(deps, principalOf, clientOf))
     .use(outputsRoutes(deps, principalOf))
+    .use(playbackRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))
     .use(webhooksRoutes(deps, principalOf))
     .use(workerStoreRoutes(deps, principalOf))

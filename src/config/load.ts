@@ -111,7 +111,13 @@ function parseValue(key: ConfigKey, spec: KeySpec, raw: Raw, base: Config): unkn
   switch (spec.kind) {
     case "string":
       if (typeof raw !== "string" || raw === "") throw new ConfigError(name, "expected a non-empty string");
+      if (spec.min !== undefined && raw.length < spec.min) throw new ConfigError(name, `must be at least ${spec.min} characters long`);
       return raw;
+    case "url": {
+      const u = URL.canParse(String(raw)) ? new URL(String(raw)) : null;
+      if (!u || (u.protocol !== "http:" && u.protocol !== "https:") || u.search || u.hash) throw new ConfigError(name, `expected an http(s) URL without query, got ${JSON.stringify(raw)}`);
+      return u.href.replace(/\/+$/, "");
+    }
     case "int":
       return parseInt10(name, raw, spec.min ?? 0);
     case "bytes":

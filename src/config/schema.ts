@@ -6,7 +6,7 @@ export const ALL_ROLES: readonly Role[] = ["api", "worker", "monitor", "metrics"
 export type LogFormat = "json" | "pretty";
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-type Kind = "string" | "int" | "bytes" | "roles" | "list" | "cidrs" | "capabilities" | "concurrency" | "enum" | "bool";
+type Kind = "string" | "url" | "int" | "bytes" | "roles" | "list" | "cidrs" | "capabilities" | "concurrency" | "enum" | "bool";
 
 /**
  * A capability name: an ffmpeg encoder or hwaccel name as ffmpeg prints it (libsvtav1,
@@ -21,6 +21,7 @@ export interface KeySpec<K extends Kind = Kind> {
   doc: string;
   /** Allowed values for `enum` keys. */
   values?: readonly string[];
+  /** Smallest value (int, bytes) or length (string). */
   min?: number;
   /** Never printed in full (`medianode config` masks it). */
   secret?: boolean;
@@ -57,6 +58,9 @@ export const CONFIG_KEYS = {
   wsBufferBytes: { env: "MEDIANODE_WS_BUFFER_BYTES", kind: "bytes", min: 1024, doc: "Unsent events a WebSocket client may fall behind by before it is closed (1013)." },
   shutdownGraceSec: { env: "MEDIANODE_SHUTDOWN_GRACE_SEC", kind: "int", min: 0, doc: "On SIGTERM, running jobs get this long to finish; then they are handed back to the queue. Keep systemd's TimeoutStopSec above it." },
   lockSec: { env: "MEDIANODE_LOCK_SEC", kind: "int", min: 2, doc: "Job lock (renewed every half of it while the worker lives); a dead worker's job returns after it plus half of it. Lower only to test takeover." },
+  playbackSecret: { env: "MEDIANODE_PLAYBACK_SECRET", kind: "string", min: 32, doc: "Signs playback URLs (/p/...); the same on every api node of a cluster (default: <data>/playback.secret, made at first start, mode 0600)." },
+  playbackMaxTtlSec: { env: "MEDIANODE_PLAYBACK_MAX_TTL_SEC", kind: "int", min: 1, doc: "Longest lifetime a playback URL may be given (?ttl=), in seconds." },
+  playbackBaseUrl: { env: "MEDIANODE_PLAYBACK_BASE_URL", kind: "url", doc: "Origin playback URLs are built on (e.g. a CDN in front: https://media.example.com); default: the origin the /playback request came to." },
   webhookBackoffMs: { env: "MEDIANODE_WEBHOOK_BACKOFF_MS", kind: "int", min: 10, doc: "First webhook retry delay; it doubles, attempts span 24 h." },
   trustedProxies: { env: "MEDIANODE_TRUSTED_PROXIES", kind: "cidrs", doc: "Reverse proxies (IPs/CIDRs) whose X-Forwarded-For/-Proto/-Host are believed, for per-IP limits, logs and the URLs the node writes (default: none)." },
   requireSetsPerTenant: { env: "MEDIANODE_REQUIRE_SETS_PER_TENANT", kind: "int", min: 1, doc: "Distinct options.require sets one tenant may have in use at once (422 beyond); a set unused for MEDIANODE_REQUIRE_SET_IDLE_SEC is freed." },
@@ -102,6 +106,9 @@ export interface Config {
   url: string;
   webhookSecret: string | undefined;
   webhookBackoffMs: number;
+  playbackSecret: string | undefined;
+  playbackMaxTtlSec: number;
+  playbackBaseUrl: string | undefined;
   shutdownGraceSec: number;
   lockSec: number;
   rateLimitPerToken: number;
@@ -150,6 +157,9 @@ export function defaultConfig(cores: number): Config {
     url: "http://127.0.0.1:8080",
     webhookSecret: undefined,
     webhookBackoffMs: 5000,
+    playbackSecret: undefined,
+    playbackMaxTtlSec: 7 * 86_400,
+    playbackBaseUrl: undefined,
     shutdownGraceSec: 30,
     lockSec: 20,
     rateLimitPerToken: 100,

@@ -4,8 +4,6 @@
 // every attempt logged in SQLite.
 import { randomBytes } from "node:crypto";
 import { Type as T, type Static } from "@sinclair/typebox";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { DelayedError, Queue, Worker, type Job } from "bullmq";
 import { InvalidOptionsError, NotFoundError, toMedianodeError } from "../errors";
 import { EVENT_TYPES, TERMINAL_EVENTS, type EventType, type MedianodeEvent } from "../events/types";
@@ -17,6 +15,7 @@ import { createRedis, settleWithin } from "../queue/connection";
 import { QUEUE_PREFIX } from "../queue/names";
 import { checkUrl, safeFetch, type UrlPolicy } from "../sources/url";
 import { getJob } from "../store/jobs";
+import { secretFile } from "../storage/secret-file";
 import { getBreaker, getDelivery, insertDelivery, listAttempts, listDeliveries, recordAttempt, saveBreaker, type DeliveryRow } from "../store/deliveries";
 import { deleteWebhook, getWebhook, insertWebhook, listWebhooks, type WebhookRow } from "../store/webhooks";
 import { audit } from "./audit";
@@ -111,12 +110,7 @@ export function deliveryViews(deps: ServiceDeps, who: Principal, id: string, lim
 
 /** The secret for a job's own webhook URL: configured, else made once under the data dir. */
 export function perJobSecret(dataDir: string, configured: string | undefined): string {
-  if (configured) return configured;
-  const path = join(dataDir, "webhook.secret");
-  if (existsSync(path)) return readFileSync(path, "utf8").trim();
-  const s = randomBytes(32).toString("base64url");
-  writeFileSync(path, s + "\n", { mode: 0o600 });
-  return s;
+  return configured ?? secretFile(dataDir, "webhook.secret");
 }
 
 /**

@@ -295,3 +295,8 @@ export function existingJobIds(db: Db, ids: readonly string[]): Set<string> {
   }
   return out;
 }
+
+/** Just what a playback URL is checked against on every request (SPEC §10): no JSON columns. */
+export function getJobGeneration(db: Db, id: string): { status: JobStatus; finished_at: number | null } | null {
+  return db.query<{ status: JobStatus; finished_at: number | null }, [string]>("SELECT status, finished_at FROM jobs WHERE id = ?").get(id);
+}

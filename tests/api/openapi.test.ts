@@ -69,7 +69,8 @@ describe("the contract, route by route", () => {
       const ok = codes.filter((c) => c.startsWith("2"));
       expect(`${method} ${path}: ${ok.length > 0}`).toBe(`${method} ${path}: true`);
       for (const c of ok) if (c !== "204") expect(`${method} ${path} ${c}: ${!!op.responses![c]!.content}`).toBe(`${method} ${path} ${c}: true`);
-      const protectedRoute = !["/healthz", "/readyz", "/metrics"].includes(path);
+      // /p/ carries its own signed token in the path (SPEC §10): no bearer, so no 401.
+      const protectedRoute = !["/healthz", "/readyz", "/metrics"].includes(path) && !path.startsWith("/p/");
       if (protectedRoute) {
         expect(`${method} ${path}: ${codes.includes("401")}`).toBe(`${method} ${path}: true`);
         const err = op.responses!["401"]!.content!["application/json"]!.schema as { properties: { error: { properties: Record<string, unknown> } } };

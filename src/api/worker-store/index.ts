@@ -12,7 +12,7 @@ import { tooLarge } from "../../sources/upload";
 import { VERSION } from "../../version";
 import { requireScope } from "../auth";
 import { readJson } from "../body";
-import { parseRange } from "../outputs/index";
+import { serveFile } from "../static-file/serve";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 
@@ -34,21 +34,19 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
         worker(request);
         const file = sourceFileForWorker(deps, requireWorkerJob(deps, params.id));
         const d = await deps.store.sourceDigest(params.id, file);
-        const headers: Record<string, string> = {
-          "content-type": "application/octet-stream",
-          "accept-ranges": "bytes",
-          etag: `"${d.sha256}"`,
-          [SHA256_HEADER]: d.sha256,
-        };
-        const range = parseRange(request.headers.get("range"), d.bytes);
-        if (range === "invalid") return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${d.bytes}` } });
-        const sent = range ? range.end - range.start + 1 : d.bytes;
-        deps.metrics.bytesTotal.inc({ direction: "worker_out" }, sent);
-        if (!range) return new Response(Bun.file(file), { headers: { ...headers, "content-length": String(d.bytes) } });
-        return new Response(Bun.file(file).slice(range.start, range.end + 1), {
-          status: 206,
-          headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${d.bytes}`, "content-length": String(sent) },
-        });
+        // The content hash is the ETag, so a resumed download (Range + If-Range) never splices two versions.
+        return serveFile(
+          request,
+          file,
+          {
+            contentType: "application/octet-stream",
+            cacheControl: "private, no-store",
+            etag: `"${d.sha256}"`,
+            extraHeaders: { [SHA256_HEADER]: d.sha256 },
+            onBytes: (n) => deps.metrics.bytesTotal.inc({ direction: "worker_out" }, n),
+          },
+          { size: d.bytes, mtimeMs: d.mtimeMs },
+        );
       },
       { detail: { summary: "Download a job's uploaded or {path} source (Range supported; sha256 in x-medianode-sha256)" } },
     )
