@@ -79,6 +79,6 @@ test("events/webhooks/deliver.ts owns the HTTP delivery of webhooks", () => {
 });
 
 test("the import scan sees the real graph (so the rules above can fail)", () => {
-  expect(edges).toContainEqual(["roles/serve.ts", "api/app"]);
+  expect(edges).toContainEqual(["roles/api.ts", "api/app"]);
   expect(edges).toContainEqual(["jobs/registry.ts", "jobs/image/processor"]);
 });

@@ -36,6 +36,8 @@ export interface AttemptInput {
   attempt: number;
   signal: AbortSignal;
   onProgress(p: ProgressReport): void;
+  /** The BullMQ lock token of this run: a remote media store sends it with uploads and commits (issue #12). */
+  lockToken?: string;
   /** Extends the job's lock; false when another worker holds the job now. */
   keepLock(): Promise<boolean>;
 }
@@ -73,7 +75,7 @@ async function fetchSource(deps: AttemptDeps, a: AttemptInput): Promise<{ input:
     throw e;
   }
   // A downloaded source gets the same check as an upload: media of the job's kind, or 415.
-  await inspectSource(input, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels });
+  await inspectSource(input, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits });
   return { input, protocols: "file", proxy: null };
 }
 
@@ -84,7 +86,7 @@ export async function runAttempt(deps: AttemptDeps, a: AttemptInput): Promise<At
   try {
     const source = await fetchSource(deps, a);
     proxy = source.proxy;
-    attemptDir = await deps.mediaStore.prepareAttempt(item.id, item.run, a.attempt);
+    attemptDir = await deps.mediaStore.prepareAttempt(item.id, item.run, a.attempt, a.lockToken);
     const out = await deps.pool.run(
       a.type,
       { jobId: item.id, input: source.input, inputProtocols: source.protocols, outDir: attemptDir, options: item.options, media: deps.media },

@@ -41,6 +41,8 @@ export interface Principal {
   name: string;
   tenant: string;
   scopes: Scope[];
+  /** When the credential stops being valid (a JWT's exp, leeway included); long-lived streams are closed then. */
+  expiresAtMs?: number;
 }
 
 export const isAdmin = (p: Principal) => p.scopes.includes("admin");

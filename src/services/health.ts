@@ -1,11 +1,12 @@
 import { statfsSync } from "node:fs";
+import { Type as T, type Static } from "@sinclair/typebox";
 import { FFMPEG_INSTALL_HINT } from "../media/binaries";
 import type { ServiceDeps } from "./deps";
 
-export interface Check {
-  ok: boolean;
-  detail: string;
-}
+export const Check = T.Object({ ok: T.Boolean(), detail: T.String() });
+export type Check = Static<typeof Check>;
+/** GET /readyz's body (200 ready, 503 not). */
+export const Readiness = T.Object({ status: T.Union([T.Literal("ready"), T.Literal("not ready")]), checks: T.Record(T.String(), Check) });
 
 const MIN_FREE_BYTES = 512 * 1024 * 1024;
 
@@ -36,7 +37,7 @@ export async function readiness(deps: HealthDeps): Promise<{ ready: boolean; che
   try {
     const s = statfsSync(deps.mediaStore.root);
     const free = s.bavail * s.bsize;
-    checks.disk = free >= MIN_FREE_BYTES ? { ok: true, detail: `${Math.round(free / 2 ** 20)} MiB free` } : { ok: false, detail: `only ${Math.round(free / 2 ** 20)} MiB free in ${deps.mediaStore.root}` };
+    checks.disk = free >= MIN_FREE_BYTES ? { ok: true, detail: `${Math.round(free / 2 ** 20)} MiB free` } : { ok: false, detail: `only ${Math.round(free / 2 ** 20)} MiB free in the media store` };
   } catch (e) {
     checks.disk = { ok: false, detail: (e as Error).message };
   }

@@ -48,6 +48,7 @@ async function expire(deps: ServiceDeps, row: JobRecord, w: Waiting): Promise<Jo
   const done = await deps.records.jobs.finish(row.id, row.run, { status: "failed", error: { code: "TIMEOUT", message }, at: deps.now() });
   if (!done) return row;
   deps.metrics.jobsTotal.inc({ type: done.type, status: "failed" });
+  deps.metrics.jobFailures.inc({ type: done.type, code: "TIMEOUT" });
   deps.bus.emit(jobEvent("job.failed", done, { error: { code: "TIMEOUT", message } }), done.tenant);
   // The row is the record; a job left in its queue would run later with nobody to record it.
   await queueOf(deps.queues, row)
