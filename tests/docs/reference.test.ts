@@ -77,8 +77,8 @@ describe("docs/errors.md", () => {
 
 test("docs/api.md lists every route the app serves (and the WebSocket), no more, no less", () => {
   // Building the app only registers routes: nothing here is called, so no Redis or SQLite.
-  // A configured playback secret: otherwise the playback routes would make one in the data dir.
-  const deps = { config: { ...defaultConfig(2), playbackSecret: "x".repeat(32) }, metrics: createMetrics() } as unknown as ServiceDeps;
+  // A playback secret in the config, so building the app writes no secret file into ./data.
+  const deps = { config: { ...defaultConfig(2), playbackSecret: "s".repeat(32) }, metrics: createMetrics() } as unknown as ServiceDeps;
   const served = createApp(deps, { scrape: async () => {} })
     .app.routes.filter((r) => !r.path.startsWith("/dashboard/") && !r.path.startsWith("/docs/assets/"))
     .map((r) => `${r.method} ${r.path}`);

@@ -14,16 +14,17 @@ const NGINX = ["/usr/sbin/nginx", Bun.which("nginx")].find((p): p is string => !
 const CADDY = Bun.which("caddy");
 const README = readFileSync(join(import.meta.dir, "../../README.md"), "utf8");
 
-/** The README's fenced block of `lang`. */
-function readmeBlock(lang: string): string {
-  const block = new RegExp("```" + lang + "\\n([\\s\\S]*?)```").exec(README)?.[1];
-  if (!block) throw new Error(`README has no \`\`\`${lang} block`);
+/** The README's fenced block of `lang` that holds `marker` (the README has more than one nginx block). */
+function readmeBlock(lang: string, marker: string): string {
+  const blocks = [...README.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!);
+  const block = blocks.find((b) => b.includes(marker));
+  if (!block) throw new Error(`README has no \`\`\`${lang} block with ${marker}`);
   return block;
 }
 
 /** The README's nginx block, pointed at `upstream` and listening on `port` (no TLS here). */
 function nginxConfig(upstream: string, port: number, dir: string): string {
-  const server = readmeBlock("nginx").replace("listen 443 ssl;", `listen 127.0.0.1:${port};`).replace("proxy_pass http://127.0.0.1:8080;", `proxy_pass ${upstream};`);
+  const server = readmeBlock("nginx", "proxy_request_buffering off;").replace("listen 443 ssl;", `listen 127.0.0.1:${port};`).replace("proxy_pass http://127.0.0.1:8080;", `proxy_pass ${upstream};`);
   return [
     `pid ${dir}/nginx.pid;`,
     `error_log ${dir}/error.log warn;`,
@@ -41,7 +42,7 @@ function nginxConfig(upstream: string, port: number, dir: string): string {
 
 /** The README's Caddy block on plain HTTP at 127.0.0.1:`port`, pointed at `upstream`. */
 function caddyConfig(upstream: string, port: number): string {
-  const site = readmeBlock("caddy").replace("media.example.com {", `http://127.0.0.1:${port} {`).replace("reverse_proxy 127.0.0.1:8080", `reverse_proxy ${new URL(upstream).host}`);
+  const site = readmeBlock("caddy", "reverse_proxy").replace("media.example.com {", `http://127.0.0.1:${port} {`).replace("reverse_proxy 127.0.0.1:8080", `reverse_proxy ${new URL(upstream).host}`);
   return `{\n\tadmin off\n\tauto_https off\n}\n${site}`;
 }
 

@@ -18,8 +18,9 @@ let pb: { hls: string; mp4: string; base: string };
 /** The README's block, taken from the README itself so the two cannot drift apart. */
 function readmeLocation(): string {
   const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
-  const m = /```nginx\n([\s\S]*?)```/.exec(readme);
-  if (!m) throw new Error("README has no nginx block");
+  // The README has more than one nginx block: the caching one is the one with `location /p/`.
+  const m = [...readme.matchAll(/```nginx\n([\s\S]*?)```/g)].find((b) => b[1]!.includes("location /p/ {"));
+  if (!m) throw new Error("README has no nginx block with location /p/");
   const block = /location \/p\/ \{[\s\S]*?\n {4}\}/.exec(m[1]!);
   if (!block) throw new Error("README's nginx block has no location /p/");
   return block[0];
