@@ -93,7 +93,7 @@ export async function run(): Promise<Result> {
     await sh(["ffmpeg", "-v", "error", "-i", clip, "-f", "null", "-t", "2", "-"]);
 
     // Reconcile at serve's production interval (15 s), not the tests' 1 s.
-    const node = await startTestNode({ MEDIANODE_ROLES: "api,worker", MEDIANODE_CONCURRENCY: "video=1", MEDIANODE_IMPORT_DIRS: tmp.path }, { reconcileMs: 15_000 });
+    const node = await startTestNode({ MEDIANODE_ROLES: "api,worker,monitor", MEDIANODE_CONCURRENCY: "video=1", MEDIANODE_IMPORT_DIRS: tmp.path }, { reconcileMs: 15_000 });
     const directs: Awaited<ReturnType<typeof single>>[] = [];
     const bares: Awaited<ReturnType<typeof bare>>[] = [];
     const nodes: { value: Awaited<ReturnType<typeof timeJob>>; wallSec: number; cpuSec: number }[] = [];
