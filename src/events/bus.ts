@@ -3,11 +3,10 @@
 // every event to one Redis channel (relayEvents) and each monitor reads it (readEvents), so a
 // monitor on another host streams every node's jobs (SPEC §1).
 import { Type as T } from "@sinclair/typebox";
-import { Value } from "@sinclair/typebox/value";
 import type IORedis from "ioredis";
 import { MedianodeEvent, type EventListener } from "./types";
 import type { Logger } from "../log";
-import { subscribeWhenReady } from "../queue/connection";
+import { onChannelMessage, subscribeWhenReady } from "../queue/connection";
 import { EVENTS_CHANNEL } from "../queue/names";
 
 export interface EventBus {
@@ -61,15 +60,8 @@ export function relayEvents(bus: EventBus, redis: IORedis, log: Logger): () => v
 
 /** Feeds every relayed event into `bus`. `sub` is a connection of its own (subscriber mode). */
 export async function readEvents(sub: IORedis, bus: EventBus): Promise<{ stop(): void }> {
-  sub.on("message", (ch, raw) => {
-    if (ch !== EVENTS_CHANNEL) return;
-    let m: unknown;
-    try {
-      m = JSON.parse(raw);
-    } catch {
-      return;
-    }
-    if (Value.Check(RelayedEvents, m)) for (const r of m) bus.emit(r.event as MedianodeEvent, r.tenant);
+  onChannelMessage(sub, EVENTS_CHANNEL, RelayedEvents, (m) => {
+    for (const r of m) bus.emit(r.event as MedianodeEvent, r.tenant);
   });
   await subscribeWhenReady(sub, EVENTS_CHANNEL);
   return { stop: () => sub.disconnect() };

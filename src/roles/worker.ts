@@ -13,7 +13,7 @@ import { attemptFailure, failureMessage } from "../jobs/attempt-failure";
 import type { MediaSettings } from "../jobs/pipeline";
 import { SUPPORTED_TYPES } from "../jobs/registry";
 import type { Logger } from "../log";
-import { createRedis, subscribeWhenReady } from "../queue/connection";
+import { createRedis, onChannelMessage, subscribeWhenReady } from "../queue/connection";
 import { CONTROL_CHANNEL } from "../queue/names";
 import { ControlMessage, WorkItem, type WorkProgress, type WorkResult } from "../queue/payload";
 import type { UrlPolicy } from "../sources/url";
@@ -197,14 +197,7 @@ async function startQueueConsumers(deps: WorkerRoleDeps): Promise<WorkerRole> {
   });
 
   await subscribeWhenReady(sub, CONTROL_CHANNEL);
-  sub.on("message", (_ch, raw) => {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(raw);
-    } catch {
-      return;
-    }
-    if (!Value.Check(ControlMessage, msg)) return;
+  onChannelMessage(sub, CONTROL_CHANNEL, ControlMessage, (msg) => {
     const r = running.get(msg.jobId);
     if (r) {
       log.info("cancelling job", { jobId: msg.jobId });
