@@ -7,6 +7,7 @@ import { loadConfig } from "../../src/config/load";
 import { openRecords } from "../../src/store/open";
 import { redactUrl } from "../../src/store/postgres/index";
 import { dbPath } from "../../src/store/sqlite/db";
+import { requireDataDirOwner } from "../data-dir";
 import { printJson, say } from "../output";
 import type { Ctx } from "../options";
 
@@ -17,6 +18,8 @@ export function migrateCommand(ctx: Ctx): Command {
     .option("--json", "print {database, engine, applied, latest}")
     .action(async (o: { dataDir?: string; json?: boolean }) => {
       const config = loadConfig({ flags: { dataDir: o.dataDir }, env: ctx.io.env });
+      // The SQLite file is the data folder's: written as its owner only (PostgreSQL is not there).
+      if (!config.databaseUrl) requireDataDirOwner(config.dataDir, "migrate");
       const records = await openRecords(config);
       const database = config.databaseUrl ? redactUrl(config.databaseUrl) : dbPath(config.dataDir);
       const list = records.engine === "postgres" ? POSTGRES_MIGRATIONS : MIGRATIONS;

@@ -3,17 +3,26 @@
 // token without one).
 import { Command } from "commander";
 import { loadConfig } from "../../src/config/load";
-import { createToken, listTokenViews, revokeTokenById } from "../../src/services/tokens";
+import { createToken, listTokenViews, revokeTokenById, rotateWebhookSecret } from "../../src/services/tokens";
 import { openRecords } from "../../src/store/open";
 import type { Records } from "../../src/store/records";
 import { SCOPES } from "../../src/store/scopes";
-import { printJson, say, table } from "../output";
+import { dbPath } from "../../src/store/sqlite/db";
+import { existsSync } from "node:fs";
+import { requireDataDirOwner } from "../data-dir";
+import { printJson, say, table, warn } from "../output";
 import type { Ctx } from "../options";
 
 const ACTOR = "cli";
 
-async function withDb<T>(ctx: Ctx, dataDir: string | undefined, fn: (records: Records) => Promise<T>): Promise<T> {
+async function withDb<T>(ctx: Ctx, dataDir: string | undefined, command: string, fn: (records: Records) => Promise<T>): Promise<T> {
   const config = loadConfig({ flags: { dataDir }, env: ctx.io.env });
+  if (!config.databaseUrl) {
+    requireDataDirOwner(config.dataDir, `token ${command}`);
+    const file = dbPath(config.dataDir);
+    // A typo in --data-dir would otherwise make a second, empty database without a word.
+    if (!existsSync(file)) warn(ctx.io, `note: no database at ${file} yet: creating one (the service's is in its data dir, e.g. --data-dir /var/lib/medianode)`);
+  }
   const records = await openRecords(config);
   try {
     await records.migrate();
@@ -35,13 +44,14 @@ export function tokenCommand(ctx: Ctx): Command {
       .option("--scopes <list>", `comma list of ${SCOPES.join(", ")} (default jobs:write,jobs:read)`)
       .option("--tenant <tenant>", "tenant whose jobs it sees (default: the name)")
       .option(...dataDirOption)
-      .option("--json", "print {id, name, scopes, token}")
+      .option("--json", "print {id, name, scopes, token, tenant, webhookSecret}")
       .action(async (o: { name: string; scopes?: string; tenant?: string; dataDir?: string; json?: boolean }) => {
         const scopes = o.scopes?.split(",").map((s) => s.trim()).filter(Boolean);
-        const t = await withDb(ctx, o.dataDir, (db) => createToken(db, { name: o.name, scopes, tenant: o.tenant }, ACTOR));
-        if (o.json) return printJson(ctx.io, { id: t.id, name: t.name, scopes: t.scopes, token: t.token, tenant: t.tenant });
+        const t = await withDb(ctx, o.dataDir, "create", (db) => createToken(db, { name: o.name, scopes, tenant: o.tenant }, ACTOR));
+        if (o.json) return printJson(ctx.io, { id: t.id, name: t.name, scopes: t.scopes, token: t.token, tenant: t.tenant, webhookSecret: t.webhookSecret });
         say(ctx.io, `created token ${t.id} "${t.name}" (scopes ${t.scopes.join(",")}, tenant ${t.tenant}); it is not shown again:`);
         say(ctx.io, t.token);
+        if (t.webhookSecret) say(ctx.io, `webhook signing secret of its jobs (X-Medianode-Signature), also shown once: ${t.webhookSecret}`);
       }),
   );
 
@@ -51,7 +61,7 @@ export function tokenCommand(ctx: Ctx): Command {
       .option(...dataDirOption)
       .option("--json", "print the list as JSON")
       .action(async (o: { dataDir?: string; json?: boolean }) => {
-        const items = await withDb(ctx, o.dataDir, (db) => listTokenViews(db));
+        const items = await withDb(ctx, o.dataDir, "list", (db) => listTokenViews(db));
         if (o.json) return printJson(ctx.io, items);
         if (!items.length) return say(ctx.io, "no tokens");
         say(
@@ -71,8 +81,21 @@ export function tokenCommand(ctx: Ctx): Command {
       .option(...dataDirOption)
       .action(async (arg: string, o: { dataDir?: string }) => {
         const id = /^mn_(t_[0-9a-z]+)\./.exec(arg)?.[1] ?? arg;
-        await withDb(ctx, o.dataDir, (db) => revokeTokenById(db, id, ACTOR));
+        await withDb(ctx, o.dataDir, "revoke", (db) => revokeTokenById(db, id, ACTOR));
         say(ctx.io, `revoked ${id}`);
+      }),
+  );
+  token.addCommand(
+    new Command("rotate-webhook-secret")
+      .description("give a token a new secret for signing its jobs' webhooks (printed once; the old one stops at once)")
+      .argument("<id>", "token id (t_…)")
+      .option(...dataDirOption)
+      .option("--json", "print {id, webhookSecret}")
+      .action(async (id: string, o: { dataDir?: string; json?: boolean }) => {
+        const r = await withDb(ctx, o.dataDir, "rotate-webhook-secret", (db) => rotateWebhookSecret(db, id, ACTOR));
+        if (o.json) return printJson(ctx.io, r);
+        say(ctx.io, `new webhook signing secret for ${r.id} (not shown again):`);
+        say(ctx.io, r.webhookSecret);
       }),
   );
   return token;

@@ -10,7 +10,7 @@ import { snapshotEvent } from "../events/job-event";
 import { watchNodes } from "../nodes/watch";
 import { createRedis } from "../queue/connection";
 import { getVisibleJob } from "../services/jobs";
-import { tokenCheck } from "../services/tokens";
+import { tokenCheck, tokenRevokedCheck } from "../services/tokens";
 import type { Records } from "../store/records";
 import type { NodeContext, Role } from "./context";
 import { stopAll } from "./stops";
@@ -38,6 +38,9 @@ export async function startMonitorRole(ctx: NodeContext, o: { records: Records |
       metrics: ctx.metrics,
       log,
       wsBufferBytes: config.wsBufferBytes,
+      wsMessagesPerSec: config.wsMessagesPerSec,
+      wsMaxSubscriptions: config.wsMaxSubscriptions,
+      tokenRevoked: tokenRevokedCheck(records),
       authenticate: (req) => authenticate(tokens, req, config.jwtSecret),
       snapshot: async (jobId, p) => (records ? snapshotEvent(await getVisibleJob({ records }, jobId, p), o.positionOf?.(jobId) ?? null) : null),
     });

@@ -17,26 +17,43 @@ export interface CreatedToken {
   scopes: Scope[];
   tenant: string;
   token: string;
+  /** Signs the webhooks of this token's jobs (X-Medianode-Signature); shown once, like the token. Null for the first-start admin token (it uses the node's secret). */
+  webhookSecret: string | null;
 }
 
-export async function createToken(records: Records, input: { name: string; scopes?: string[]; tenant?: string }, actor: Principal | string, now = Date.now()): Promise<CreatedToken> {
+const newWebhookSecret = () => randomBytes(32).toString("base64url");
+
+type TokenInput = { name: string; scopes?: string[]; tenant?: string; nodeWebhookSecret?: boolean };
+
+export async function createToken(records: Records, input: TokenInput, actor: Principal | string, now = Date.now()): Promise<CreatedToken> {
   return (await makeToken(records, input, actor, now, false))!;
 }
 
 /** `firstAdmin`: inserted only if no active admin token exists (atomic on either engine), else null. */
-async function makeToken(records: Records, input: { name: string; scopes?: string[]; tenant?: string }, actor: Principal | string, now: number, firstAdmin: boolean): Promise<CreatedToken | null> {
+async function makeToken(records: Records, input: TokenInput, actor: Principal | string, now: number, firstAdmin: boolean): Promise<CreatedToken | null> {
   const scopes = (input.scopes?.length ? input.scopes : ["jobs:write", "jobs:read"]) as Scope[];
   for (const s of scopes) if (!(SCOPES as readonly string[]).includes(s)) throw new InvalidOptionsError(`unknown scope "${s}" (scopes: ${SCOPES.join(", ")})`);
   if (!/^[\w.@-]{1,64}$/.test(input.name)) throw new InvalidOptionsError("name must be 1-64 letters, digits, . _ @ -");
   const id = newTokenId();
   const secret = randomBytes(24).toString("base64url");
   const tenant = input.tenant ?? input.name;
-  const t = { id, name: input.name, hash: hash(secret), scopes, tenant, now };
+  // No ':' in a token's tenant: `jwt:<sub>` is the JWT tenants' namespace (api/jwt.ts).
+  if (!/^[\w.@-]{1,64}$/.test(tenant)) throw new InvalidOptionsError("tenant must be 1-64 letters, digits, . _ @ - (no ':': jwt:<sub> is where JWT tenants live)");
+  const webhookSecret = input.nodeWebhookSecret ? null : newWebhookSecret();
+  const t = { id, name: input.name, hash: hash(secret), scopes, tenant, now, webhookSecret };
   if (firstAdmin) {
     if (!(await records.tokens.insertFirstAdmin(t))) return null;
   } else await records.tokens.insert(t);
   await audit({ records, now: () => now }, actor, "token.create", id, { name: input.name, scopes, tenant });
-  return { id, name: input.name, scopes, tenant, token: `mn_${id}.${secret}` };
+  return { id, name: input.name, scopes, tenant, token: `mn_${id}.${secret}`, webhookSecret };
+}
+
+/** A new signing secret for the webhooks of a token's jobs; returned once, the old one stops at once. */
+export async function rotateWebhookSecret(records: Records, id: string, actor: Principal | string, now = Date.now()): Promise<{ id: string; webhookSecret: string }> {
+  const webhookSecret = newWebhookSecret();
+  if (!(await records.tokens.setWebhookSecret(id, webhookSecret))) throw new NotFoundError(`no active token ${id}`);
+  await audit({ records, now: () => now }, actor, "token.rotate_webhook_secret", id);
+  return { id, webhookSecret };
 }
 
 export function tokenView(r: TokenRow) {
@@ -69,6 +86,16 @@ export function tokenCheck(records: Records | null): TokenCheck | null {
   return records ? (text) => verifyToken(records, text) : null;
 }
 
+/** Whether an opaque token is revoked or gone (open streams re-check theirs); null records: it cannot tell. */
+export function tokenRevokedCheck(records: Records | null): ((tokenId: string) => Promise<boolean>) | null {
+  return records
+    ? async (id) => {
+        const row = await records.tokens.get(id);
+        return !row || row.revoked_at !== null;
+      }
+    : null;
+}
+
 const lastTouched = new Map<string, number>();
 
 /** Token text → principal, or null. Constant-time hash compare; revocation takes effect at once. */
@@ -83,8 +110,9 @@ export async function verifyToken(records: Records, text: string, now = Date.now
   // last_used_at is advisory: write it at most once a minute per token, not on every request.
   if ((lastTouched.get(row.id) ?? 0) < now - 60_000) {
     lastTouched.set(row.id, now);
-    // A monitor or metrics node may read the records read-only: the api node records last use.
-    await records.tokens.touch(row.id, now).catch(() => {});
+    // Advisory: a busy or full database must not fail the request it rides on, and a monitor or
+    // metrics node may read the records read-only (the api node records last use).
+    await records.tokens.touch(row.id, now).catch(() => lastTouched.delete(row.id));
   }
   return { tokenId: row.id, name: row.name, tenant: row.tenant, scopes: JSON.parse(row.scopes) as Scope[] };
 }
@@ -100,7 +128,9 @@ export function adminTokenPath(dataDir: string): string {
  */
 export async function ensureAdminToken(records: Records, dataDir: string): Promise<CreatedToken | null> {
   if ((await records.tokens.countActiveAdmins()) > 0) return null;
-  const t = await makeToken(records, { name: "admin", scopes: ["admin"], tenant: "admin" }, "system", Date.now(), true);
+  // The operator's own token signs with the node's secret (<data>/webhook.secret), which the
+  // operator holds already; every other token gets a secret of its own.
+  const t = await makeToken(records, { name: "admin", scopes: ["admin"], tenant: "admin", nodeWebhookSecret: true }, "system", Date.now(), true);
   if (!t) return null;
   const path = adminTokenPath(dataDir);
   writeFileSync(path, t.token + "\n", { mode: 0o600 });

@@ -1,19 +1,20 @@
 // Webhooks (SPEC §4): subscriptions per tenant plus a job's own `webhook` URL; terminal
 // events only; signed; delivered from their own queue (queue/deliveries.ts) with exponential
-// backoff over 24 h; a circuit breaker per endpoint URL; every attempt logged in SQLite. The
-// HTTP attempt itself is events/webhooks/deliver.ts.
+// backoff over 24 h; a circuit breaker per subscription (per tenant and URL for a job's own
+// webhook); every attempt logged in SQLite. The HTTP attempt itself is events/webhooks/deliver.ts.
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { Type as T, type Static } from "@sinclair/typebox";
 import { DelayedError, type Job } from "bullmq";
 import { InvalidOptionsError, NotFoundError } from "../errors";
 import { EVENT_TYPES, TERMINAL_EVENTS, type EventType, type MedianodeEvent } from "../events/types";
 import { postDelivery } from "../events/webhooks/deliver";
-import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerOpen } from "../events/webhooks/policy";
+import { jwtWebhookSecret } from "../events/webhooks/sign";
+import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerKey, breakerOpen } from "../events/webhooks/policy";
 import { newTokenId } from "../ids";
 import { createRedis } from "../queue/connection";
 import { createDeliveryQueue, type DeliveryJob } from "../queue/deliveries";
 import { checkUrl, type UrlPolicy } from "../sources/url";
+import { secretFile } from "../storage/secret-file";
 import type { DeliveryRow, WebhookRow } from "../store/records";
 import { audit } from "./audit";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
@@ -28,13 +29,36 @@ function policy(deps: ServiceDeps): UrlPolicy {
   return { allowlist: deps.config.urlAllowlist, maxBytes: 1024 * 1024, timeoutMs: DELIVERY_TIMEOUT_MS, maxRedirects: 0 };
 }
 
-export function webhookView(w: WebhookRow, breaker: { open_until: number | null; consecutive_failures: number } | null) {
+/** A subscription as the API shows it (never its secret). */
+export const WebhookView = T.Object({
+  id: T.String(),
+  url: T.String(),
+  events: T.Array(T.Union(EVENT_TYPES.map((e) => T.Literal(e)))),
+  createdAt: T.String({ format: "date-time" }),
+  state: T.Union([T.Literal("active"), T.Literal("paused")], { description: "paused: the circuit breaker is open after repeated failures" }),
+  consecutiveFailures: T.Integer(),
+});
+export type WebhookView = Static<typeof WebhookView>;
+/** The answer to a subscription: the view and, once, its secret. */
+export const WebhookCreated = T.Composite([WebhookView, T.Object({ secret: T.String({ description: "HMAC secret: shown only here" }) })]);
+
+export const DeliveryView = T.Object({
+  id: T.String(),
+  event: T.String(),
+  jobId: T.Union([T.String(), T.Null()]),
+  state: T.Union([T.Literal("pending"), T.Literal("delivered"), T.Literal("failed")]),
+  attempts: T.Array(T.Object({ attempt: T.Integer(), at: T.String({ format: "date-time" }), status: T.Union([T.Integer(), T.Null()]), error: T.Union([T.String(), T.Null()]), durationMs: T.Number() })),
+  createdAt: T.String({ format: "date-time" }),
+});
+export type DeliveryView = Static<typeof DeliveryView>;
+
+export function webhookView(w: WebhookRow, breaker: { open_until: number | null; consecutive_failures: number } | null): WebhookView {
   return {
     id: w.id,
     url: w.url,
     events: JSON.parse(w.events) as EventType[],
     createdAt: new Date(w.created_at).toISOString(),
-    state: breaker?.open_until && breaker.open_until > Date.now() ? "paused" : "active",
+    state: breaker?.open_until && breaker.open_until > Date.now() ? ("paused" as const) : ("active" as const),
     consecutiveFailures: breaker?.consecutive_failures ?? 0,
   };
 }
@@ -59,9 +83,9 @@ async function visibleWebhook(deps: ServiceDeps, who: Principal, id: string): Pr
   return w;
 }
 
-export async function listWebhookViews(deps: ServiceDeps, who: Principal) {
+export async function listWebhookViews(deps: ServiceDeps, who: Principal): Promise<WebhookView[]> {
   const hooks = await deps.records.webhooks.list(isAdmin(who) ? null : who.tenant);
-  return Promise.all(hooks.map(async (w) => webhookView(w, await deps.records.deliveries.getBreaker(w.url))));
+  return Promise.all(hooks.map(async (w) => webhookView(w, await deps.records.deliveries.getBreaker(breakerKey({ webhook_id: w.id, tenant: w.tenant, url: w.url })))));
 }
 
 export async function removeWebhook(deps: ServiceDeps, who: Principal, id: string): Promise<void> {
@@ -70,7 +94,7 @@ export async function removeWebhook(deps: ServiceDeps, who: Principal, id: strin
   await audit(deps, who, "webhook.delete", id);
 }
 
-export async function deliveryViews(deps: ServiceDeps, who: Principal, id: string, limit: number) {
+export async function deliveryViews(deps: ServiceDeps, who: Principal, id: string, limit: number): Promise<DeliveryView[]> {
   await visibleWebhook(deps, who, id);
   const deliveries = await deps.records.deliveries.list(id, limit);
   return Promise.all(
@@ -87,12 +111,18 @@ export async function deliveryViews(deps: ServiceDeps, who: Principal, id: strin
 
 /** The secret for a job's own webhook URL: configured, else made once under the data dir. */
 export function perJobSecret(dataDir: string, configured: string | undefined): string {
-  if (configured) return configured;
-  const path = join(dataDir, "webhook.secret");
-  if (existsSync(path)) return readFileSync(path, "utf8").trim();
-  const s = randomBytes(32).toString("base64url");
-  writeFileSync(path, s + "\n", { mode: 0o600 });
-  return s;
+  return configured ?? secretFile(dataDir, "webhook.secret");
+}
+
+/**
+ * The secret that signs a job's own webhook URL: its token's (each tenant verifies its own and
+ * can forge no one's), derived for a JWT tenant, the node's for tokens made before 0007.
+ */
+export async function jobWebhookSecret(deps: Pick<ServiceDeps, "records" | "config">, jobId: string | null, nodeSecret: string): Promise<string> {
+  const tokenId = jobId ? (await deps.records.jobs.get(jobId))?.tokenId : null;
+  if (!tokenId) return nodeSecret;
+  if (tokenId.startsWith("jwt:")) return deps.config.jwtSecret ? jwtWebhookSecret(deps.config.jwtSecret, tokenId.slice(4)) : nodeSecret;
+  return (await deps.records.tokens.get(tokenId))?.webhook_secret ?? nodeSecret;
 }
 
 export interface WebhookDispatcher {
@@ -111,7 +141,8 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
     const d = await deps.records.deliveries.get(job.data.deliveryId);
     if (!d || d.state !== "pending") return;
     const now = deps.now();
-    const breaker = (await deps.records.deliveries.getBreaker(d.url)) ?? { url: d.url, consecutive_failures: 0, open_until: null };
+    const key = breakerKey(d);
+    const breaker = (await deps.records.deliveries.getBreaker(key)) ?? { key, consecutive_failures: 0, open_until: null };
     if (breakerOpen(breaker, now)) {
       // Paused endpoint: wait for the breaker without spending an attempt or calling it.
       deps.metrics.webhookDeliveries.inc({ status: "circuit_open" });
@@ -119,12 +150,12 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
       throw new DelayedError();
     }
     const attempt = job.attemptsMade + 1;
-    const secret = d.webhook_id ? ((await deps.records.webhooks.get(d.webhook_id))?.secret ?? jobSecret) : jobSecret;
+    const secret = d.webhook_id ? ((await deps.records.webhooks.get(d.webhook_id))?.secret ?? jobSecret) : await jobWebhookSecret(deps, d.job_id, jobSecret);
     const out = await postDelivery(d.url, d.body, secret, policy(deps), Math.floor(now / 1000));
     const ok = out.error === null;
     const final = ok || attempt >= attempts;
     await deps.records.deliveries.recordAttempt({ delivery_id: d.id, attempt, at: now, status_code: out.status, error: out.error, duration_ms: out.durationMs }, ok ? "delivered" : final ? "failed" : "pending");
-    await deps.records.deliveries.saveBreaker(ok ? breakerAfterSuccess(d.url) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
+    await deps.records.deliveries.saveBreaker(ok ? breakerAfterSuccess(key) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
     deps.metrics.webhookDeliveries.inc({ status: ok ? "delivered" : final ? "failed" : "retrying" });
     if (!ok) throw new Error(out.error!);
   };

@@ -50,6 +50,8 @@ export interface JobRecords {
    */
   insertMany(jobs: readonly NewJob[]): Promise<Inserted[]>;
   get(id: string): Promise<JobRecord | null>;
+  /** Just what a playback URL is checked against on every request (SPEC §10): no JSON columns read. */
+  generation(id: string): Promise<{ status: JobStatus; finishedAt: number | null } | null>;
   findByIdempotencyKey(tokenId: string, key: string): Promise<JobRecord | null>;
   list(f: ListFilter): Promise<JobRecord[]>;
   /** Open (queued or active) records, oldest first, for reconciling with Redis. */
@@ -87,17 +89,31 @@ export interface TokenRow {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** Signs the webhooks of this token's jobs; null for tokens made before 0007 (the node's secret). */
+  webhook_secret: string | null;
+}
+
+export interface NewToken {
+  id: string;
+  name: string;
+  hash: string;
+  scopes: Scope[];
+  tenant: string;
+  now: number;
+  webhookSecret: string | null;
 }
 
 export interface TokenRecords {
-  insert(t: { id: string; name: string; hash: string; scopes: Scope[]; tenant: string; now: number }): Promise<TokenRow>;
+  insert(t: NewToken): Promise<TokenRow>;
   get(id: string): Promise<TokenRow | null>;
   list(): Promise<TokenRow[]>;
   countActiveAdmins(): Promise<number>;
   /** Inserts `t` only while no active admin token exists, atomically; null when one does. */
-  insertFirstAdmin(t: { id: string; name: string; hash: string; scopes: Scope[]; tenant: string; now: number }): Promise<TokenRow | null>;
+  insertFirstAdmin(t: NewToken): Promise<TokenRow | null>;
   /** true when this call revoked it. */
   revoke(id: string, at: number): Promise<boolean>;
+  /** Replaces an active token's webhook secret; false when it is revoked or gone. */
+  setWebhookSecret(id: string, secret: string): Promise<boolean>;
   touch(id: string, at: number): Promise<void>;
 }
 
@@ -143,7 +159,8 @@ export interface AttemptRow {
 }
 
 export interface BreakerRow {
-  url: string;
+  /** `webhook:<id>` for a subscription, `job:<tenant> <url>` for a job's own webhook URL (breakerKey). */
+  key: string;
   consecutive_failures: number;
   open_until: number | null;
 }
@@ -155,8 +172,10 @@ export interface DeliveryRecords {
   recordAttempt(a: AttemptRow, state: DeliveryRow["state"]): Promise<void>;
   list(webhookId: string, limit: number): Promise<DeliveryRow[]>;
   listAttempts(deliveryId: string): Promise<AttemptRow[]>;
-  getBreaker(url: string): Promise<BreakerRow | null>;
+  getBreaker(key: string): Promise<BreakerRow | null>;
   saveBreaker(b: BreakerRow): Promise<void>;
+  /** Removes finished deliveries (and their attempts) finished before `before`, up to `batch`; returns how many. */
+  prune(before: number, batch: number): Promise<number>;
 }
 
 export interface AuditRow {
@@ -172,6 +191,8 @@ export interface AuditRow {
 export interface AuditRecords {
   insert(a: { at: number; actor: string; action: string; target?: string | null; details?: unknown }): Promise<void>;
   list(o: { beforeId?: number; limit: number }): Promise<AuditRow[]>;
+  /** Removes up to `batch` entries older than `before`; returns how many. */
+  prune(before: number, batch: number): Promise<number>;
 }
 
 export type Engine = "sqlite" | "postgres";

@@ -36,7 +36,7 @@ export async function startTestNode(
   // reconcileMs: tests reconcile every second to see repairs soon; benchmarks pass serve's own default.
   // engine: where the records live; "postgres" makes a database of this node's own (dropped at
   // stop) unless DATABASE_URL is among the overrides (several nodes sharing one).
-  o: { redis?: TestRedis; dataDir?: string; reconcileMs?: number; engine?: Engine } = {},
+  o: { redis?: TestRedis; dataDir?: string; reconcileMs?: number; retentionFirstMs?: number; engine?: Engine } = {},
 ): Promise<TestNode> {
   const redis = o.redis ?? (await startTestRedis());
   const dir = o.dataDir ? null : tempDir();
@@ -58,7 +58,7 @@ export async function startTestNode(
     file: "/nonexistent",
   });
   const log = createLogger({ level: config.logLevel, format: "pretty" });
-  const node = await startServe(config, log, { reconcileMs: o.reconcileMs ?? 1000 }).catch(async (e) => {
+  const node = await startServe(config, log, { reconcileMs: o.reconcileMs ?? 1000, retentionFirstMs: o.retentionFirstMs }).catch(async (e) => {
     await database?.drop();
     throw e;
   });

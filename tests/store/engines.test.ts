@@ -11,6 +11,9 @@ export const CORE_FILES = [
   "tests/events/ws.test.ts",
   "tests/security/auth.test.ts",
   "tests/security/audit.test.ts",
+  "tests/security/webhook-secrets.test.ts",
+  "tests/security/webhook-breaker.test.ts",
+  "tests/security/ws-limits.test.ts",
   "tests/storage/remote.test.ts",
   "tests/e2e/restart.test.ts",
 ];

@@ -98,6 +98,8 @@ describe.each(ENGINES)("records on %s", (engine) => {
     const counts = await r.jobs.countByStatus();
     expect(counts.queued).toBeGreaterThanOrEqual(5);
     await r.jobs.finish(ids[0]!, null, { status: "completed", at: 100 });
+    expect(await r.jobs.generation(ids[0]!)).toEqual({ status: "completed", finishedAt: 100 });
+    expect(await r.jobs.generation("j_nope")).toBeNull();
     expect((await r.jobs.listFinishedBefore(101, 10)).map((x) => x.id)).toContain(ids[0]!);
     expect(await r.jobs.existingIds([ids[0]!, "j_nope"])).toEqual(new Set([ids[0]!]));
     await r.jobs.deleteUnstarted([ids[0]!, ids[1]!]);
@@ -108,14 +110,17 @@ describe.each(ENGINES)("records on %s", (engine) => {
   });
 
   test("tokens: insert, the first admin only once even when asked at the same time, revoke once, touch", async () => {
-    const t = (id: string) => ({ id, name: "n", hash: "h", scopes: ["admin" as const], tenant: "admin", now: 5 });
+    const t = (id: string) => ({ id, name: "n", hash: "h", scopes: ["admin" as const], tenant: "admin", now: 5, webhookSecret: `ws-${id}` });
     const made = await Promise.all([r.tokens.insertFirstAdmin(t("t_a")), r.tokens.insertFirstAdmin(t("t_b")), r.tokens.insertFirstAdmin(t("t_c"))]);
     expect(made.filter(Boolean).length).toBe(1);
     expect(await r.tokens.countActiveAdmins()).toBe(1);
     const other = await r.tokens.insert({ ...t("t_d"), scopes: ["jobs:read"] });
-    expect(other).toMatchObject({ id: "t_d", created_at: 5, revoked_at: null });
+    expect(other).toMatchObject({ id: "t_d", created_at: 5, revoked_at: null, webhook_secret: "ws-t_d" });
+    expect(await r.tokens.setWebhookSecret("t_d", "rotated")).toBe(true);
+    expect((await r.tokens.get("t_d"))?.webhook_secret).toBe("rotated");
     expect(await r.tokens.revoke("t_d", 6)).toBe(true);
     expect(await r.tokens.revoke("t_d", 7)).toBe(false);
+    expect(await r.tokens.setWebhookSecret("t_d", "after-revoke")).toBe(false);
     await r.tokens.touch("t_d", 8);
     expect(await r.tokens.get("t_d")).toMatchObject({ revoked_at: 6, last_used_at: 8 });
     expect((await r.tokens.list()).length).toBe(2);
@@ -132,9 +137,17 @@ describe.each(ENGINES)("records on %s", (engine) => {
     expect(await r.deliveries.get("d_1")).toMatchObject({ state: "delivered", attempts: 2, finished_at: 5 });
     expect((await r.deliveries.listAttempts("d_1")).map((a) => a.status_code)).toEqual([502, 200]);
     expect(await r.deliveries.list("w_1", 10)).toHaveLength(1);
-    await r.deliveries.saveBreaker({ url: "http://x/h", consecutive_failures: 3, open_until: 99 });
-    await r.deliveries.saveBreaker({ url: "http://x/h", consecutive_failures: 4, open_until: 100 });
-    expect(await r.deliveries.getBreaker("http://x/h")).toEqual({ url: "http://x/h", consecutive_failures: 4, open_until: 100 });
+    await r.deliveries.saveBreaker({ key: "webhook:w_1", consecutive_failures: 3, open_until: 99 });
+    await r.deliveries.saveBreaker({ key: "webhook:w_1", consecutive_failures: 4, open_until: 100 });
+    expect(await r.deliveries.getBreaker("webhook:w_1")).toEqual({ key: "webhook:w_1", consecutive_failures: 4, open_until: 100 });
+    expect(await r.deliveries.getBreaker("job:a http://x/h")).toBeNull();
+    // Pruning takes finished deliveries (with their attempts) older than the cutoff, never pending ones.
+    await r.deliveries.insert({ id: "d_2", webhook_id: "w_1", job_id: "j", tenant: "a", url: "http://x/h", event_type: "job.completed", body: "{}", created_at: 2 });
+    expect(await r.deliveries.prune(6, 100)).toBe(1);
+    expect(await r.deliveries.get("d_1")).toBeNull();
+    expect(await r.deliveries.listAttempts("d_1")).toEqual([]);
+    expect(await r.deliveries.get("d_2")).toMatchObject({ state: "pending" });
+    expect(await r.deliveries.prune(6, 100)).toBe(0);
     expect(await r.webhooks.delete("w_1")).toBe(true);
     expect(await r.webhooks.delete("w_1")).toBe(false);
     await r.audit.insert({ at: 1, actor: "cli", action: "token.create", target: "t_1", details: { n: 1 } });
@@ -143,6 +156,8 @@ describe.each(ENGINES)("records on %s", (engine) => {
     expect(last).toMatchObject({ action: "token.revoke", target: null, details: null, at: 2 });
     expect(first).toMatchObject({ action: "token.create", details: '{"n":1}' });
     expect(await r.audit.list({ beforeId: first!.id, limit: 10 })).toEqual([]);
+    expect(await r.audit.prune(2, 100)).toBe(1);
+    expect((await r.audit.list({ limit: 10 })).map((a) => a.action)).toEqual(["token.revoke"]);
     await r.ping();
   });
 });

@@ -31,13 +31,21 @@ export function postgresDeliveryRecords(sql: SQL): DeliveryRecords {
     },
     list: async (webhookId, limit) => (await sql`SELECT * FROM deliveries WHERE webhook_id = ${webhookId} ORDER BY created_at DESC, id DESC LIMIT ${limit}`).map(delivery),
     listAttempts: async (deliveryId) => (await sql`SELECT * FROM delivery_attempts WHERE delivery_id = ${deliveryId} ORDER BY attempt`).map(attempt),
-    async getBreaker(url) {
-      const [r] = await sql`SELECT * FROM webhook_breakers WHERE url = ${url}`;
+    async getBreaker(key) {
+      const [r] = await sql`SELECT * FROM webhook_breakers WHERE key = ${key}`;
       return r ? breaker(r) : null;
     },
     async saveBreaker(b) {
       await sql`INSERT INTO webhook_breakers ${sql(b)}
-        ON CONFLICT (url) DO UPDATE SET consecutive_failures = EXCLUDED.consecutive_failures, open_until = EXCLUDED.open_until`;
+        ON CONFLICT (key) DO UPDATE SET consecutive_failures = EXCLUDED.consecutive_failures, open_until = EXCLUDED.open_until`;
     },
+    prune: (before, batch) =>
+      sql.begin(async (tx) => {
+        const ids = ((await tx`SELECT id FROM deliveries WHERE state != 'pending' AND COALESCE(finished_at, created_at) < ${before} LIMIT ${batch}`) as { id: string }[]).map((r) => r.id);
+        if (!ids.length) return 0;
+        await tx`DELETE FROM delivery_attempts WHERE delivery_id IN ${sql(ids)}`;
+        await tx`DELETE FROM deliveries WHERE id IN ${sql(ids)}`;
+        return ids.length;
+      }),
   };
 }

@@ -3,7 +3,7 @@
 // one UPDATE ... RETURNING, so two api nodes recording the same report change the row once.
 import type { SQL } from "bun";
 import type { JobStatus } from "../../jobs/schema";
-import { fromRow, newJobRecord, type JobRow } from "../job-row";
+import { fromRow, newJobRecord, numOrNull, type JobRow } from "../job-row";
 import type { Finish, Inserted, JobRecords, NewJob } from "../records";
 import { waitingOf } from "../records";
 
@@ -48,6 +48,10 @@ export function postgresJobRecords(sql: SQL): JobRecords {
       });
     },
     get,
+    async generation(id) {
+      const [r] = (await sql`SELECT status, finished_at FROM jobs WHERE id = ${id}`) as { status: JobStatus; finished_at: string | null }[];
+      return r ? { status: r.status, finishedAt: numOrNull(r.finished_at) } : null;
+    },
     findByIdempotencyKey: async (tokenId, key) => one(await sql<JobRow[]>`SELECT * FROM jobs WHERE token_id = ${tokenId} AND idempotency_key = ${key}`),
     async list(f) {
       const where: string[] = [];

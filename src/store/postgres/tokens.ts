@@ -11,7 +11,8 @@ const FIRST_ADMIN_LOCK = 0x6d6e6164; // "mnad"
 
 export function postgresTokenRecords(sql: SQL): TokenRecords {
   const insert = async (q: SQL, t: Parameters<TokenRecords["insert"]>[0]) => {
-    const [r] = (await q`INSERT INTO tokens (id, name, hash, scopes, tenant, created_at) VALUES (${t.id}, ${t.name}, ${t.hash}, ${JSON.stringify(t.scopes)}, ${t.tenant}, ${t.now}) RETURNING *`) as Raw[];
+    const [r] = (await q`INSERT INTO tokens (id, name, hash, scopes, tenant, created_at, webhook_secret)
+      VALUES (${t.id}, ${t.name}, ${t.hash}, ${JSON.stringify(t.scopes)}, ${t.tenant}, ${t.now}, ${t.webhookSecret}) RETURNING *`) as Raw[];
     return row(r!);
   };
   return {
@@ -32,6 +33,7 @@ export function postgresTokenRecords(sql: SQL): TokenRecords {
       return r!.n;
     },
     revoke: async (id, at) => (await sql`UPDATE tokens SET revoked_at = ${at} WHERE id = ${id} AND revoked_at IS NULL`).count === 1,
+    setWebhookSecret: async (id, secret) => (await sql`UPDATE tokens SET webhook_secret = ${secret} WHERE id = ${id} AND revoked_at IS NULL`).count === 1,
     async touch(id, at) {
       await sql`UPDATE tokens SET last_used_at = ${at} WHERE id = ${id}`;
     },

@@ -1,14 +1,14 @@
 // The tokens table on SQLite (behind TokenRecords).
-import type { TokenRecords, TokenRow } from "../records";
+import type { NewToken, TokenRecords, TokenRow } from "../records";
 import type { Db } from "./db";
-
-type NewToken = Parameters<TokenRecords["insert"]>[0];
 
 export function sqliteTokenRecords(db: Db): TokenRecords {
   const insert = (t: NewToken) =>
     db
-      .query<TokenRow, [string, string, string, string, string, number]>("INSERT INTO tokens (id, name, hash, scopes, tenant, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *")
-      .get(t.id, t.name, t.hash, JSON.stringify(t.scopes), t.tenant, t.now)!;
+      .query<TokenRow, [string, string, string, string, string, number, string | null]>(
+        "INSERT INTO tokens (id, name, hash, scopes, tenant, created_at, webhook_secret) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+      )
+      .get(t.id, t.name, t.hash, JSON.stringify(t.scopes), t.tenant, t.now, t.webhookSecret)!;
   const activeAdmins = () => db.query<{ n: number }, []>(`SELECT COUNT(*) AS n FROM tokens WHERE revoked_at IS NULL AND scopes LIKE '%"admin"%'`).get()!.n;
   // IMMEDIATE: the write lock is taken before the count, so two processes cannot both see none.
   const firstAdmin = db.transaction((t: NewToken) => (activeAdmins() > 0 ? null : insert(t)));
@@ -19,6 +19,7 @@ export function sqliteTokenRecords(db: Db): TokenRecords {
     list: async () => db.query<TokenRow, []>("SELECT * FROM tokens ORDER BY created_at, id").all(),
     countActiveAdmins: async () => activeAdmins(),
     revoke: async (id, at) => db.query("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(at, id).changes === 1,
+    setWebhookSecret: async (id, secret) => db.query("UPDATE tokens SET webhook_secret = ? WHERE id = ? AND revoked_at IS NULL").run(secret, id).changes === 1,
     async touch(id, at) {
       db.query("UPDATE tokens SET last_used_at = ? WHERE id = ?").run(at, id);
     },
