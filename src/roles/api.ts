@@ -7,7 +7,8 @@ import { createRedis, waitForRedis } from "../queue/connection";
 import { createQueues, closeQueues } from "../queue/queues";
 import type { ServiceDeps } from "../services/deps";
 import { startRecorder } from "../services/recorder";
-import { startRecovery } from "../services/recovery";
+import { startDuties, type Duties } from "../services/duties";
+import { startRecovery, type Recovery } from "../services/recovery";
 import { createSubmitter } from "../services/submitter";
 import { createQueuePositions } from "../services/positions";
 import { startWebhooks } from "../services/webhooks";
@@ -44,6 +45,9 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     stops.push(() => records.close());
     const applied = await records.migrate();
     if (applied.length) log.info("migrations applied", { engine: records.engine, versions: applied });
+    // Several api nodes share PostgreSQL: what one signs, another must verify (SPEC §11).
+    if (records.engine === "postgres" && (!config.playbackSecret || !config.webhookSecret))
+      log.warn("with PostgreSQL, set MEDIANODE_PLAYBACK_SECRET and MEDIANODE_WEBHOOK_SECRET to the same values on every api node (else each signs with its own data dir's)");
     const redis = createRedis(ctx.redisUrl, "producer", `medianode-api-${ctx.nodeId}`);
     stops.push(() => redis.disconnect());
     await waitForRedis(redis, 10_000).catch((e) => log.warn("Redis not ready at start; writes answer 503 until it is", { error: e }));
@@ -54,22 +58,36 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     const relayConn = createRedis(ctx.redisUrl, "blocking", `medianode-relay-${ctx.nodeId}`);
     stops.push(() => relayConn.disconnect());
     stops.push(relayEvents(bus, relayConn, log));
-    const positions = createQueuePositions({ records, bus, log });
+    // Set once the duties lock has been tried (below); until then this node announces nothing.
+    let duties: Duties | null = null;
+    const leading = () => duties?.leading() ?? false;
+    const positions = createQueuePositions({ records, bus, log, leading });
     stops.push(() => positions.stop());
     const base = { config, records, queues, redis, mediaStore: ctx.mediaStore, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
     const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
-    const retention = startRetention(deps, { jobs: config.retentionDays, logs: config.logRetentionDays }, { firstMs: o.retentionFirstMs });
-    stops.push(() => retention.stop());
     const webhooks = await startWebhooks(deps, ctx.redisUrl);
     stops.push(() => webhooks.stop());
-    const recorder = await startRecorder(deps, ctx.redisUrl);
+    // Every api node records what workers report (a transition changes a row once, so one node
+    // emits its event); progress, positions and pauses are announced by the duties' holder only.
+    const recorder = await startRecorder(deps, ctx.redisUrl, { leading });
     stops.push(() => recorder.stop());
-    const recovery = startRecovery(deps, recorder, { reconcileMs: o.reconcileMs });
-    stops.push(() => recovery.stop());
-    // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while
-    // down, and jobs enqueued whose row was never written or was taken back (removed).
-    const r = await recovery.reconcile().catch((e) => (log.warn("start-up reconcile failed", { error: e }), null));
-    if (r && (r.applied || r.requeued || r.removed)) log.info("start-up reconcile", { ...r });
+    let recovery: Recovery | null = null;
+    duties = await startDuties({ records, log }, async () => {
+      const rec = startRecovery(deps, recorder, { reconcileMs: o.reconcileMs });
+      const retention = startRetention(deps, { jobs: config.retentionDays, logs: config.logRetentionDays }, { firstMs: o.retentionFirstMs });
+      recovery = rec;
+      // Start-up (or take-over) repair: rows written but never enqueued, jobs Redis lost, reports
+      // missed while no one watched, and jobs enqueued whose row was never written or was taken back.
+      const r = await rec.reconcile().catch((e) => (log.warn("start-up reconcile failed", { error: e }), null));
+      if (r && (r.applied || r.requeued || r.removed)) log.info("start-up reconcile", { ...r });
+      return async () => {
+        recovery = null;
+        retention.stop();
+        await rec.stop();
+      };
+    });
+    const d = duties;
+    stops.push(() => d.stop());
     const { fetch } = createApp(deps, { scrape: ctx.scrape, clientOf: ctx.clientOf });
     let adminToken: string | null = null;
     let tokenMade = false;
@@ -85,7 +103,8 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
         return adminToken;
       },
       async flush() {
-        await recovery.reconcile().catch((e) => log.warn("final reconcile failed; the next start repairs it", { error: e }));
+        // The duties' holder only: another api node's records are the holder's to reconcile.
+        await recovery?.reconcile().catch((e) => log.warn("final reconcile failed; the next start repairs it", { error: e }));
       },
       stop: () => stopAll(stops, log),
     };

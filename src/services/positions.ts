@@ -43,7 +43,8 @@ export function positionsFrom(bullIds: readonly string[]): Map<string, number> {
   return out;
 }
 
-export function createQueuePositions(deps: Pick<ServiceDeps, "records" | "bus" | "log">): QueuePositions {
+/** `leading`: whether this node announces changes (the duties' holder, services/duties.ts); every node keeps the map. */
+export function createQueuePositions(deps: Pick<ServiceDeps, "records" | "bus" | "log"> & { leading(): boolean }): QueuePositions {
   /** queue name → (job id → position) */
   const byQueue = new Map<string, Map<string, number>>();
   /** job id → its queue's map, for of() */
@@ -52,6 +53,7 @@ export function createQueuePositions(deps: Pick<ServiceDeps, "records" | "bus" |
   let stopped = false;
 
   const announce = async (jobId: string, position: number) => {
+    if (!deps.leading()) return;
     const r = await deps.records.jobs.get(jobId);
     if (!r || r.status !== "queued") return;
     // A progress report of a job still queued (status says so): job.queued stays one per

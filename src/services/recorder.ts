@@ -34,7 +34,8 @@ function failureCode(row: JobRecord): JobErrorCode {
   return isErrorCode(code) ? toJobErrorCode(code) : "INTERNAL";
 }
 
-export async function startRecorder(deps: ServiceDeps, redisUrl: string): Promise<Recorder> {
+/** `leading`: whether this node announces progress and pauses (the duties' holder: one announcement per cluster). */
+export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { leading(): boolean }): Promise<Recorder> {
   const observe = (e: MedianodeEvent, row: JobRecord) => {
     const m = deps.metrics;
     if (e.type === "job.active" && row.startedAt) m.jobWait.observe({ type: row.type }, Math.max(0, (row.startedAt - row.createdAt) / 1000));
@@ -115,7 +116,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string): Promis
 
   const onProgress = async (bullId: string, data: unknown) => {
     const ids = parseBullJobId(bullId);
-    if (!ids || !Value.Check(WorkProgress, data)) return;
+    if (!ids || !o.leading() || !Value.Check(WorkProgress, data)) return;
     const now = deps.now();
     let row = await deps.records.jobs.get(ids.id);
     if (!row || row.run !== ids.run || (row.status !== "queued" && row.status !== "active")) return;
@@ -160,6 +161,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string): Promis
     if (isTypeQueue) {
       for (const [bull, ours] of [["paused", "queue.paused"], ["resumed", "queue.resumed"]] as const) {
         qe.on(bull, () => {
+          if (!o.leading()) return;
           const e: MedianodeEvent = { type: ours, at: new Date().toISOString(), data: { queue: type } };
           deps.bus.emit(e, null);
         });

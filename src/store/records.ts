@@ -197,6 +197,16 @@ export interface AuditRecords {
 
 export type Engine = "sqlite" | "postgres";
 
+/** The cluster-wide locks (SPEC §11): "duties" is held by the one api node that runs them. */
+export type LockName = "duties";
+
+/** A lock one process holds at a time: it is gone when its holder releases it, stops or dies. */
+export interface HeldLock {
+  /** Whether it is still ours (false once the connection holding it broke). */
+  held(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
 /** The records of one installation, whichever engine holds them (SPEC §1, §11). */
 export interface Records {
   engine: Engine;
@@ -205,6 +215,12 @@ export interface Records {
   webhooks: WebhookRecords;
   deliveries: DeliveryRecords;
   audit: AuditRecords;
+  /**
+   * Takes `name` if no other process holds it, else null. PostgreSQL: a session advisory lock
+   * on a connection of its own, freed by the server the moment its holder dies. SQLite: always
+   * granted (the file is one host's, and one api node per Redis writes it).
+   */
+  tryLock(name: LockName): Promise<HeldLock | null>;
   /** Applies this engine's pending migrations; returns the versions applied. */
   migrate(): Promise<number[]>;
   /** Throws when the engine cannot answer (readiness). */

@@ -1,5 +1,6 @@
 // The records interface on both engines: the same calls give the same answers (SPEC §11).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SQL } from "bun";
 import { join } from "node:path";
 import { newJobId } from "../../src/ids";
 import { openPostgres } from "../../src/store/postgres/index";
@@ -160,4 +161,51 @@ describe.each(ENGINES)("records on %s", (engine) => {
     expect((await r.audit.list({ limit: 10 })).map((a) => a.action)).toEqual(["token.revoke"]);
     await r.ping();
   });
+});
+
+describe("the duties lock on PostgreSQL (SPEC §11)", () => {
+  let database: TestDatabase;
+  const open: Records[] = [];
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    for (const r of open) await r.close();
+    await database.drop();
+  });
+
+  test("one holder at a time, across handles; released, it passes on; a holder whose session is ended loses it", async () => {
+    const a = await openPostgres(database.url);
+    const b = await openPostgres(database.url);
+    open.push(a, b);
+    const first = await a.tryLock("duties");
+    expect(first).not.toBeNull();
+    expect(await b.tryLock("duties")).toBeNull();
+    expect(await a.tryLock("duties")).toBeNull(); // a second session of the same process is another holder
+    expect(await first!.held()).toBe(true);
+    await first!.release();
+    const second = await b.tryLock("duties");
+    expect(second).not.toBeNull();
+    // The server ends the holder's session (as when its process dies): the lock is free at once,
+    // and the old holder's check says so.
+    const admin = new SQL(database.url, { max: 1 });
+    await admin`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()`;
+    await admin.close();
+    expect(await second!.held()).toBe(false);
+    const third = await a.tryLock("duties");
+    expect(third).not.toBeNull();
+    await second!.release();
+    expect(await third!.held()).toBe(true);
+    await third!.release();
+  });
+});
+
+test("SQLite grants the duties lock to its one api node", async () => {
+  const dir = tempDir();
+  const r = sqliteRecords(openDb(join(dir.path, "medianode.db")));
+  const l = await r.tryLock("duties");
+  expect(await l?.held()).toBe(true);
+  await l!.release();
+  await r.close();
+  dir.remove();
 });

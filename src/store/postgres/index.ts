@@ -7,6 +7,7 @@ import type { Records } from "../records";
 import { postgresAuditRecords } from "./audit";
 import { postgresDeliveryRecords } from "./deliveries";
 import { postgresJobRecords } from "./jobs";
+import { tryAdvisoryLock } from "./lock";
 import { postgresTokenRecords } from "./tokens";
 import { postgresWebhookRecords } from "./webhooks";
 
@@ -21,7 +22,8 @@ export function redactUrl(url: string): string {
   }
 }
 
-export function postgresRecords(sql: SQL): Records {
+/** `url`: where a lock's own connection goes (tryLock). */
+export function postgresRecords(sql: SQL, url: string): Records {
   return {
     engine: "postgres",
     jobs: postgresJobRecords(sql),
@@ -29,6 +31,7 @@ export function postgresRecords(sql: SQL): Records {
     webhooks: postgresWebhookRecords(sql),
     deliveries: postgresDeliveryRecords(sql),
     audit: postgresAuditRecords(sql),
+    tryLock: (name) => tryAdvisoryLock(url, name),
     migrate: () => migratePostgres(sql),
     async ping() {
       await sql`SELECT 1`;
@@ -49,5 +52,5 @@ export async function openPostgres(url: string, o: { max?: number } = {}): Promi
     await sql.close().catch(() => {});
     throw new StorageError(`cannot reach PostgreSQL at ${redactUrl(url)}: ${(e as Error).message}`, undefined, { cause: e });
   }
-  return postgresRecords(sql);
+  return postgresRecords(sql, url);
 }
