@@ -1,0 +1,67 @@
+// `medianode store copy --to postgres://... [--media-to s3://...]` (SPEC §11): moves an
+// embedded install (the data dir's SQLite, and with --media-to its media) into the central
+// store. Idempotent: run it again (before switching over, or after) and it copies nothing new.
+import { existsSync } from "node:fs";
+import { SQL } from "bun";
+import { Command } from "commander";
+import { loadConfig } from "../../src/config/load";
+import { copyStore, type MediaCopier } from "../../src/store/copy";
+import { migratePostgres, migrateSqlite } from "../../src/store/migrate";
+import { redactUrl } from "../../src/store/postgres/index";
+import { dbPath, openDb } from "../../src/store/sqlite/db";
+import { requireDataDirOwner } from "../data-dir";
+import { printJson, say, table, UsageError, formatBytes } from "../output";
+import type { Ctx } from "../options";
+
+/**
+ * The media copier for `--media-to URL`. The seam for the bucket store (MEDIANODE_MEDIA_URL=
+ * s3://...): it returns a MediaCopier that copies <data>/media/<job>/ into the bucket and
+ * checks each file's sha256 there. Until that store is in this build, --media-to is refused.
+ */
+export async function mediaCopierFor(url: string, _dataDir: string): Promise<MediaCopier> {
+  if (!/^s3:\/\//.test(url)) throw new UsageError(`--media-to takes s3://bucket/prefix, got ${JSON.stringify(url)}`);
+  throw new UsageError("--media-to needs the bucket media store (MEDIANODE_MEDIA_URL=s3://...), which this build does not include yet: copy the records now, and the media with a later build");
+}
+
+export function storeCommand(ctx: Ctx): Command {
+  const store = new Command("store").description("the record and media store (SPEC §11)");
+  store.addCommand(
+    new Command("copy")
+      .description("copy an embedded install (the data dir's SQLite records) into PostgreSQL; safe to run again (copies only what is missing)")
+      .requiredOption("--to <url>", "postgres://user@host/db: the database the cluster will use as DATABASE_URL")
+      .option("--media-to <url>", "s3://bucket/prefix: copy the media too (the cluster's MEDIANODE_MEDIA_URL)")
+      .option("--data-dir <dir>", "the embedded install's data folder (env MEDIANODE_DATA_DIR, default ./data)")
+      .option("--json", "print {from, to, tables: [{table, source, copied, present}], media, ok}")
+      .action(async (o: { to: string; mediaTo?: string; dataDir?: string; json?: boolean }) => {
+        if (!/^postgres(ql)?:\/\//.test(o.to)) throw new UsageError(`--to takes postgres://user@host/db, got ${JSON.stringify(redactUrl(o.to))}`);
+        const config = loadConfig({ flags: { dataDir: o.dataDir }, env: ctx.io.env });
+        requireDataDirOwner(config.dataDir, "store copy");
+        const file = dbPath(config.dataDir);
+        if (!existsSync(file)) throw new UsageError(`no embedded install at ${file} (pass its --data-dir)`);
+        const media = o.mediaTo ? await mediaCopierFor(o.mediaTo, config.dataDir) : undefined;
+        const to = redactUrl(o.to);
+        const db = openDb(file);
+        const pg = new SQL(o.to, { max: 2, connectionTimeout: 10 });
+        try {
+          // Both sides at the latest version: the same tables and columns.
+          migrateSqlite(db);
+          await migratePostgres(pg).catch((e: Error) => {
+            throw new Error(`cannot reach PostgreSQL at ${to}: ${e.message}`, { cause: e });
+          });
+          const report = await copyStore(db, pg, { media });
+          if (!report.ok) ctx.exitCode = 1;
+          if (o.json) return printJson(ctx.io, { from: file, to, ...report });
+          say(ctx.io, `${file} → ${to}`);
+          say(ctx.io, table([["TABLE", "IN SQLITE", "COPIED", "IN POSTGRES"], ...report.tables.map((t) => [t.table, String(t.source), String(t.copied), String(t.present)])]));
+          if (report.media) say(ctx.io, `media: ${report.media.files} files, ${report.media.copied} copied (${formatBytes(report.media.bytes)}), ${report.media.verified} verified by sha256`);
+          const copied = report.tables.reduce((n, t) => n + t.copied, 0);
+          if (!report.ok) say(ctx.io, "verification FAILED: the rows above whose IN POSTGRES differs from IN SQLITE are missing there");
+          else say(ctx.io, copied ? `copied ${copied} rows; every row verified in PostgreSQL. Start the cluster with DATABASE_URL=${to}` : "nothing to copy: PostgreSQL holds every row already");
+        } finally {
+          db.close();
+          await pg.close({ timeout: 2 });
+        }
+      }),
+  );
+  return store;
+}
