@@ -16,6 +16,7 @@ import { jobRelativeText } from "../storage/paths";
 import { ListBefore, listBefore, ListLimit, listLimit } from "./list-query";
 import { healthRoutes } from "./health/index";
 import { jobsRoutes } from "./jobs/index";
+import { statsRoutes } from "./stats/index";
 import { instrument, metricsRoutes, type Fetch } from "./metrics";
 import { outputsRoutes } from "./outputs/index";
 import { playbackRoutes } from "./playback/index";
@@ -143,6 +144,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
     .use(dashboardRoutes(deps.config.playbackBaseUrl))
     .use(metricsRoutes(deps.metrics, o.scrape))
     .use(jobsRoutes(deps, principalOf, clientOf))
+    .use(statsRoutes(deps, principalOf))
     .use(outputsRoutes(deps, principalOf))
     .use(playbackRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))

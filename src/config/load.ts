@@ -122,8 +122,12 @@ function parseValue(key: ConfigKey, spec: KeySpec, raw: Raw, base: Config): unkn
       return parseInt10(name, raw, spec.min ?? 0);
     case "bytes":
       return parseBytes(name, raw, spec.min ?? 1);
-    case "list":
-      return parseList(raw);
+    case "list": {
+      const items = parseList(raw);
+      const bad = spec.pattern ? items.find((i) => !new RegExp(spec.pattern!).test(i)) : undefined;
+      if (bad !== undefined) throw new ConfigError(name, `each item must match ${spec.pattern}, got ${JSON.stringify(bad)}`);
+      return items;
+    }
     case "roles":
       return parseRoles(name, raw);
     case "cidrs":

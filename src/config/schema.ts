@@ -17,6 +17,9 @@ type Kind = "string" | "url" | "int" | "bytes" | "roles" | "list" | "cidrs" | "c
  */
 export const CAPABILITY_PATTERN = "^[a-z0-9][a-z0-9_-]{0,63}$";
 
+/** A metadata key a query may filter or group on: top-level, inlined in SQL, so kept to safe characters. */
+export const METADATA_KEY_PATTERN = "^[A-Za-z0-9_-]{1,64}$";
+
 export interface KeySpec<K extends Kind = Kind> {
   env: string;
   kind: K;
@@ -44,6 +47,7 @@ export const CONFIG_KEYS = {
   stallSec: { env: "MEDIANODE_STALL_SEC", kind: "int", min: 1, doc: "An ffmpeg without progress this long is killed (TIMEOUT)." },
   importDirs: { env: "MEDIANODE_IMPORT_DIRS", kind: "list", doc: "Folders a `{path}` source may be read from." },
   urlAllowlist: { env: "MEDIANODE_URL_ALLOWLIST", kind: "list", doc: "Hosts/CIDRs a URL source may reach despite SSRF rules." },
+  indexedMetadata: { env: "MEDIANODE_INDEXED_METADATA", kind: "list", pattern: METADATA_KEY_PATTERN, doc: "Top-level metadata keys given an index at start (e.g. store,uid): GET /v1/jobs?metadata.<key>= and /v1/stats?groupBy=metadata.<key> on them stay fast at millions of jobs; other keys still filter, by scanning." },
   jwtSecret: { env: "MEDIANODE_JWT_SECRET", kind: "string", secret: true, doc: "HS256 secret for tenant JWTs." },
   ffmpegPath: { env: "MEDIANODE_FFMPEG_PATH", kind: "string", doc: "ffmpeg binary; else PATH, else the bundled build." },
   ffprobePath: { env: "MEDIANODE_FFPROBE_PATH", kind: "string", doc: "ffprobe binary; else PATH." },
@@ -96,6 +100,7 @@ export interface Config {
   stallSec: number;
   importDirs: string[];
   urlAllowlist: string[];
+  indexedMetadata: string[];
   jwtSecret: string | undefined;
   ffmpegPath: string | undefined;
   ffprobePath: string | undefined;
@@ -148,6 +153,7 @@ export function defaultConfig(cores: number): Config {
     stallSec: 120,
     importDirs: [],
     urlAllowlist: [],
+    indexedMetadata: [],
     jwtSecret: undefined,
     ffmpegPath: undefined,
     ffprobePath: undefined,

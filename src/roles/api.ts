@@ -45,6 +45,12 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     stops.push(() => records.close());
     const applied = await records.migrate();
     if (applied.length) log.info("migrations applied", { engine: records.engine, versions: applied });
+    if (config.indexedMetadata.length) {
+      // On a big table the first start with a new key takes a while (the index is built once).
+      const t0 = performance.now();
+      await records.jobs.indexMetadata(config.indexedMetadata);
+      log.info("metadata indexes ready", { keys: config.indexedMetadata, ms: Math.round(performance.now() - t0) });
+    }
     // Several api nodes share PostgreSQL: what one signs, another must verify (SPEC §11).
     if (records.engine === "postgres" && (!config.playbackSecret || !config.webhookSecret))
       log.warn("with PostgreSQL, set MEDIANODE_PLAYBACK_SECRET and MEDIANODE_WEBHOOK_SECRET to the same values on every api node (else each signs with its own data dir's)");

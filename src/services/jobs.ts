@@ -2,12 +2,12 @@
 // SQLite is written first (the outbox), so a 202 is never a job that exists nowhere.
 import { ConflictError, InvalidOptionsError, NotFoundError, UnavailableError, type MedianodeError } from "../errors";
 import { resolveOptions } from "../jobs/registry";
-import { METADATA_MAX_BYTES, TERMINAL, type JobRecord, type JobRequest, type JobStatus, type JobType, type StoredSource } from "../jobs/schema";
+import { METADATA_MAX_BYTES, TERMINAL, type JobRecord, type JobRequest, type JobType, type StoredSource } from "../jobs/schema";
 import { withRedis } from "../queue/connection";
 import { CONTROL_CHANNEL, queueName } from "../queue/names";
 import { bullJobId, jobOptions } from "../queue/queues";
 import type { ControlMessage } from "../queue/payload";
-import { waitingOf } from "../store/records";
+import { waitingOf, type ListFilter } from "../store/records";
 import { requirementOf } from "../nodes/capabilities";
 import { onlineNodes, refreshWaiting } from "./waiting";
 import { audit } from "./audit";
@@ -107,9 +107,10 @@ export async function getVisibleJob(deps: Pick<ServiceDeps, "records">, id: stri
   return row;
 }
 
-export async function listVisibleJobs(deps: Pick<ServiceDeps, "records">, who: Principal, q: { status?: JobStatus; type?: JobType; cursor?: string; limit?: number }) {
+/** A page of the caller's jobs (every tenant's for an admin) matching the filters, newest first. */
+export async function listVisibleJobs(deps: Pick<ServiceDeps, "records">, who: Principal, q: Omit<ListFilter, "tenant" | "limit"> & { limit?: number }) {
   const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
-  const rows = await deps.records.jobs.list({ tenant: isAdmin(who) ? undefined : who.tenant, status: q.status, type: q.type, cursor: q.cursor, limit: limit + 1 });
+  const rows = await deps.records.jobs.list({ ...q, tenant: isAdmin(who) ? undefined : who.tenant, limit: limit + 1 });
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   return { rows: items, nextCursor: more ? items[items.length - 1]!.id : null };

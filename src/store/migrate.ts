@@ -32,7 +32,7 @@ export function migrateSqlite(db: Db): number[] {
 export const migrate = migrateSqlite;
 
 /** Any 64-bit number of our own: the advisory lock that serialises api nodes migrating at once. */
-const MIGRATE_LOCK = 0x6d6e6d67; // "mnmg"
+export const MIGRATE_LOCK = 0x6d6e6d67; // "mnmg"
 
 /**
  * Applies pending PostgreSQL migrations in one transaction under an advisory lock, so that

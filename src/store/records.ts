@@ -3,6 +3,7 @@
 // §11) can sit behind it unchanged for its callers. store/sqlite/ is the embedded engine.
 import type { ErrorValue } from "../errors";
 import type { Scope } from "./scopes";
+import type { JobFilter, StatsGroupBy, StatsRow } from "./job-query";
 import type { JobError, JobRecord, JobStatus, JobType, LiveProgress, OutputFile, StoredSource, Waiting } from "../jobs/schema";
 
 export interface NewJob {
@@ -20,10 +21,7 @@ export interface NewJob {
   now: number;
 }
 
-export interface ListFilter {
-  tenant?: string;
-  status?: JobStatus;
-  type?: JobType;
+export interface ListFilter extends JobFilter {
   /** Records with an id below this (ids sort by creation time; newest first). */
   cursor?: string;
   limit: number;
@@ -53,7 +51,12 @@ export interface JobRecords {
   /** Just what a playback URL is checked against on every request (SPEC §10): no JSON columns read. */
   generation(id: string): Promise<{ status: JobStatus; finishedAt: number | null } | null>;
   findByIdempotencyKey(tokenId: string, key: string): Promise<JobRecord | null>;
+  /** A page of the records matching every filter (store/job-query.ts), newest first. */
   list(f: ListFilter): Promise<JobRecord[]>;
+  /** Counts, media seconds and duration percentiles per group, computed by the database. */
+  stats(f: JobFilter, groupBy: StatsGroupBy): Promise<StatsRow[]>;
+  /** Creates the expression index of each metadata key named (MEDIANODE_INDEXED_METADATA); idempotent. */
+  indexMetadata(keys: readonly string[]): Promise<void>;
   /** Open (queued or active) records, oldest first, for reconciling with Redis. */
   listOpen(afterId: string, limit: number): Promise<JobRecord[]>;
   /** A worker's "active" report, unless terminal or from an older run (one change per attempt and node). */

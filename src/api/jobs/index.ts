@@ -1,29 +1,22 @@
 import { Elysia } from "elysia";
 import { Type as T } from "@sinclair/typebox";
-import { Value } from "@sinclair/typebox/value";
 import { BadRequestError } from "../../errors";
-import { JOB_TYPES, type JobType } from "../../jobs/schema";
-import { JobStatus, type JobRecord } from "../../jobs/schema";
+import type { JobRecord } from "../../jobs/schema";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { cancelJob, getVisibleJob, listVisibleJobs, retryJob, submitBatch, submitJob } from "../../services/jobs";
 import { jobView } from "./view";
+import { exportBody, exportFileName, type ExportFormat } from "./export";
+import { ExportQuery, ListQuery, METADATA_FILTER_DOC, parseJobFilter, parseListQuery } from "./query";
+import { exportJobs } from "../../services/job-queries";
 import { requireScope } from "../auth";
 import { readJson } from "../body";
 import type { ClientInfo } from "../forwarded";
-import { ListLimit, listLimit } from "../list-query";
 import { checkFreeSpace, createUploadSlots } from "./upload-limits";
 import { checkJobRequest, readIntake, storedSourceFor } from "./intake";
 import { AUTH_ERRORS, errors, IdParams, JobItemsOut, JobListOut, JobOut, JobRequestByType, requestBody } from "../schemas";
 
 const BATCH_MAX = 1000;
 
-const ListQuery = T.Object({
-  status: T.Optional(JobStatus),
-  type: T.Optional(T.Union(JOB_TYPES.map((s) => T.Literal(s)))),
-  limit: ListLimit,
-  cursor: T.Optional(T.String({ maxLength: 64, description: "nextCursor of the previous page" })),
-  token: T.Optional(T.String({ description: "The token, where no header can be sent" })),
-});
 
 /** A raw-body upload carries the request's fields in the query string (JSON ones as JSON text). */
 const SubmitQuery = T.Object({
@@ -125,14 +118,42 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
     )
     .get(
       "",
-      async ({ request, query }) => {
+      async ({ request }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:read");
-        if (!Value.Check(ListQuery, query)) throw new BadRequestError("invalid query", { errors: [...Value.Errors(ListQuery, query)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
-        const r = await listVisibleJobs(deps, who, { status: query.status, type: query.type as JobType | undefined, cursor: query.cursor, limit: query.limit === undefined ? undefined : listLimit(query.limit) });
+        const r = await listVisibleJobs(deps, who, parseListQuery(new URL(request.url).searchParams));
         return { items: r.rows.map((r) => view(r)), nextCursor: r.nextCursor };
       },
-      { query: ListQuery, response: { 200: JobListOut, ...errors(...AUTH_ERRORS, "BAD_REQUEST") }, detail: { summary: "List jobs, newest first: ?status&type&limit&cursor" } },
+      {
+        query: ListQuery,
+        response: { 200: JobListOut, ...errors(...AUTH_ERRORS, "BAD_REQUEST") },
+        detail: { summary: "List jobs, newest first: ?status&type&node&errorCode&createdAfter&createdBefore&metadata.<key>=<value>&limit&cursor", description: METADATA_FILTER_DOC },
+      },
+    )
+    .get(
+      "/export",
+      async ({ request }) => {
+        const who = principalOf(request);
+        requireScope(who, "jobs:read");
+        const q = new URL(request.url).searchParams;
+        const raw = q.get("format") || "ndjson";
+        if (raw !== "ndjson" && raw !== "csv") throw new BadRequestError("format must be ndjson or csv", { format: raw.slice(0, 20) });
+        const format: ExportFormat = raw;
+        const filter = parseJobFilter(q);
+        const rows = exportJobs(deps, who, filter, request.signal);
+        return new Response(exportBody(rows, format), {
+          headers: {
+            "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson",
+            "content-disposition": `attachment; filename="${exportFileName(format, deps.now())}"`,
+            "cache-control": "no-store",
+          },
+        });
+      },
+      {
+        query: ExportQuery,
+        response: { 200: T.String({ description: "NDJSON (one job per line) or CSV (a header row, then one row per job)" }), ...errors(...AUTH_ERRORS, "BAD_REQUEST") },
+        detail: { summary: "Every job matching the list filters, streamed: ?format=ndjson|csv", description: METADATA_FILTER_DOC },
+      },
     )
     .get(
       "/:id",

@@ -6,6 +6,8 @@ import type { JobStatus } from "../../jobs/schema";
 import { fromRow, newJobRecord, numOrNull, type JobRow } from "../job-row";
 import type { Finish, Inserted, JobRecords, NewJob } from "../records";
 import { waitingOf } from "../records";
+import { listSql, metaIndexSql, POSTGRES, statsRows, statsSql } from "../job-query";
+import { MIGRATE_LOCK } from "../migrate";
 
 const one = (rows: JobRow[]) => (rows.length ? fromRow(rows[0]!) : null);
 
@@ -54,16 +56,21 @@ export function postgresJobRecords(sql: SQL): JobRecords {
     },
     findByIdempotencyKey: async (tokenId, key) => one(await sql<JobRow[]>`SELECT * FROM jobs WHERE token_id = ${tokenId} AND idempotency_key = ${key}`),
     async list(f) {
-      const where: string[] = [];
-      const args: (string | number)[] = [];
-      const add = (cond: string, v: string | number) => (args.push(v), where.push(cond.replace("?", `$${args.length}`)));
-      if (f.tenant !== undefined) add("tenant = ?", f.tenant);
-      if (f.status !== undefined) add("status = ?", f.status);
-      if (f.type !== undefined) add("type = ?", f.type);
-      if (f.cursor !== undefined) add("id < ?", f.cursor);
-      args.push(f.limit);
-      const q = `SELECT * FROM jobs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC LIMIT $${args.length}`;
-      return ((await sql.unsafe(q, args)) as JobRow[]).map(fromRow);
+      const q = listSql(f, POSTGRES);
+      return ((await sql.unsafe(q.sql, q.args)) as JobRow[]).map(fromRow);
+    },
+    async stats(f, groupBy) {
+      const q = statsSql(f, groupBy, POSTGRES);
+      return statsRows((await sql.unsafe(q.sql, q.args)) as Parameters<typeof statsRows>[0]);
+    },
+    async indexMetadata(keys) {
+      // Several api nodes start together: one creates each index, the others find it there.
+      // Several api nodes start together: under the migrations' lock one creates each index, the others find it there.
+      if (!keys.length) return;
+      await sql.begin(async (tx) => {
+        await tx`SELECT pg_advisory_xact_lock(${MIGRATE_LOCK})`;
+        for (const k of keys) await tx.unsafe(metaIndexSql(k, POSTGRES));
+      });
     },
     async listOpen(afterId, limit) {
       return ((await sql<JobRow[]>`SELECT * FROM jobs WHERE status IN ('queued','active') AND id > ${afterId} ORDER BY id LIMIT ${limit}`) as JobRow[]).map(fromRow);

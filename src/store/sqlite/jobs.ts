@@ -6,6 +6,7 @@ import { fromRow, newJobRecord, type JobRow } from "../job-row";
 import { isBusy, type Db } from "./db";
 import type { Finish, Inserted, JobRecords, NewJob } from "../records";
 import { waitingOf } from "../records";
+import { listSql, metaIndexSql, SQLITE, statsRows, statsSql } from "../job-query";
 
 /** A batch that finds the database locked is retried this many times, this far apart (~1 s in all). */
 const BUSY_RETRIES = 8;
@@ -63,14 +64,15 @@ export function sqliteJobRecords(db: Db): JobRecords {
     },
     findByIdempotencyKey: async (tokenId, key) => maybe(byKey.get(tokenId, key)),
     async list(f) {
-      const where: string[] = [];
-      const args: (string | number)[] = [];
-      if (f.tenant !== undefined) (where.push("tenant = ?"), args.push(f.tenant));
-      if (f.status !== undefined) (where.push("status = ?"), args.push(f.status));
-      if (f.type !== undefined) (where.push("type = ?"), args.push(f.type));
-      if (f.cursor !== undefined) (where.push("id < ?"), args.push(f.cursor));
-      const sql = `SELECT * FROM jobs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC LIMIT ?`;
-      return db.query<JobRow, (string | number)[]>(sql).all(...args, f.limit).map(fromRow);
+      const q = listSql(f, SQLITE);
+      return db.query<JobRow, (string | number)[]>(q.sql).all(...q.args).map(fromRow);
+    },
+    async stats(f, groupBy) {
+      const q = statsSql(f, groupBy, SQLITE);
+      return statsRows(db.query<Parameters<typeof statsRows>[0][number], (string | number)[]>(q.sql).all(...q.args));
+    },
+    async indexMetadata(keys) {
+      for (const k of keys) db.run(metaIndexSql(k, SQLITE));
     },
     async listOpen(afterId, limit) {
       return db.query<JobRow, [string, number]>("SELECT * FROM jobs WHERE status IN ('queued','active') AND id > ? ORDER BY id LIMIT ?").all(afterId, limit).map(fromRow);
