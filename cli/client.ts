@@ -5,6 +5,7 @@ import { basename, extname, join, resolve } from "node:path";
 import type { JobType } from "../src/jobs/schema";
 import type { Job, JobList } from "../src/jobs/schema";
 import type { PlaybackView } from "../src/api/playback/schema";
+import type { StatsAnswer } from "../src/services/job-queries";
 import type { TypeCounts } from "../src/queue/queues";
 import { ApiError, UnreachableError, UsageError } from "./output";
 
@@ -64,6 +65,8 @@ export interface ListQuery {
   type?: string;
   limit?: number;
   cursor?: string;
+  /** More query parameters as given: the list filters (SPEC §3), metadata.<key> included. */
+  extra?: [string, string][];
 }
 
 // Content-Type of an upload from its extension. Bun's own table maps .ts/.mts to TypeScript.
@@ -89,6 +92,10 @@ export interface Client {
   submitUrl(url: string, f: SubmitFields): Promise<Job>;
   getJob(id: string): Promise<Job>;
   listJobs(q: ListQuery): Promise<JobList>;
+  /** GET /v1/stats with these query parameters. */
+  stats(params: [string, string][]): Promise<StatsAnswer>;
+  /** GET /v1/jobs/export: the response body as it streams. */
+  exportJobs(params: [string, string][]): Promise<ReadableStream<Uint8Array>>;
   cancelJob(id: string): Promise<Job>;
   retryJob(id: string): Promise<Job>;
   queues(): Promise<QueueCounts[]>;
@@ -170,11 +177,38 @@ export function createClient(settings: ClientSettings, fetchImpl: typeof fetch =
     },
     getJob: async (id) => asJob(await call("GET", `/v1/jobs/${enc(id)}`)),
     async listJobs(q) {
-      const p = new URLSearchParams();
-      for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
+      const { extra, ...named } = q;
+      const p = new URLSearchParams(extra ?? []);
+      for (const [k, v] of Object.entries(named)) if (v !== undefined) p.set(k, String(v));
       const o = asObject(await call("GET", `/v1/jobs${p.size ? `?${p}` : ""}`), "a job list");
       if (!Array.isArray(o.items)) throw new ApiError(0, "BAD_RESPONSE", "job list without items");
       return { items: o.items.map(asJob), nextCursor: typeof o.nextCursor === "string" ? o.nextCursor : null };
+    },
+    async stats(params) {
+      const o = asObject(await call("GET", `/v1/stats?${new URLSearchParams(params)}`), "statistics");
+      if (!Array.isArray(o.groups)) throw new ApiError(0, "BAD_RESPONSE", "statistics without groups");
+      return o as unknown as StatsAnswer;
+    },
+    async exportJobs(params) {
+      const headers: Record<string, string> = {};
+      if (settings.token) headers.authorization = `Bearer ${settings.token}`;
+      let res: Response;
+      try {
+        res = await fetchImpl(`${base}/v1/jobs/export?${new URLSearchParams(params)}`, { headers });
+      } catch (e) {
+        throw new UnreachableError(base, e);
+      }
+      if (!res.ok || !res.body) {
+        const text = await res.text().catch(() => "");
+        let err: { code?: unknown; message?: unknown } | undefined;
+        try {
+          err = (JSON.parse(text) as { error?: typeof err }).error;
+        } catch {
+          // not JSON
+        }
+        throw new ApiError(res.status, typeof err?.code === "string" ? err.code : `HTTP_${res.status}`, typeof err?.message === "string" ? err.message : `export: ${res.statusText}`);
+      }
+      return res.body;
     },
     cancelJob: async (id) => asJob(await call("DELETE", `/v1/jobs/${enc(id)}`)),
     retryJob: async (id) => asJob(await call("POST", `/v1/jobs/${enc(id)}/retry`)),

@@ -1,13 +1,12 @@
 // `medianode jobs list|show|cancel|retry|watch`.
 import { Command, Option } from "commander";
-import { JOB_TYPES } from "../../src/jobs/schema";
 import type { Job } from "../../src/jobs/schema";
 import type { Client } from "../client";
-import { formatBytes, printJson, say, table, type Io } from "../output";
+import { formatBytes, printJson, say, table, warn, type Io } from "../output";
+import { filterParams, withFilterOptions, type FilterFlags } from "../query-options";
 import { clientFrom, intArg, withClientOptions, type Ctx } from "../options";
 import { followJob, primaryPlaybackUrl, printFinished, summarizeResult } from "../watch";
 
-const STATUSES = ["queued", "active", "completed", "failed", "cancelled"];
 
 interface Common {
   json?: boolean;
@@ -49,15 +48,13 @@ export function jobsCommand(ctx: Ctx): Command {
   const jobs = new Command("jobs").description("list, inspect, cancel, retry and watch jobs");
 
   jobs.addCommand(
-    sub("list", "list jobs, newest first")
-      .addOption(new Option("--status <status>", "only jobs in this state").choices(STATUSES))
-      .addOption(new Option("--type <type>", "only jobs of this type").choices(JOB_TYPES))
+    withFilterOptions(sub("list", "list jobs, newest first; filters AND together"))
       .option("--limit <n>", "at most this many (1-1000)", intArg(1, 1000))
       .option("--cursor <cursor>", "continue from a previous page's nextCursor")
       .option("--json", "print {items, nextCursor}")
-      .action(async (o: Common & { status?: string; type?: string; limit?: number; cursor?: string }) => {
+      .action(async (o: Common & FilterFlags & { limit?: number; cursor?: string }) => {
         const client = clientFrom(ctx, o);
-        const page = await client.listJobs({ status: o.status, type: o.type, limit: o.limit, cursor: o.cursor });
+        const page = await client.listJobs({ limit: o.limit, cursor: o.cursor, extra: filterParams(o, Date.now()) });
         if (o.json) return printJson(ctx.io, page);
         if (!page.items.length) return say(ctx.io, "no jobs");
         say(
@@ -68,6 +65,29 @@ export function jobsCommand(ctx: Ctx): Command {
           ]),
         );
         if (page.nextCursor) say(ctx.io, `more: --cursor ${page.nextCursor}`);
+      }),
+  );
+
+  jobs.addCommand(
+    withFilterOptions(sub("export", "every matching job as NDJSON (one per line) or CSV, streamed to stdout or a file"))
+      .addOption(new Option("--format <format>", "ndjson or csv").choices(["ndjson", "csv"]).default("ndjson"))
+      .option("-o, --output <file>", "write to this file instead of stdout")
+      .action(async (o: Common & FilterFlags & { format: string; output?: string }) => {
+        const client = clientFrom(ctx, o);
+        const body = await client.exportJobs([["format", o.format], ...filterParams(o, Date.now())]);
+        let bytes = 0;
+        if (o.output) {
+          const sink = Bun.file(o.output).writer();
+          for await (const chunk of body) {
+            sink.write(chunk);
+            bytes += chunk.length;
+          }
+          await sink.end();
+          warn(ctx.io, `wrote ${formatBytes(bytes)} to ${o.output}`);
+          return;
+        }
+        const dec = new TextDecoder();
+        for await (const chunk of body) ctx.io.stdout.write(dec.decode(chunk, { stream: true }));
       }),
   );
 

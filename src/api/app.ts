@@ -132,7 +132,8 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
         return errorResponse(error);
       }
       if (code === "NOT_FOUND") return errorResponse(new MedianodeError("NOT_FOUND", `no route ${request.method} ${new URL(request.url).pathname}`));
-      if (code === "VALIDATION" || code === "PARSE") return errorResponse(new MedianodeError("BAD_REQUEST", (error as Error).message.slice(0, 500)));
+      if (code === "VALIDATION") return errorResponse(new MedianodeError("BAD_REQUEST", validationMessage(error)));
+      if (code === "PARSE") return errorResponse(new MedianodeError("BAD_REQUEST", (error as Error).message.slice(0, 500)));
       const m = toMedianodeError(error);
       m.message = jobRelativeText(m.message, deps.mediaStore.root);
       // A playback token is a credential: never in a log line.
@@ -176,4 +177,23 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
         detail: { tags: ["audit"], summary: "Who did what (admin)" },
       },
     );
+}
+
+/**
+ * Elysia's validation error carries its report as JSON text in `message`: say it as one line
+ * ("status: Expected union value; got \"done\"") instead of the dump.
+ */
+export function validationMessage(error: unknown): string {
+  const raw = (error as Error).message ?? "";
+  try {
+    const v = JSON.parse(raw) as { on?: string; property?: string; summary?: string; message?: string; found?: Record<string, unknown>; errors?: { schema?: { anyOf?: { const?: unknown }[] } }[] };
+    const name = (v.property ?? "").replace(/^\//, "");
+    const got = name && v.found && typeof v.found === "object" ? v.found[name] : undefined;
+    // A union of literals: name the allowed values (Elysia's summary says only "'string', 'string'").
+    const allowed = (v.errors?.[0]?.schema?.anyOf ?? []).map((a) => a.const).filter((c) => c !== undefined);
+    const what = allowed.length ? `must be one of ${allowed.join(", ")}` : (v.summary ?? v.message ?? "does not match its schema");
+    return `invalid ${v.on ?? "request"}${name ? ` parameter ${name}` : ""}: ${what}${got !== undefined ? ` (got ${JSON.stringify(got).slice(0, 60)})` : ""}`.slice(0, 500);
+  } catch {
+    return raw.slice(0, 500);
+  }
 }
