@@ -167,7 +167,7 @@ export function statsSql(f: JobFilter, groupBy: StatsGroupBy, d: Dialect): Built
          ) GROUP BY k`;
   // A NULL group (no error code, no such metadata key) is a group too: joined with IS NOT DISTINCT FROM.
   const same = d.engine === "postgres" ? "t.k IS NOT DISTINCT FROM p.k" : "t.k IS p.k";
-  const sql = `WITH base AS (${base}), totals AS (${totals}), pct AS (${pct})
+  const sql = `WITH base AS MATERIALIZED (${base}), totals AS (${totals}), pct AS (${pct})
     SELECT t.k AS k, t.jobs AS jobs, t.completed AS completed, t.failed AS failed, t.cancelled AS cancelled, t.media_sec AS media_sec, p.p50 AS p50, p.p95 AS p95
     FROM totals t LEFT JOIN pct p ON ${same} ORDER BY ${d.orderKeys("t.k")}`;
   return { sql, args: a.list };

@@ -576,6 +576,98 @@ function renderNodes(items, error) {
   );
 }
 
+// ---------- statistics ----------
+const SVG_NS = "http://www.w3.org/2000/svg";
+const FILTER_PARAMS = new Set(["status", "type", "node", "errorCode"]);
+
+/** "store=store-42 status=failed" → the query parameters of GET /v1/jobs and /v1/stats (metadata.<key> for the rest). */
+function statsFilterParams(text) {
+  const p = new URLSearchParams();
+  for (const part of text.trim().split(/\s+/).filter(Boolean)) {
+    const i = part.indexOf("=");
+    if (i < 1) throw new Error(`"${part}" is not key=value`);
+    const k = part.slice(0, i);
+    p.append(FILTER_PARAMS.has(k) ? k : `metadata.${k}`, part.slice(i + 1));
+  }
+  return p;
+}
+
+function svg(tag, attrs = {}, text) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/** Stacked bars, one per hour of the range (hours with no job are drawn empty). */
+function drawHourly(el, groups, fromMs, hours) {
+  const W = 720, H = 180, padL = 32, padB = 18;
+  el.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  const byKey = new Map(groups.map((g) => [g.key, g]));
+  const max = Math.max(1, ...groups.map((g) => g.jobs));
+  const bw = (W - padL) / hours;
+  const nodes = [svg("text", { x: 2, y: 10, class: "axis" }, String(max)), svg("text", { x: 2, y: H - padB, class: "axis" }, "0")];
+  for (let i = 0; i < hours; i++) {
+    const key = new Date(fromMs + i * 3600_000).toISOString().slice(0, 13) + ":00Z";
+    const g = byKey.get(key);
+    if (i % Math.ceil(hours / 8) === 0) nodes.push(svg("text", { x: padL + i * bw, y: H - 4, class: "axis" }, key.slice(5, 13).replace("T", " ") + "h"));
+    if (!g) continue;
+    let y = H - padB;
+    const parts = [["completed", g.completed], ["failed", g.failed], ["cancelled", g.cancelled], ["open", g.jobs - g.completed - g.failed - g.cancelled]];
+    for (const [status, n] of parts) {
+      if (!n) continue;
+      const hgt = (n / max) * (H - padB - 14);
+      y -= hgt;
+      const rect = svg("rect", { x: padL + i * bw + 1, y, width: Math.max(1, bw - 2), height: hgt, class: `bar bar-${status}`, "data-hour": key, "data-status": status, "data-count": n });
+      rect.append(svg("title", {}, `${key}: ${n} ${status}`));
+      nodes.push(rect);
+    }
+  }
+  el.replaceChildren(...nodes);
+}
+
+/** Horizontal bars, one per error code, longest first. */
+function drawErrors(el, groups) {
+  const rows = groups.filter((g) => g.key !== null && g.jobs > 0).sort((a, b) => b.jobs - a.jobs);
+  $("chart-errors-empty").hidden = rows.length > 0;
+  const W = 360, rowH = 22, padL = 120;
+  el.setAttribute("viewBox", `0 0 ${W} ${Math.max(rowH, rows.length * rowH)}`);
+  const max = Math.max(1, ...rows.map((g) => g.jobs));
+  el.replaceChildren(
+    ...rows.flatMap((g, i) => {
+      const w = (g.jobs / max) * (W - padL - 40);
+      const rect = svg("rect", { x: padL, y: i * rowH + 4, width: Math.max(1, w), height: rowH - 8, class: "bar bar-error", "data-code": g.key, "data-count": g.jobs });
+      rect.append(svg("title", {}, `${g.key}: ${g.jobs}`));
+      return [svg("text", { x: 0, y: i * rowH + 15, class: "axis mono" }, g.key), rect, svg("text", { x: padL + w + 4, y: i * rowH + 15, class: "axis" }, String(g.jobs))];
+    }),
+  );
+}
+
+async function loadStats() {
+  let filter;
+  try {
+    filter = statsFilterParams($("stats-filter").value);
+  } catch (e) {
+    toast(`Statistics filter: ${e.message}`, "error");
+    return;
+  }
+  const hours = Number($("stats-range").value) || 24;
+  // Whole hours, so the buckets line up with the bars.
+  const to = Math.ceil(Date.now() / 3600_000) * 3600_000;
+  const from = to - hours * 3600_000;
+  const range = `from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`;
+  const [hourly, errors] = await Promise.all([
+    api(`/v1/stats?groupBy=hour&${range}&${filter}`),
+    api(`/v1/stats?groupBy=errorCode&${range}&${(() => { const f = new URLSearchParams(filter); f.set("status", "failed"); return f; })()}`),
+  ]);
+  const total = hourly.groups.reduce((a, g) => a + g.jobs, 0);
+  const failed = hourly.groups.reduce((a, g) => a + g.failed, 0);
+  $("stats-summary").textContent = `${total} job${total === 1 ? "" : "s"}, ${failed} failed, ${hourly.from.slice(0, 16)}Z – ${hourly.to.slice(0, 16)}Z`;
+  $("stats-summary").dataset.total = String(total);
+  drawHourly($("chart-hourly"), hourly.groups, from, hours);
+  drawErrors($("chart-errors"), errors.groups);
+}
+
 // ---------- failed (dead letter) ----------
 async function loadFailed() {
   const r = await api("/v1/jobs?status=failed&limit=25");
@@ -804,8 +896,13 @@ function scheduleRefresh() {
 }
 
 async function refreshAll() {
-  await Promise.all([loadJobs(), loadQueues(), loadFailed(), loadNodes()]).catch((e) => reportError("Loading", e));
+  await Promise.all([loadJobs(), loadQueues(), loadFailed(), loadNodes(), loadStats()]).catch((e) => reportError("Loading", e));
 }
+
+$("stats-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  loadStats().catch((e) => reportError("Statistics", e));
+});
 
 // ---------- start ----------
 let ticker = 0;
