@@ -25,7 +25,7 @@ beforeAll(async () => {
     // The middle of that hour, so the job is inside it whatever the minute now.
     const at = Math.floor((now - Number(back) * HOUR) / HOUR) * HOUR + HOUR / 2;
     for (const [i, status] of (["completed", "failed", "cancelled"] as const).entries()) {
-      for (let k = 0; k < counts[i]; k++) {
+      for (let k = 0; k < counts[i]!; k++) {
         const id = newJobId();
         const store = n++ % 2 ? "s1" : "s2";
         const code = status === "failed" ? (k % 2 ? "TIMEOUT" : "INVALID_INPUT") : status === "cancelled" ? "CANCELLED" : null;
