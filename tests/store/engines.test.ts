@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CORE_FILES = [
   "tests/api/jobs.test.ts",
+  "tests/api/job-queries.test.ts",
   "tests/events/webhooks.test.ts",
   "tests/events/ws.test.ts",
   "tests/security/auth.test.ts",
