@@ -2,17 +2,14 @@
 // against answers computed here from the generated jobs; the metadata expression indexes are
 // really used (the query plan names them).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { SQL } from "bun";
 import { newJobId } from "../../src/ids";
 import type { JobStatus, JobType } from "../../src/jobs/schema";
 import { listSql, metaIndexSql, POSTGRES, SQLITE, statsRows, statsSql, type JobFilter, type StatsGroupBy } from "../../src/store/job-query";
-import { openPostgres } from "../../src/store/postgres/index";
 import type { Records } from "../../src/store/records";
 import { openDb } from "../../src/store/sqlite/db";
-import { sqliteRecords } from "../../src/store/sqlite/index";
-import { createTestDatabase, ENGINES, type TestDatabase } from "../helpers/postgres";
-import { tempDir } from "../helpers/tmp";
+import { ENGINES } from "../helpers/postgres";
+import { openTestRecords, type TestRecords } from "../helpers/records";
 
 interface Spec {
   id: string;
@@ -146,24 +143,15 @@ const FILTERS: [string, JobFilter][] = [
 
 describe.each(ENGINES)("job queries on %s", (engine) => {
   let r: Records;
-  let database: TestDatabase | null = null;
-  let dir: ReturnType<typeof tempDir> | null = null;
+  let store: TestRecords;
   beforeAll(async () => {
-    if (engine === "postgres") {
-      database = await createTestDatabase();
-      r = await openPostgres(database.url);
-    } else {
-      dir = tempDir();
-      r = sqliteRecords(openDb(join(dir.path, "medianode.db")));
-    }
-    await r.migrate();
+    store = await openTestRecords(engine);
+    r = store.records;
     await r.jobs.indexMetadata(["store", "uid"]);
     await load(r);
   }, 120_000);
   afterAll(async () => {
-    await r.close();
-    await database?.drop();
-    dir?.remove();
+    await store.close();
   });
 
   test.each(FILTERS)("list, %s: every page together is exactly the matching jobs, newest first", async (_, f) => {
@@ -209,14 +197,14 @@ describe.each(ENGINES)("job queries on %s", (engine) => {
   test("the metadata and error-code filters use their indexes", async () => {
     const plan = async (b: { sql: string; args: (string | number)[] }): Promise<string> => {
       if (engine === "sqlite") {
-        const db = openDb(join(dir!.path, "medianode.db"));
+        const db = openDb(store.location);
         try {
           return db.query<{ detail: string }, (string | number)[]>(`EXPLAIN QUERY PLAN ${b.sql}`).all(...b.args).map((x) => x.detail).join("\n");
         } finally {
           db.close();
         }
       }
-      const sql = new SQL(database!.url, { max: 1 });
+      const sql = new SQL(store.location, { max: 1 });
       try {
         // 400 rows: the planner would rather scan; forbid it to see which index the query can use.
         return await sql.begin(async (tx) => {
