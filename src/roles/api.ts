@@ -8,6 +8,7 @@ import { createQueues, closeQueues } from "../queue/queues";
 import type { ServiceDeps } from "../services/deps";
 import { startRecorder } from "../services/recorder";
 import { startDuties, type Duties } from "../services/duties";
+import { listOnlineNodes } from "../services/nodes";
 import { startRecovery, type Recovery } from "../services/recovery";
 import { createSubmitter } from "../services/submitter";
 import { createQueuePositions } from "../services/positions";
@@ -88,6 +89,14 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     });
     const d = duties;
     stops.push(() => d.stop());
+    // SQLite: one api node per Redis (each would take the other's jobs for refused ones): say so.
+    if (records.engine === "sqlite")
+      void listOnlineNodes(deps)
+        .then((ns) => {
+          const others = ns.filter((n) => n.roles.includes("api") && n.id !== ctx.nodeId).map((n) => n.id);
+          if (others.length) log.warn("another api node uses this Redis while the records are in SQLite: give each its own Redis, or share PostgreSQL (DATABASE_URL)", { others });
+        })
+        .catch(() => {});
     const { fetch } = createApp(deps, { scrape: ctx.scrape, clientOf: ctx.clientOf });
     let adminToken: string | null = null;
     let tokenMade = false;
