@@ -22,6 +22,8 @@ export interface KeySpec<K extends Kind = Kind> {
   /** Allowed values for `enum` keys. */
   values?: readonly string[];
   min?: number;
+  /** For URL-valued `string` keys: the schemes allowed. */
+  protocols?: readonly string[];
 }
 
 export const CONFIG_KEYS = {
@@ -56,6 +58,13 @@ export const CONFIG_KEYS = {
   shutdownGraceSec: { env: "MEDIANODE_SHUTDOWN_GRACE_SEC", kind: "int", min: 0, doc: "On SIGTERM, running jobs get this long to finish; then they are handed back to the queue. Keep systemd's TimeoutStopSec above it." },
   lockSec: { env: "MEDIANODE_LOCK_SEC", kind: "int", min: 2, doc: "Job lock (renewed every half of it while the worker lives); a dead worker's job returns after it plus half of it. Lower only to test takeover." },
   webhookBackoffMs: { env: "MEDIANODE_WEBHOOK_BACKOFF_MS", kind: "int", min: 10, doc: "First webhook retry delay; it doubles, attempts span 24 h." },
+  smtpUrl: { env: "MEDIANODE_SMTP_URL", kind: "string", protocols: ["smtp:", "smtps:"], doc: "Mail server for email notifications: smtp://user:pass@host:587 (STARTTLS when offered; ?requireTLS=true insists) or smtps://host:465; unset: email notifications are refused." },
+  mailFrom: { env: "MEDIANODE_MAIL_FROM", kind: "string", doc: "From address of notification mails, e.g. \"medianode <media@example.com>\"." },
+  publicUrl: { env: "MEDIANODE_PUBLIC_URL", kind: "string", protocols: ["http:", "https:"], doc: "The node's address as users reach it (links in notification mails; default http://<host>:<port>)." },
+  vapidSubject: { env: "MEDIANODE_VAPID_SUBJECT", kind: "string", protocols: ["mailto:", "https:"], doc: "Web Push VAPID contact (mailto: or https:); default mailto:<MEDIANODE_MAIL_FROM's address>." },
+  vapidPublicKey: { env: "MEDIANODE_VAPID_PUBLIC_KEY", kind: "string", doc: "Web Push VAPID public key (base64url); with the private key, shared by every api node of a cluster. Unset: made once in <data>/vapid.json." },
+  vapidPrivateKey: { env: "MEDIANODE_VAPID_PRIVATE_KEY", kind: "string", doc: "Web Push VAPID private key (base64url), with MEDIANODE_VAPID_PUBLIC_KEY." },
+  pushTtlSec: { env: "MEDIANODE_PUSH_TTL_SEC", kind: "int", min: 0, doc: "How long a push service keeps an undelivered Web Push notification (TTL header)." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -89,6 +98,13 @@ export interface Config {
   url: string;
   webhookSecret: string | undefined;
   webhookBackoffMs: number;
+  smtpUrl: string | undefined;
+  mailFrom: string | undefined;
+  publicUrl: string | undefined;
+  vapidSubject: string | undefined;
+  vapidPublicKey: string | undefined;
+  vapidPrivateKey: string | undefined;
+  pushTtlSec: number;
   shutdownGraceSec: number;
   lockSec: number;
   rateLimitPerToken: number;
@@ -126,6 +142,13 @@ export function defaultConfig(cores: number): Config {
     url: "http://127.0.0.1:8080",
     webhookSecret: undefined,
     webhookBackoffMs: 5000,
+    smtpUrl: undefined,
+    mailFrom: undefined,
+    publicUrl: undefined,
+    vapidSubject: undefined,
+    vapidPublicKey: undefined,
+    vapidPrivateKey: undefined,
+    pushTtlSec: 86400,
     shutdownGraceSec: 30,
     lockSec: 20,
     rateLimitPerToken: 100,

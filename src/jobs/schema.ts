@@ -3,6 +3,7 @@ import { Type as T, type Static } from "@sinclair/typebox";
 import { JOB_TYPES } from "../config/schema";
 import { JOB_ERROR_CODES } from "../errors";
 import { Waiting } from "../nodes/capabilities";
+import { JobNotify } from "../events/notifications/schema";
 
 export const JobStatus = T.Union(
   [T.Literal("queued"), T.Literal("active"), T.Literal("completed"), T.Literal("failed"), T.Literal("cancelled")],
@@ -33,6 +34,7 @@ export const JobRequest = T.Object(
     priority: T.Optional(T.Integer({ minimum: -100, maximum: 100, default: 0, description: "Higher runs sooner" })),
     metadata: T.Optional(T.Unknown({ description: "Free JSON (≤ 16 KiB), returned as given" })),
     webhook: T.Optional(T.String({ format: "uri", maxLength: 2048, description: "URL notified on terminal events" })),
+    notify: T.Optional(JobNotify),
     idempotencyKey: T.Optional(T.String({ minLength: 1, maxLength: 200, description: "Same key from the same token returns the first job" })),
     attempts: T.Optional(T.Integer({ minimum: 1, maximum: 20, description: "Attempts before the job fails (default MEDIANODE_ATTEMPTS)" })),
   },

@@ -1,5 +1,6 @@
 // Job use-cases for the api and the CLI: the only layer that touches both SQLite and BullMQ.
 // SQLite is written first (the outbox), so a 202 is never a job that exists nowhere.
+import { checkJobNotify } from "./notifications";
 import { ConflictError, InvalidOptionsError, NotFoundError, UnavailableError, type MedianodeError } from "../errors";
 import { resolveOptions } from "../jobs/registry";
 import { METADATA_MAX_BYTES, TERMINAL, type JobRequest, type JobStatus, type StoredSource } from "../jobs/schema";
@@ -99,6 +100,7 @@ export async function submitJob(deps: ServiceDeps, input: SubmitInput, who: Prin
   }
   const options = checkRequest(req.type, req);
   if (req.webhook) await checkWebhookUrl(deps, req.webhook);
+  if (req.notify) await checkJobNotify(deps, req.notify);
   await requireRedis(deps);
   await registerAll(deps, [{ type: req.type, options }]);
   const r = await submitterFor(deps).submit({ request: req, source: input.source, options, who, id: input.id });
@@ -172,6 +174,13 @@ export async function submitBatch(deps: ServiceDeps, items: { request: JobReques
     }
   });
   for (const w of new Set(prepared.map((p) => p.request.webhook).filter((x): x is string => !!x))) await checkWebhookUrl(deps, w);
+  for (const [index, p] of prepared.entries()) {
+    if (!p.request.notify) continue;
+    await checkJobNotify(deps, p.request.notify).catch((e: MedianodeError) => {
+      e.message = `item ${index}: ${e.message}`;
+      throw e;
+    });
+  }
   await requireRedis(deps);
   await registerAll(deps, prepared.map((p) => ({ type: p.request.type, options: p.options })));
   const results = await Promise.all(prepared.map((p) => submitterFor(deps).submit(p)));

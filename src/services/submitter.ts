@@ -72,6 +72,7 @@ export function createSubmitter(deps: ServiceDeps): Submitter {
             options: p.item.options,
             metadata: req.metadata,
             webhook: req.webhook ?? null,
+            notify: req.notify ?? null,
             idempotencyKey: req.idempotencyKey ?? null,
             maxAttempts: req.attempts ?? deps.config.attempts,
             now,

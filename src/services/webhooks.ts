@@ -1,23 +1,27 @@
 // Webhooks (SPEC §4): subscriptions per tenant plus a job's own `webhook` URL; terminal
 // events only; signed; delivered from their own BullMQ queue with exponential backoff over
-// 24 h; a circuit breaker per endpoint URL; every attempt logged in SQLite.
+// 24 h; a circuit breaker per subscription (per tenant and URL for a job's own webhook);
+// every attempt logged in SQLite. The same queue, log, backoff and breakers carry the email
+// and Web Push channels (services/notifications.ts, issue #18).
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DelayedError, Queue, Worker, type Job } from "bullmq";
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import { InvalidOptionsError, NotFoundError, toMedianodeError } from "../errors";
 import { EVENT_TYPES, TERMINAL_EVENTS, type EventType, type MedianodeEvent } from "../events/types";
 import { signBody, SIGNATURE_HEADER } from "../events/webhooks/sign";
-import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerOpen } from "../events/webhooks/policy";
+import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerKey, breakerOpen } from "../events/webhooks/policy";
+import type { SendOutcome } from "../events/notifications/outcome";
 import { newTokenId } from "../ids";
 import { createRedis, settleWithin } from "../queue/connection";
 import { QUEUE_PREFIX } from "../queue/names";
 import { checkUrl, safeFetch, type UrlPolicy } from "../sources/url";
 import { getJob } from "../store/jobs";
-import { getBreaker, getDelivery, insertDelivery, listAttempts, listDeliveries, recordAttempt, saveBreaker, type DeliveryRow } from "../store/deliveries";
+import { beginSend, getBreaker, getDelivery, insertDelivery, listAttempts, listDeliveries, recordAttempt, saveBreaker, type DeliveryRow, type NewDelivery } from "../store/deliveries";
 import { deleteWebhook, getWebhook, insertWebhook, listWebhooks, type WebhookRow } from "../store/webhooks";
 import { audit } from "./audit";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
+import { createNotificationSenders, notificationDeliveries } from "./notifications";
 
 const WEBHOOK_QUEUE = "webhooks";
 const DELIVERY_TIMEOUT_MS = 10_000;
@@ -41,12 +45,18 @@ export function webhookView(w: WebhookRow, breaker: { open_until: number | null;
   };
 }
 
-export async function createWebhook(deps: ServiceDeps, who: Principal, input: { url: string; events?: string[]; secret?: string }) {
-  const events = input.events?.length ? input.events : [...TERMINAL_EVENTS];
+/** A subscription's events: terminal ones only, all three when none are named (every channel). */
+export function checkEvents(input: string[] | undefined): EventType[] {
+  const events = input?.length ? input : [...TERMINAL_EVENTS];
   for (const e of events) {
     if (!(EVENT_TYPES as readonly string[]).includes(e)) throw new InvalidOptionsError(`unknown event "${e}"`);
-    if (!TERMINAL_EVENTS.has(e as EventType)) throw new InvalidOptionsError(`webhooks carry terminal events only (${[...TERMINAL_EVENTS].join(", ")}), not ${e}`);
+    if (!TERMINAL_EVENTS.has(e as EventType)) throw new InvalidOptionsError(`notifications carry terminal events only (${[...TERMINAL_EVENTS].join(", ")}), not ${e}`);
   }
+  return [...new Set(events)] as EventType[];
+}
+
+export async function createWebhook(deps: ServiceDeps, who: Principal, input: { url: string; events?: string[]; secret?: string }) {
+  const events = checkEvents(input.events);
   await checkUrl(input.url, policy(deps));
   const secret = input.secret ?? randomBytes(24).toString("base64url");
   const row: WebhookRow = { id: newId("w_"), tenant: who.tenant, url: input.url, events: JSON.stringify(events), secret, created_at: deps.now() };
@@ -55,14 +65,14 @@ export async function createWebhook(deps: ServiceDeps, who: Principal, input: { 
   return { ...webhookView(row, null), secret };
 }
 
-function visibleWebhook(deps: ServiceDeps, who: Principal, id: string): WebhookRow {
+export function visibleWebhook(deps: ServiceDeps, who: Principal, id: string): WebhookRow {
   const w = getWebhook(deps.db, id);
   if (!w || (!isAdmin(who) && w.tenant !== who.tenant)) throw new NotFoundError(`no webhook ${id}`);
   return w;
 }
 
 export function listWebhookViews(deps: ServiceDeps, who: Principal) {
-  return listWebhooks(deps.db, isAdmin(who) ? null : who.tenant).map((w) => webhookView(w, getBreaker(deps.db, w.url)));
+  return listWebhooks(deps.db, isAdmin(who) ? null : who.tenant).map((w) => webhookView(w, getBreaker(deps.db, breakerKey({ webhook_id: w.id, tenant: w.tenant, url: w.url }))));
 }
 
 export function removeWebhook(deps: ServiceDeps, who: Principal, id: string): void {
@@ -73,8 +83,14 @@ export function removeWebhook(deps: ServiceDeps, who: Principal, id: string): vo
 
 export function deliveryViews(deps: ServiceDeps, who: Principal, id: string, limit: number) {
   visibleWebhook(deps, who, id);
+  return deliveryLog(deps, id, limit);
+}
+
+/** One subscription's delivery log, whatever its channel (the caller checked who may see it). */
+export function deliveryLog(deps: ServiceDeps, id: string, limit: number) {
   return listDeliveries(deps.db, id, limit).map((d) => ({
     id: d.id,
+    channel: d.channel,
     event: d.event_type,
     jobId: d.job_id,
     state: d.state,
@@ -107,8 +123,11 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
   const backoffMs = deps.config.webhookBackoffMs;
   const attempts = attemptsFor24h(backoffMs);
 
-  const enqueue = (d: Omit<DeliveryRow, "state" | "attempts" | "finished_at">) => {
-    insertDelivery(deps.db, d);
+  const senders = createNotificationSenders(deps);
+  const enqueue = (d: NewDelivery) => {
+    // One terminal notification per job run per subscription: a second fan-out of the same
+    // run (a repeated event, a second api node) finds the dedupe key taken and sends nothing.
+    if (!insertDelivery(deps.db, d)) return;
     void queue
       .add("deliver", { deliveryId: d.id }, { jobId: d.id, attempts, backoff: { type: "exponential", delay: backoffMs }, removeOnComplete: true, removeOnFail: { age: 7 * 86400 } })
       .catch((e) => deps.log.warn("webhook not queued", { delivery: d.id, error: e }));
@@ -119,55 +138,83 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
     const job = getJob(deps.db, e.jobId);
     const body = JSON.stringify(e);
     const now = deps.now();
-    for (const w of listWebhooks(deps.db, null)) {
-      if (w.tenant !== tenant) continue;
+    const rows: Omit<NewDelivery, "id" | "dedupe_key">[] = [];
+    for (const w of listWebhooks(deps.db, tenant)) {
       if (!(JSON.parse(w.events) as string[]).includes(e.type)) continue;
-      enqueue({ id: newId("d_"), webhook_id: w.id, job_id: e.jobId, tenant, url: w.url, event_type: e.type, body, created_at: now });
+      rows.push({ channel: "webhook", webhook_id: w.id, notification_id: null, job_id: e.jobId, tenant, url: w.url, event_type: e.type, body, created_at: now });
     }
-    if (job?.webhook) enqueue({ id: newId("d_"), webhook_id: null, job_id: e.jobId, tenant, url: job.webhook, event_type: e.type, body, created_at: now });
+    if (job?.webhook) rows.push({ channel: "webhook", webhook_id: null, notification_id: null, job_id: e.jobId, tenant, url: job.webhook, event_type: e.type, body, created_at: now });
+    rows.push(...notificationDeliveries(deps, e, tenant, job));
+    const run = job?.run ?? 0;
+    for (const r of rows) enqueue({ ...r, id: newId("d_"), dedupe_key: `${e.jobId}:${run} ${breakerKey(r)}` });
   });
 
-  const deliver = async (job: Job<{ deliveryId: string }>, token?: string) => {
-    const d = getDelivery(deps.db, job.data.deliveryId);
-    if (!d || d.state !== "pending") return;
-    const now = deps.now();
-    const breaker = getBreaker(deps.db, d.url) ?? { url: d.url, consecutive_failures: 0, open_until: null };
-    if (breakerOpen(breaker, now)) {
-      // Paused endpoint: wait for the breaker without spending an attempt or calling it.
-      deps.metrics.webhookDeliveries.inc({ status: "circuit_open" });
-      await job.moveToDelayed(breaker.open_until!, token);
-      throw new DelayedError();
-    }
-    const attempt = job.attemptsMade + 1;
+  const sendWebhook = async (d: DeliveryRow, now: number): Promise<SendOutcome> => {
     const secret = d.webhook_id ? (getWebhook(deps.db, d.webhook_id)?.secret ?? jobSecret) : jobSecret;
-    const started = performance.now();
-    let status: number | null = null;
-    let error: string | null = null;
     try {
       const res = await safeFetch(d.url, policy(deps), {
         method: "POST",
         headers: { "content-type": "application/json", "user-agent": "medianode-webhooks", [SIGNATURE_HEADER]: signBody(secret, d.body, Math.floor(now / 1000)) },
         body: d.body,
       });
-      status = res.status;
       await res.body?.cancel();
-      if (status < 200 || status >= 300) error = `HTTP ${status}`;
+      return res.status >= 200 && res.status < 300 ? { ok: true, status: res.status } : { ok: false, status: res.status, error: `HTTP ${res.status}`, retry: true };
     } catch (e) {
-      error = toMedianodeError(e).message;
+      return { ok: false, status: null, error: toMedianodeError(e).message, retry: true };
     }
-    const ok = error === null;
-    const final = ok || attempt >= attempts;
-    recordAttempt(deps.db, { delivery_id: d.id, attempt, at: now, status_code: status, error, duration_ms: Math.round(performance.now() - started) }, ok ? "delivered" : final ? "failed" : "pending");
-    saveBreaker(deps.db, ok ? breakerAfterSuccess(d.url) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
-    deps.metrics.webhookDeliveries.inc({ status: ok ? "delivered" : final ? "failed" : "retrying" });
-    if (!ok) throw new Error(error!);
+  };
+  const send = (d: DeliveryRow, now: number) => (d.channel === "email" ? senders.email(d) : d.channel === "webpush" ? senders.webpush(d) : sendWebhook(d, now));
+  const count = (d: DeliveryRow, status: string) => {
+    if (d.channel === "webhook") deps.metrics.webhookDeliveries.inc({ status });
+    deps.metrics.notifications.inc({ channel: d.channel, status });
   };
 
-  const worker = new Worker<{ deliveryId: string }>(WEBHOOK_QUEUE, deliver, { connection: consumer, prefix: QUEUE_PREFIX, concurrency: 16 });
+  const deliver = async (job: Job<{ deliveryId: string }>, token?: string) => {
+    const d = getDelivery(deps.db, job.data.deliveryId);
+    if (!d || d.state !== "pending") return;
+    const now = deps.now();
+    if (d.sending_attempt !== null) {
+      // A node died while this attempt was on the wire (SIGKILL, power loss): it may have
+      // arrived. Mail and push have no idempotency key, so a second send would be a duplicate
+      // the user sees; the attempt is logged as interrupted and nothing is sent again.
+      recordAttempt(deps.db, { delivery_id: d.id, attempt: d.sending_attempt, at: now, status_code: null, error: "interrupted: the node stopped mid-send; not sent again (it may have arrived)", duration_ms: 0 }, "failed");
+      count(d, "interrupted");
+      deps.log.warn("delivery interrupted mid-send; not resent", { delivery: d.id, channel: d.channel, jobId: d.job_id });
+      return;
+    }
+    const key = breakerKey(d);
+    const breaker = getBreaker(deps.db, key) ?? { key, consecutive_failures: 0, open_until: null };
+    if (breakerOpen(breaker, now)) {
+      // Paused endpoint: wait for the breaker without spending an attempt or calling it.
+      count(d, "circuit_open");
+      await job.moveToDelayed(breaker.open_until!, token);
+      throw new DelayedError();
+    }
+    const attempt = job.attemptsMade + 1;
+    if (!beginSend(deps.db, d.id, attempt)) return;
+    const started = performance.now();
+    const out = await send(d, now);
+    const final = out.ok || !out.retry || attempt >= attempts;
+    const error = out.ok ? null : out.error;
+    recordAttempt(deps.db, { delivery_id: d.id, attempt, at: now, status_code: out.status, error, duration_ms: Math.round(performance.now() - started) }, out.ok ? "delivered" : final ? "failed" : "pending");
+    saveBreaker(deps.db, out.ok ? breakerAfterSuccess(key) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
+    if (!out.ok && out.gone) senders.gone(d);
+    count(d, out.ok ? "delivered" : out.gone ? "gone" : final ? "failed" : "retrying");
+    if (out.ok) return;
+    // Permanent (an SMTP 5xx, a push 4xx): BullMQ must not spend the remaining attempts.
+    if (!out.retry) throw new UnrecoverableError(out.error);
+    throw new Error(out.error);
+  };
+
+  // The job lock of MEDIANODE_LOCK_SEC, as for media jobs: a delivery whose node died comes
+  // back to the next node after it (and is then logged as interrupted, never resent).
+  const lockMs = deps.config.lockSec * 1000;
+  const worker = new Worker<{ deliveryId: string }>(WEBHOOK_QUEUE, deliver, { connection: consumer, prefix: QUEUE_PREFIX, concurrency: 16, lockDuration: lockMs, stalledInterval: Math.round(lockMs / 2), maxStalledCount: 3 });
   worker.on("error", (e) => deps.log.warn("webhook worker error", { error: e }));
   return {
     async stop() {
       off();
+      senders.close();
       await settleWithin(2000, Promise.all([worker.close(), queue.close()]));
       producer.disconnect();
       consumer.disconnect();

@@ -22,6 +22,8 @@ export interface JobRow {
   max_attempts: number;
   node: string | null;
   webhook: string | null;
+  /** The job's own one-off notifications: JobNotify JSON ({email?, webpush?}). */
+  notify: string | null;
   idempotency_key: string | null;
   run: number;
   live: string | null;
@@ -41,6 +43,7 @@ export interface NewJob {
   options: Record<string, unknown>;
   metadata: unknown;
   webhook: string | null;
+  notify?: unknown;
   idempotencyKey: string | null;
   maxAttempts: number;
   now: number;
@@ -104,6 +107,7 @@ export function insertJob(db: Db, j: NewJob): JobRow {
     max_attempts: j.maxAttempts,
     node: null,
     webhook: j.webhook,
+    notify: j.notify === undefined || j.notify === null ? null : JSON.stringify(j.notify),
     idempotency_key: j.idempotencyKey,
     run: 1,
     live: null,
@@ -113,9 +117,9 @@ export function insertJob(db: Db, j: NewJob): JobRow {
     updated_at: j.now,
   };
   db.query(
-    `INSERT INTO jobs (id, tenant, token_id, type, status, priority, source, options, metadata, webhook, idempotency_key, max_attempts, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)`,
-  ).run(row.id, row.tenant, row.token_id, row.type, row.priority, row.source, row.options, row.metadata, row.webhook, row.idempotency_key, row.max_attempts, row.created_at);
+    `INSERT INTO jobs (id, tenant, token_id, type, status, priority, source, options, metadata, webhook, idempotency_key, max_attempts, created_at, updated_at, notify)
+     VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)`,
+  ).run(row.id, row.tenant, row.token_id, row.type, row.priority, row.source, row.options, row.metadata, row.webhook, row.idempotency_key, row.max_attempts, row.created_at, row.notify);
   return row;
 }
 

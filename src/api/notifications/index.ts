@@ -1,0 +1,68 @@
+// /v1/notifications (SPEC §4, issue #18): subscriptions over webhook, email and Web Push, one
+// list and one delivery log shape for all three; the VAPID key browsers subscribe with.
+import { Elysia } from "elysia";
+import { Type as T } from "@sinclair/typebox";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { BadRequestError } from "../../errors";
+import { Channel } from "../../events/notifications/schema";
+import type { Principal, ServiceDeps } from "../../services/deps";
+import { createNotification, ensureVapidKeys, listNotificationViews, notificationDeliveryViews, removeNotification } from "../../services/notifications";
+import { requireScope } from "../auth";
+import { readJson } from "../body";
+
+const NotificationRequest = TypeCompiler.Compile(
+  T.Object(
+    {
+      channel: Channel,
+      to: T.Unknown({ description: "webhook: an http(s) URL; email: one address; webpush: the browser's PushSubscription JSON {endpoint, keys: {p256dh, auth}}" }),
+      events: T.Optional(T.Array(T.String(), { maxItems: 10, description: "Terminal events to deliver (default: all three)" })),
+      secret: T.Optional(T.String({ minLength: 16, maxLength: 200, description: "webhook only: HMAC secret; made for you when absent (returned once)" })),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export function notificationsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
+  return new Elysia({ prefix: "/v1/notifications", tags: ["notifications"] })
+    .post(
+      "/",
+      async ({ request, set }) => {
+        const who = principalOf(request);
+        requireScope(who, "jobs:write");
+        const body = await readJson(request, 64 * 1024);
+        if (!NotificationRequest.Check(body)) throw new BadRequestError("invalid notification", { errors: [...NotificationRequest.Errors(body)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
+        set.status = 201;
+        return await createNotification(deps, who, body as typeof body & { channel: "webhook" | "email" | "webpush" });
+      },
+      { parse: "none", detail: { summary: "Subscribe a webhook URL, an email address or a browser's Web Push subscription to terminal job events" } },
+    )
+    .get(
+      "/",
+      ({ request }) => {
+        requireScope(principalOf(request), "jobs:read");
+        return { items: listNotificationViews(deps, principalOf(request)) };
+      },
+      { detail: { summary: "The caller's subscriptions on every channel (webhooks included)" } },
+    )
+    .get(
+      "/vapid",
+      ({ request }) => {
+        requireScope(principalOf(request), "jobs:read");
+        return { publicKey: ensureVapidKeys(deps.config).publicKey };
+      },
+      { detail: { summary: "The VAPID public key for PushManager.subscribe({applicationServerKey})" } },
+    )
+    .delete("/:id", ({ request, params, set }) => {
+      const who = principalOf(request);
+      requireScope(who, "jobs:write");
+      removeNotification(deps, who, params.id);
+      set.status = 204;
+      return null;
+    })
+    .get("/:id/deliveries", ({ request, params, query }) => {
+      const who = principalOf(request);
+      requireScope(who, "jobs:read");
+      const limit = Math.min(Number(query.limit ?? 100) || 100, 1000);
+      return { items: notificationDeliveryViews(deps, who, params.id, limit) };
+    });
+}
