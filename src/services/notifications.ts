@@ -17,7 +17,7 @@ import { newTokenId } from "../ids";
 import { checkUrl, safeFetch, type UrlPolicy } from "../sources/url";
 import { getBreaker, type DeliveryRow, type NewDelivery } from "../store/deliveries";
 import { breakerKey } from "../events/webhooks/policy";
-import { getJob, type JobRow } from "../store/jobs";
+import type { JobRecord } from "../jobs/schema";
 import { deleteNotification, getNotification, insertNotification, listNotifications, type NotificationRow } from "../store/notifications";
 import { audit } from "./audit";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
@@ -131,14 +131,14 @@ export function notificationDeliveryViews(deps: ServiceDeps, who: Principal, id:
 }
 
 /** The email and Web Push deliveries one terminal event makes: the tenant's subscriptions, then the job's own `notify`. */
-export function notificationDeliveries(deps: ServiceDeps, e: MedianodeEvent, tenant: string, job: JobRow | null): Omit<NewDelivery, "id" | "dedupe_key">[] {
+export function notificationDeliveries(deps: ServiceDeps, e: MedianodeEvent, tenant: string, job: JobRecord | null): Omit<NewDelivery, "id" | "dedupe_key">[] {
   const base = { webhook_id: null, job_id: e.jobId ?? null, tenant, event_type: e.type, body: JSON.stringify(e), created_at: deps.now() };
   const out: Omit<NewDelivery, "id" | "dedupe_key">[] = [];
   for (const n of listNotifications(deps.db, tenant)) {
     if (!(JSON.parse(n.events) as string[]).includes(e.type)) continue;
     out.push({ ...base, channel: n.channel, notification_id: n.id, url: n.channel === "email" ? `mailto:${n.target}` : targetOf(n) });
   }
-  const own = job?.notify ? (JSON.parse(job.notify) as JobNotify) : null;
+  const own = job?.notify ?? null;
   if (own?.email) out.push({ ...base, channel: "email", notification_id: null, url: `mailto:${own.email}` });
   if (own?.webpush) out.push({ ...base, channel: "webpush", notification_id: null, url: own.webpush.endpoint });
   return out;
@@ -176,13 +176,13 @@ export function createNotificationSenders(deps: ServiceDeps): NotificationSender
   const subject = vapidSubject(deps.config);
   const base = publicBase(deps.config);
 
-  const pushTarget = (d: DeliveryRow): PushSubscriptionJson | null => {
+  const pushTarget = async (d: DeliveryRow): Promise<PushSubscriptionJson | null> => {
     if (d.notification_id) {
       const n = getNotification(deps.db, d.notification_id);
       return n ? (JSON.parse(n.target) as PushSubscriptionJson) : null;
     }
-    const job = d.job_id ? getJob(deps.db, d.job_id) : null;
-    return job?.notify ? ((JSON.parse(job.notify) as JobNotify).webpush ?? null) : null;
+    const job = d.job_id ? await deps.records.jobs.get(d.job_id) : null;
+    return job?.notify?.webpush ?? null;
   };
 
   return {
@@ -190,7 +190,7 @@ export function createNotificationSenders(deps: ServiceDeps): NotificationSender
       if (!mailer) return { ok: false, status: null, error: "MEDIANODE_SMTP_URL / MEDIANODE_MAIL_FROM not set on this node", retry: false };
       if (d.notification_id && !getNotification(deps.db, d.notification_id)) return { ok: false, status: null, error: "subscription removed", retry: false };
       const e = JSON.parse(d.body) as MedianodeEvent;
-      const row = d.job_id ? getJob(deps.db, d.job_id) : null;
+      const row = d.job_id ? await deps.records.jobs.get(d.job_id) : null;
       const jobId = d.job_id ?? "unknown";
       const mail = buildMail({
         eventType: e.type,
@@ -199,9 +199,10 @@ export function createNotificationSenders(deps: ServiceDeps): NotificationSender
           id: jobId,
           type: row?.type ?? "media",
           status: e.status ?? row?.status ?? "",
-          startedAt: row?.started_at ?? null,
-          finishedAt: row?.finished_at ?? null,
-          error: row?.error ? (({ code, message }) => ({ code, message }))(JSON.parse(row.error) as { code: string; message: string }) : null,
+          startedAt: row?.startedAt ?? null,
+          finishedAt: row?.finishedAt ?? null,
+          // Code and message only: the stderr tail and probe can name server paths.
+          error: row?.error ? { code: row.error.code, message: row.error.message } : null,
         },
         links: { job: `${base}/v1/jobs/${encodeURIComponent(jobId)}`, dashboard: `${base}/` },
         deliveryId: d.id,
@@ -210,7 +211,7 @@ export function createNotificationSenders(deps: ServiceDeps): NotificationSender
       return mailer.send(d.url.replace(/^mailto:/, ""), mail);
     },
     async webpush(d) {
-      const sub = pushTarget(d);
+      const sub = await pushTarget(d);
       if (!sub) return { ok: false, status: null, error: "subscription removed", retry: false };
       const e = JSON.parse(d.body) as MedianodeEvent;
       const req = pushRequest(sub, pushPayload(d.body), { vapid, subject, ttlSec: deps.config.pushTtlSec, urgency: e.type === "job.failed" ? "high" : "normal", topic: e.jobId ?? d.id });

@@ -16,7 +16,6 @@ import { newTokenId } from "../ids";
 import { createRedis, settleWithin } from "../queue/connection";
 import { QUEUE_PREFIX } from "../queue/names";
 import { checkUrl, safeFetch, type UrlPolicy } from "../sources/url";
-import { getJob } from "../store/jobs";
 import { beginSend, getBreaker, getDelivery, insertDelivery, listAttempts, listDeliveries, recordAttempt, saveBreaker, type DeliveryRow, type NewDelivery } from "../store/deliveries";
 import { deleteWebhook, getWebhook, insertWebhook, listWebhooks, type WebhookRow } from "../store/webhooks";
 import { audit } from "./audit";
@@ -133,9 +132,8 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
       .catch((e) => deps.log.warn("webhook not queued", { delivery: d.id, error: e }));
   };
 
-  const off = deps.bus.on((e: MedianodeEvent, tenant: string | null) => {
-    if (!TERMINAL_EVENTS.has(e.type) || !e.jobId || tenant === null) return;
-    const job = getJob(deps.db, e.jobId);
+  const fanOut = async (e: MedianodeEvent & { jobId: string }, tenant: string) => {
+    const job = await deps.records.jobs.get(e.jobId);
     const body = JSON.stringify(e);
     const now = deps.now();
     const rows: Omit<NewDelivery, "id" | "dedupe_key">[] = [];
@@ -147,6 +145,10 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
     rows.push(...notificationDeliveries(deps, e, tenant, job));
     const run = job?.run ?? 0;
     for (const r of rows) enqueue({ ...r, id: newId("d_"), dedupe_key: `${e.jobId}:${run} ${breakerKey(r)}` });
+  };
+  const off = deps.bus.on((e: MedianodeEvent, tenant: string | null) => {
+    if (!TERMINAL_EVENTS.has(e.type) || !e.jobId || tenant === null) return;
+    fanOut({ ...e, jobId: e.jobId }, tenant).catch((err) => deps.log.error("notification fan-out failed", { jobId: e.jobId, type: e.type, error: err }));
   });
 
   const sendWebhook = async (d: DeliveryRow, now: number): Promise<SendOutcome> => {
