@@ -1,0 +1,75 @@
+// Nothing is sent twice when a node restarts mid-delivery (issue #18): a real `medianode serve`
+// is SIGKILLed while its SMTP send is on the wire (the test's SMTP server has read the message
+// and holds its reply). After the restart, the delivery is logged as interrupted and not resent;
+// a mail delivered before the kill is not resent either, and the next job is mailed once.
+import { afterAll, expect, test } from "bun:test";
+import { spawnNode, type NodeProcess } from "../helpers/processes";
+import { startTestRedis } from "../helpers/redis";
+import { corpus } from "../helpers/corpus";
+import { header, startTestSmtp } from "../helpers/smtp";
+import { tempDir } from "../helpers/tmp";
+import { join } from "node:path";
+
+const spawned: NodeProcess[] = [];
+afterAll(async () => {
+  for (const p of spawned) if (p.proc.exitCode === null) p.proc.kill("SIGKILL");
+  await Promise.all(spawned.map((p) => p.proc.exited));
+});
+
+const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 30_000) => {
+  for (const end = Date.now() + ms; Date.now() < end; await Bun.sleep(50)) if (await cond()) return;
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+test("a serve SIGKILLed mid-send does not mail twice after its restart", async () => {
+  const redis = await startTestRedis();
+  const data = tempDir();
+  // The 2nd message is read and never answered: the node dies while waiting for the 250.
+  const smtp = await startTestSmtp((n) => (n === 2 ? "hang" : 250));
+  const env = { REDIS_URL: redis.url, MEDIANODE_SMTP_URL: smtp.url, MEDIANODE_MAIL_FROM: "media@example.test", MEDIANODE_LOCK_SEC: "2", MEDIANODE_WEBHOOK_BACKOFF_MS: "50" };
+  const start = async () => {
+    const p = await spawnNode(["serve", "--data-dir", data.path], env);
+    spawned.push(p);
+    const url = /serving on (\S+)/.exec(p.banner)![1]!;
+    const token = (await Bun.file(join(data.path, "admin.token")).text()).trim();
+    const api = (path: string, init: RequestInit = {}) => fetch(url + path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
+    return { p, api };
+  };
+  const submit = async (api: (p: string, i?: RequestInit) => Promise<Response>) => {
+    const r = await api("/v1/jobs?type=image", { method: "POST", body: Bun.file(corpus("image-jpeg-1x1.jpg").path) });
+    expect(r.status).toBe(202);
+    return ((await r.json()) as { id: string }).id;
+  };
+  const subjectsFor = (id: string) => smtp.mails.filter((m) => header(m.raw, "Subject")?.includes(id)).length;
+  try {
+    const a = await start();
+    const sub = (await (await a.api("/v1/notifications", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ channel: "email", to: "owner@example.test" }) })).json()) as { id: string };
+    const log = async (api: typeof a.api) => ((await (await api(`/v1/notifications/${sub.id}/deliveries`)).json()) as { items: { jobId: string; state: string; attempts: { error: string | null }[] }[] }).items;
+
+    const first = await submit(a.api);
+    await until("the first mail delivered", async () => (await log(a.api)).some((d) => d.jobId === first && d.state === "delivered"));
+    const second = await submit(a.api);
+    await until("the second mail on the wire", () => smtp.mails.length === 2);
+    a.p.proc.kill("SIGKILL");
+    await a.p.proc.exited;
+
+    const b = await start();
+    // The dead node's delivery comes back once its lock (2 s) expires: logged, not resent.
+    await until("the interrupted delivery logged", async () => (await log(b.api)).some((d) => d.jobId === second && d.state === "failed"));
+    const interrupted = (await log(b.api)).find((d) => d.jobId === second)!;
+    expect(interrupted.attempts.at(-1)!.error).toContain("interrupted");
+    const third = await submit(b.api);
+    await until("the third mail delivered", async () => (await log(b.api)).some((d) => d.jobId === third && d.state === "delivered"));
+    await Bun.sleep(1500);
+    expect([subjectsFor(first), subjectsFor(second), subjectsFor(third)]).toEqual([1, 1, 1]);
+    expect(smtp.mails).toHaveLength(3);
+    const metrics = await (await fetch(/serving on (\S+)/.exec(b.p.banner)![1]! + "/metrics")).text();
+    expect(metrics).toMatch(/medianode_notifications_total\{channel="email",status="interrupted"\} 1/);
+    b.p.proc.kill("SIGTERM");
+    await b.p.proc.exited;
+  } finally {
+    await smtp.stop();
+    await redis.stop();
+    data.remove();
+  }
+});
