@@ -144,14 +144,22 @@ export function notificationDeliveries(deps: ServiceDeps, e: MedianodeEvent, ten
   return out;
 }
 
+const vapidByDir = new Map<string, VapidKeys>();
+
 /** VAPID keys: configured for a cluster, else made once under the data dir (mode 0600, like admin.token). */
 export function ensureVapidKeys(config: ServiceDeps["config"]): VapidKeys {
   if (config.vapidPublicKey && config.vapidPrivateKey) return { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey };
+  const known = vapidByDir.get(config.dataDir);
+  if (known) return known;
   const path = join(config.dataDir, "vapid.json");
-  if (existsSync(path)) return JSON.parse(readFileSync(path, "utf8")) as VapidKeys;
-  const keys = generateVapidKeys();
-  writeFileSync(path, JSON.stringify(keys) + "\n", { mode: 0o600 });
-  chmodSync(path, 0o600);
+  let keys: VapidKeys;
+  if (existsSync(path)) keys = JSON.parse(readFileSync(path, "utf8")) as VapidKeys;
+  else {
+    keys = generateVapidKeys();
+    writeFileSync(path, JSON.stringify(keys) + "\n", { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
+  vapidByDir.set(config.dataDir, keys);
   return keys;
 }
 

@@ -5,12 +5,15 @@ import { Elysia } from "elysia";
 import htmlText from "./index.html" with { type: "text" };
 // @ts-expect-error: without allowJs, tsc cannot type a .js file; as text, Bun gives a string.
 import appJsText from "./app.js" with { type: "text" };
+// @ts-expect-error: as for app.js.
+import swJsText from "./sw.js" with { type: "text" };
 import css from "./styles.css" with { type: "text" };
 import icon from "./icon.svg" with { type: "text" };
 
 // Bun's types call *.html an HTMLBundle (its HTML-import feature); as text it is a string.
 const html = htmlText as unknown as string;
 const appJs = appJsText as string;
+const swJs = swJsText as string;
 
 /** No inline script or style attribute is needed: app.js sets styles through CSSOM. */
 export const DASHBOARD_CSP =
@@ -35,6 +38,8 @@ export function dashboardRoutes() {
   return new Elysia({ name: "dashboard", detail: { hide: true } })
     .get("/", asset(html, "text/html; charset=utf-8"))
     .get("/dashboard/app.js", asset(appJs, "text/javascript; charset=utf-8"))
+    // The service worker of "notify me when done" (Web Push); its scope is /dashboard/.
+    .get("/dashboard/sw.js", asset(swJs, "text/javascript; charset=utf-8"))
     .get("/dashboard/styles.css", asset(css, "text/css; charset=utf-8"))
     .get("/dashboard/icon.svg", asset(icon, "image/svg+xml"));
 }
