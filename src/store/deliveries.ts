@@ -21,7 +21,7 @@ export interface DeliveryRow {
   finished_at: number | null;
   /** "<jobId>:<run> <breaker key>": one terminal notification per job run per subscription. */
   dedupe_key: string | null;
-  /** Set while an attempt is being sent (see migration 0008). */
+  /** Set while an attempt is being sent (see migration 0006_add_notifications). */
   sending_attempt: number | null;
 }
 
