@@ -6,7 +6,8 @@ import { createEventBus, relayEvents } from "../events/bus";
 import { createRedis, waitForRedis } from "../queue/connection";
 import { createQueues, closeQueues } from "../queue/queues";
 import type { ServiceDeps } from "../services/deps";
-import { startRecorder, type Recorder } from "../services/recorder";
+import { startRecorder } from "../services/recorder";
+import { startRecovery } from "../services/recovery";
 import { createSubmitter } from "../services/submitter";
 import { startWebhooks } from "../services/webhooks";
 import { startRetention } from "../services/retention";
@@ -27,7 +28,6 @@ export interface ApiRole extends Role {
   /** The record store this role writes (a monitor in the same process reads it). */
   db: Db;
   records: Records;
-  recorder: Recorder;
   /** Set on first start: the admin token, to print once. */
   adminToken(): string | null;
   /** What a worker finished while stopping reaches the records before the recorder stops. */
@@ -59,11 +59,13 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     stops.push(() => retention.stop());
     const webhooks = await startWebhooks(deps, ctx.redisUrl);
     stops.push(() => webhooks.stop());
-    const recorder = await startRecorder(deps, ctx.redisUrl, { reconcileMs: o.reconcileMs });
+    const recorder = await startRecorder(deps, ctx.redisUrl);
     stops.push(() => recorder.stop());
+    const recovery = startRecovery(deps, recorder, { reconcileMs: o.reconcileMs });
+    stops.push(() => recovery.stop());
     // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while
     // down, and jobs enqueued whose row was never written or was taken back (removed).
-    const r = await recorder.reconcile().catch((e) => (log.warn("start-up reconcile failed", { error: e }), null));
+    const r = await recovery.reconcile().catch((e) => (log.warn("start-up reconcile failed", { error: e }), null));
     if (r && (r.applied || r.requeued || r.removed)) log.info("start-up reconcile", { ...r });
     const { fetch } = createApp(deps, { scrape: ctx.scrape });
     let adminToken: string | null = null;
@@ -71,7 +73,6 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     return {
       db,
       records,
-      recorder,
       http: { fetch },
       adminToken() {
         // Made once the port is ours (serve calls this after listen): a token made by a start
@@ -81,7 +82,7 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
         return adminToken;
       },
       async flush() {
-        await recorder.reconcile().catch((e) => log.warn("final reconcile failed; the next start repairs it", { error: e }));
+        await recovery.reconcile().catch((e) => log.warn("final reconcile failed; the next start repairs it", { error: e }));
       },
       stop: () => stopAll(stops, log),
     };

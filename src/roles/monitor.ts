@@ -10,6 +10,7 @@ import { snapshotEvent } from "../events/job-event";
 import { watchNodes } from "../nodes/watch";
 import { createRedis } from "../queue/connection";
 import { getVisibleJob } from "../services/jobs";
+import { tokenCheck } from "../services/tokens";
 import type { Db } from "../store/db";
 import type { Records } from "../store/records";
 import type { NodeContext, Role } from "./context";
@@ -32,12 +33,13 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; rec
     const nodes = await watchNodes(createRedis(ctx.redisUrl, "blocking", `medianode-nodes-${nodeId}`), redis, bus);
     stops.push(() => nodes.stop());
     const { db, records } = o;
+    const tokens = tokenCheck(db);
     const hub = createEventHub({
       bus,
       metrics: ctx.metrics,
       log,
       wsBufferBytes: config.wsBufferBytes,
-      authenticate: (req) => authenticate(db, req, config.jwtSecret),
+      authenticate: (req) => authenticate(tokens, req, config.jwtSecret),
       snapshot: async (jobId, p) => (records ? snapshotEvent(await getVisibleJob({ records }, jobId, p)) : null),
     });
     stops.push(() => hub.stop());

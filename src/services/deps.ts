@@ -41,3 +41,5 @@ export interface Principal {
 }
 
 export const isAdmin = (p: Principal) => p.scopes.includes("admin");
+
+export type { Scope };

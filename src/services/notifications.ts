@@ -5,16 +5,15 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { InvalidOptionsError, NotFoundError, toMedianodeError } from "../errors";
+import { InvalidOptionsError, NotFoundError } from "../errors";
 import type { MedianodeEvent } from "../events/types";
 import { buildMail } from "../events/notifications/email-message";
 import { createMailer, fromAddress, type Mailer } from "../events/notifications/email";
 import type { SendOutcome } from "../events/notifications/outcome";
-import { pushOutcome } from "../events/notifications/outcome";
 import { emailProblem, JobNotify, PushSubscriptionJson, pushSubscriptionProblem, type Channel } from "../events/notifications/schema";
-import { generateVapidKeys, pushPayload, pushRequest, type VapidKeys } from "../events/notifications/webpush";
+import { generateVapidKeys, postPush, pushPayload, pushRequest, type VapidKeys } from "../events/notifications/webpush";
 import { newTokenId } from "../ids";
-import { checkUrl, safeFetch, type UrlPolicy } from "../sources/url";
+import { checkUrl, type UrlPolicy } from "../sources/url";
 import { getBreaker, type DeliveryRow, type NewDelivery } from "../store/deliveries";
 import { breakerKey } from "../events/webhooks/policy";
 import type { JobRecord } from "../jobs/schema";
@@ -223,13 +222,7 @@ export function createNotificationSenders(deps: ServiceDeps): NotificationSender
       if (!sub) return { ok: false, status: null, error: "subscription removed", retry: false };
       const e = JSON.parse(d.body) as MedianodeEvent;
       const req = pushRequest(sub, pushPayload(d.body), { vapid, subject, ttlSec: deps.config.pushTtlSec, urgency: e.type === "job.failed" ? "high" : "normal", topic: e.jobId ?? d.id });
-      try {
-        const res = await safeFetch(req.endpoint, pushPolicy(deps), { method: "POST", headers: req.headers, body: req.body });
-        await res.body?.cancel();
-        return pushOutcome(res.status);
-      } catch (err) {
-        return { ok: false, status: null, error: toMedianodeError(err).message, retry: true };
-      }
+      return postPush(req, pushPolicy(deps));
     },
     gone(d) {
       if (!d.notification_id || !deleteNotification(deps.db, d.notification_id)) return;

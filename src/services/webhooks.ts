@@ -1,28 +1,28 @@
 // Webhooks (SPEC §4): subscriptions per tenant plus a job's own `webhook` URL; terminal
-// events only; signed; delivered from their own BullMQ queue with exponential backoff over
-// 24 h; a circuit breaker per subscription (per tenant and URL for a job's own webhook);
-// every attempt logged in SQLite. The same queue, log, backoff and breakers carry the email
-// and Web Push channels (services/notifications.ts, issue #18).
+// events only; signed; delivered from their own queue (queue/deliveries.ts) with exponential
+// backoff over 24 h; a circuit breaker per subscription (per tenant and URL for a job's own
+// webhook); every attempt logged in SQLite. The HTTP attempt itself is events/webhooks/deliver.ts.
+// The same queue, log, backoff and breakers carry the email and Web Push channels
+// (services/notifications.ts, issue #18).
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from "bullmq";
-import { InvalidOptionsError, NotFoundError, toMedianodeError } from "../errors";
+import { DelayedError, UnrecoverableError, type Job } from "bullmq";
+import { InvalidOptionsError, NotFoundError } from "../errors";
 import { EVENT_TYPES, TERMINAL_EVENTS, type EventType, type MedianodeEvent } from "../events/types";
-import { signBody, SIGNATURE_HEADER } from "../events/webhooks/sign";
+import { postDelivery } from "../events/webhooks/deliver";
 import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerKey, breakerOpen } from "../events/webhooks/policy";
 import type { SendOutcome } from "../events/notifications/outcome";
 import { newTokenId } from "../ids";
-import { createRedis, settleWithin } from "../queue/connection";
-import { QUEUE_PREFIX } from "../queue/names";
-import { checkUrl, safeFetch, type UrlPolicy } from "../sources/url";
+import { createRedis } from "../queue/connection";
+import { createDeliveryQueue, type DeliveryJob } from "../queue/deliveries";
+import { checkUrl, type UrlPolicy } from "../sources/url";
 import { beginSend, getBreaker, getDelivery, insertDelivery, listAttempts, listDeliveries, recordAttempt, saveBreaker, type DeliveryRow, type NewDelivery } from "../store/deliveries";
 import { deleteWebhook, getWebhook, insertWebhook, listWebhooks, type WebhookRow } from "../store/webhooks";
 import { audit } from "./audit";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
 import { createNotificationSenders, notificationDeliveries } from "./notifications";
 
-const WEBHOOK_QUEUE = "webhooks";
 const DELIVERY_TIMEOUT_MS = 10_000;
 /** First pause of a tripped breaker; it doubles while the endpoint keeps failing (max 1 h). */
 const BREAKER_COOLDOWN_MS = 30_000;
@@ -116,20 +116,18 @@ export interface WebhookDispatcher {
 export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promise<WebhookDispatcher> {
   const producer = createRedis(redisUrl, "blocking", "medianode-webhooks");
   const consumer = createRedis(redisUrl, "blocking", "medianode-webhooks-worker");
-  const queue = new Queue<{ deliveryId: string }>(WEBHOOK_QUEUE, { connection: producer, prefix: QUEUE_PREFIX });
-  queue.on("error", () => {});
   const jobSecret = perJobSecret(deps.config.dataDir, deps.config.webhookSecret);
   const backoffMs = deps.config.webhookBackoffMs;
   const attempts = attemptsFor24h(backoffMs);
 
   const senders = createNotificationSenders(deps);
+  // `queue` is made below, after `deliver`; enqueue runs only once events arrive.
+  let queue: ReturnType<typeof createDeliveryQueue> | null = null;
   const enqueue = (d: NewDelivery) => {
     // One terminal notification per job run per subscription: a second fan-out of the same
     // run (a repeated event, a second api node) finds the dedupe key taken and sends nothing.
     if (!insertDelivery(deps.db, d)) return;
-    void queue
-      .add("deliver", { deliveryId: d.id }, { jobId: d.id, attempts, backoff: { type: "exponential", delay: backoffMs }, removeOnComplete: true, removeOnFail: { age: 7 * 86400 } })
-      .catch((e) => deps.log.warn("webhook not queued", { delivery: d.id, error: e }));
+    void queue?.add(d.id, { attempts, backoffMs }).catch((e) => deps.log.warn("delivery not queued", { delivery: d.id, error: e }));
   };
 
   const fanOut = async (e: MedianodeEvent & { jobId: string }, tenant: string) => {
@@ -153,17 +151,9 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
 
   const sendWebhook = async (d: DeliveryRow, now: number): Promise<SendOutcome> => {
     const secret = d.webhook_id ? (getWebhook(deps.db, d.webhook_id)?.secret ?? jobSecret) : jobSecret;
-    try {
-      const res = await safeFetch(d.url, policy(deps), {
-        method: "POST",
-        headers: { "content-type": "application/json", "user-agent": "medianode-webhooks", [SIGNATURE_HEADER]: signBody(secret, d.body, Math.floor(now / 1000)) },
-        body: d.body,
-      });
-      await res.body?.cancel();
-      return res.status >= 200 && res.status < 300 ? { ok: true, status: res.status } : { ok: false, status: res.status, error: `HTTP ${res.status}`, retry: true };
-    } catch (e) {
-      return { ok: false, status: null, error: toMedianodeError(e).message, retry: true };
-    }
+    const out = await postDelivery(d.url, d.body, secret, policy(deps), Math.floor(now / 1000));
+    // Every webhook failure retries (a 4xx may be a deploy in progress): as before issue #18.
+    return out.error === null ? { ok: true, status: out.status } : { ok: false, status: out.status, error: out.error, retry: true };
   };
   const send = (d: DeliveryRow, now: number) => (d.channel === "email" ? senders.email(d) : d.channel === "webpush" ? senders.webpush(d) : sendWebhook(d, now));
   const count = (d: DeliveryRow, status: string) => {
@@ -171,7 +161,7 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
     deps.metrics.notifications.inc({ channel: d.channel, status });
   };
 
-  const deliver = async (job: Job<{ deliveryId: string }>, token?: string) => {
+  const deliver = async (job: Job<DeliveryJob>, token?: string) => {
     const d = getDelivery(deps.db, job.data.deliveryId);
     if (!d || d.state !== "pending") return;
     const now = deps.now();
@@ -210,14 +200,13 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
 
   // The job lock of MEDIANODE_LOCK_SEC, as for media jobs: a delivery whose node died comes
   // back to the next node after it (and is then logged as interrupted, never resent).
-  const lockMs = deps.config.lockSec * 1000;
-  const worker = new Worker<{ deliveryId: string }>(WEBHOOK_QUEUE, deliver, { connection: consumer, prefix: QUEUE_PREFIX, concurrency: 16, lockDuration: lockMs, stalledInterval: Math.round(lockMs / 2), maxStalledCount: 3 });
-  worker.on("error", (e) => deps.log.warn("webhook worker error", { error: e }));
+  const q = createDeliveryQueue(producer, consumer, deliver, { concurrency: 16, lockMs: deps.config.lockSec * 1000, onError: (e) => deps.log.warn("delivery worker error", { error: e }) });
+  queue = q;
   return {
     async stop() {
       off();
       senders.close();
-      await settleWithin(2000, Promise.all([worker.close(), queue.close()]));
+      await q.close();
       producer.disconnect();
       consumer.disconnect();
     },

@@ -2,6 +2,9 @@
 // web-push builds the request (JWT, encryption, headers); it is sent through sources/url's
 // safeFetch, so the push endpoint passes the same SSRF and redirect rules as every outbound URL.
 import webpush from "web-push";
+import { toMedianodeError } from "../../errors";
+import { safeFetch, type UrlPolicy } from "../../sources/url";
+import { pushOutcome, type SendOutcome } from "./outcome";
 import type { PushSubscriptionJson } from "./schema";
 
 export interface VapidKeys {
@@ -46,4 +49,15 @@ export function pushRequest(sub: PushSubscriptionJson, payload: string, o: { vap
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(d.headers)) headers[k] = String(v);
   return { endpoint: d.endpoint, headers, body: d.body ?? Buffer.alloc(0) };
+}
+
+/** One push attempt: POST the request through the SSRF rules; the answer is classified by pushOutcome. */
+export async function postPush(req: PushRequest, policy: UrlPolicy): Promise<SendOutcome> {
+  try {
+    const res = await safeFetch(req.endpoint, policy, { method: "POST", headers: req.headers, body: req.body });
+    await res.body?.cancel();
+    return pushOutcome(res.status);
+  } catch (e) {
+    return { ok: false, status: null, error: toMedianodeError(e).message, retry: true };
+  }
 }
