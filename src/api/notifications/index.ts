@@ -3,20 +3,19 @@
 import { Elysia } from "elysia";
 import { Type as T } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { BadRequestError } from "../../errors";
-import { Channel } from "../../events/notifications/schema";
+import { Channel, SubscriptionEvents, WebhookSecret } from "../../events/notifications/schema";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { createNotification, ensureVapidKeys, listNotificationViews, notificationDeliveryViews, removeNotification } from "../../services/notifications";
 import { requireScope } from "../auth";
-import { readJson } from "../body";
+import { readChecked } from "../body";
 
 const NotificationRequest = TypeCompiler.Compile(
   T.Object(
     {
       channel: Channel,
       to: T.Unknown({ description: "webhook: an http(s) URL; email: one address; webpush: the browser's PushSubscription JSON {endpoint, keys: {p256dh, auth}}" }),
-      events: T.Optional(T.Array(T.String(), { maxItems: 10, description: "Terminal events to deliver (default: all three)" })),
-      secret: T.Optional(T.String({ minLength: 16, maxLength: 200, description: "webhook only: HMAC secret; made for you when absent (returned once)" })),
+      events: SubscriptionEvents,
+      secret: WebhookSecret,
     },
     { additionalProperties: false },
   ),
@@ -29,10 +28,9 @@ export function notificationsRoutes(deps: ServiceDeps, principalOf: (r: Request)
       async ({ request, set }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:write");
-        const body = await readJson(request, 64 * 1024);
-        if (!NotificationRequest.Check(body)) throw new BadRequestError("invalid notification", { errors: [...NotificationRequest.Errors(body)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
+        const body = await readChecked(request, NotificationRequest, "notification");
         set.status = 201;
-        return await createNotification(deps, who, body as typeof body & { channel: "webhook" | "email" | "webpush" });
+        return await createNotification(deps, who, body);
       },
       { parse: "none", detail: { summary: "Subscribe a webhook URL, an email address or a browser's Web Push subscription to terminal job events" } },
     )

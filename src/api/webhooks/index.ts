@@ -1,18 +1,18 @@
 import { Elysia } from "elysia";
 import { Type as T } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { BadRequestError } from "../../errors";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { createWebhook, deliveryViews, listWebhookViews, removeWebhook } from "../../services/webhooks";
 import { requireScope } from "../auth";
-import { readJson } from "../body";
+import { readChecked } from "../body";
+import { SubscriptionEvents, WebhookSecret } from "../../events/notifications/schema";
 
 const WebhookRequest = TypeCompiler.Compile(
   T.Object(
     {
       url: T.String({ format: "uri", maxLength: 2048, description: "http(s) endpoint; private addresses need MEDIANODE_URL_ALLOWLIST" }),
-      events: T.Optional(T.Array(T.String(), { maxItems: 10, description: "Terminal events to deliver (default: all three)" })),
-      secret: T.Optional(T.String({ minLength: 16, maxLength: 200, description: "HMAC secret; made for you when absent (returned once)" })),
+      events: SubscriptionEvents,
+      secret: WebhookSecret,
     },
     { additionalProperties: false },
   ),
@@ -25,8 +25,7 @@ export function webhooksRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
       async ({ request, set }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:write");
-        const body = await readJson(request, 64 * 1024);
-        if (!WebhookRequest.Check(body)) throw new BadRequestError("invalid webhook", { errors: [...WebhookRequest.Errors(body)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
+        const body = await readChecked(request, WebhookRequest, "webhook");
         set.status = 201;
         return await createWebhook(deps, who, body);
       },

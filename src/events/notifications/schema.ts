@@ -7,6 +7,11 @@ export const CHANNELS = ["webhook", "email", "webpush"] as const;
 export const Channel = T.Union(CHANNELS.map((c) => T.Literal(c)), { description: "webhook: an http(s) URL; email: an address; webpush: a browser PushSubscription" });
 export type Channel = (typeof CHANNELS)[number];
 
+/** The `events` of a subscription on any channel. */
+export const SubscriptionEvents = T.Optional(T.Array(T.String(), { maxItems: 10, description: "Terminal events to deliver (default: all three)" }));
+/** A webhook's signing secret. */
+export const WebhookSecret = T.Optional(T.String({ minLength: 16, maxLength: 200, description: "Webhook HMAC secret; made for you when absent (returned once)" }));
+
 /** What `PushSubscription.toJSON()` gives in a browser. */
 export const PushSubscriptionJson = T.Object(
   {

@@ -6,6 +6,7 @@ import { createToken } from "../../../src/services/tokens";
 import { openDb } from "../../../src/store/db";
 import { corpus } from "../../helpers/corpus";
 import { startTestNode, waitForJob, type TestNode } from "../../helpers/server";
+import { until } from "../../helpers/wait";
 import { header, startTestSmtp, type TestSmtp } from "../../helpers/smtp";
 
 let answers: (n: number) => number = () => 250;
@@ -43,10 +44,6 @@ const runImage = async (extra: Record<string, unknown> = {}) => {
   const j = (await r.json()) as { id: string };
   await waitForJob(t, j.id);
   return j.id;
-};
-const until = async (cond: () => boolean | Promise<boolean>, ms = 15_000) => {
-  for (const end = Date.now() + ms; !(await cond()) && Date.now() < end; ) await Bun.sleep(25);
-  expect(await cond()).toBe(true);
 };
 const deliveries = async (id: string) => ((await (await t.api(`/v1/notifications/${id}/deliveries`)).json()) as { items: { state: string; channel: string; attempts: { status: number | null; error: string | null }[] }[] }).items;
 

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { corpus } from "../../helpers/corpus";
 import { browserSubscription, decryptAes128gcm, startPushService, verifyVapid } from "../../helpers/push-service";
 import { startTestNode, waitForJob, type TestNode } from "../../helpers/server";
+import { until } from "../../helpers/wait";
 
 let answers: (n: number) => number = () => 201;
 const push = startPushService((n) => answers(n));
@@ -30,10 +31,6 @@ const runImage = async () => {
   const j = (await r.json()) as { id: string };
   await waitForJob(t, j.id);
   return j.id;
-};
-const until = async (cond: () => boolean | Promise<boolean>, ms = 15_000) => {
-  for (const end = Date.now() + ms; !(await cond()) && Date.now() < end; ) await Bun.sleep(25);
-  expect(await cond()).toBe(true);
 };
 
 test("VAPID keys are made on first start, stored 0600, and served as the public key", () => {
