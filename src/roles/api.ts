@@ -9,6 +9,7 @@ import type { ServiceDeps } from "../services/deps";
 import { startRecorder } from "../services/recorder";
 import { startRecovery } from "../services/recovery";
 import { createSubmitter } from "../services/submitter";
+import { createQueuePositions } from "../services/positions";
 import { startWebhooks } from "../services/webhooks";
 import { startRetention } from "../services/retention";
 import { ensureAdminToken } from "../services/tokens";
@@ -28,6 +29,8 @@ export interface ApiRole extends Role {
   /** The record store this role writes (a monitor in the same process reads it). */
   db: Db;
   records: Records;
+  /** A queued job's position, for a monitor in the same process (services/positions.ts). */
+  positionOf(jobId: string): number | null;
   /** Set on first start: the admin token, to print once. */
   adminToken(): string | null;
   /** What a worker finished while stopping reaches the records before the recorder stops. */
@@ -53,7 +56,9 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     stops.push(() => relayConn.disconnect());
     stops.push(relayEvents(bus, relayConn, log));
     const records = sqliteRecords(db);
-    const base = { config, records, db, queues, redis, store: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now };
+    const positions = createQueuePositions({ records, bus, log });
+    stops.push(() => positions.stop());
+    const base = { config, records, db, queues, redis, store: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
     const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
     const retention = startRetention(deps, config.retentionDays);
     stops.push(() => retention.stop());
@@ -73,6 +78,7 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     return {
       db,
       records,
+      positionOf: positions.of,
       http: { fetch },
       adminToken() {
         // Made once the port is ours (serve calls this after listen): a token made by a start

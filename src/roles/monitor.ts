@@ -21,7 +21,7 @@ export interface MonitorRole extends Role {
 }
 
 /** `db` for token checks (not behind the records interface yet), `records` for job snapshots; null where out of reach. */
-export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; records: Records | null }): Promise<MonitorRole> {
+export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; records: Records | null; positionOf?: (jobId: string) => number | null }): Promise<MonitorRole> {
   const { config, log, nodeId } = ctx;
   const stops: (() => unknown)[] = [];
   try {
@@ -40,7 +40,7 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; rec
       log,
       wsBufferBytes: config.wsBufferBytes,
       authenticate: (req) => authenticate(tokens, req, config.jwtSecret),
-      snapshot: async (jobId, p) => (records ? snapshotEvent(await getVisibleJob({ records }, jobId, p)) : null),
+      snapshot: async (jobId, p) => (records ? snapshotEvent(await getVisibleJob({ records }, jobId, p), o.positionOf?.(jobId) ?? null) : null),
     });
     stops.push(() => hub.stop());
     log.info("monitor role started", { records: db !== null });

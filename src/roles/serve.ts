@@ -110,7 +110,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       if (db) stops.push(() => db.close());
     }
     const records: Records | null = api?.records ?? (recordsDb ? sqliteRecords(recordsDb) : null);
-    const monitor: MonitorRole | null = roles.has("monitor") ? await start(startMonitorRole(ctx, { db: recordsDb, records })) : null;
+    const monitor: MonitorRole | null = roles.has("monitor") ? await start(startMonitorRole(ctx, { db: recordsDb, records, positionOf: api?.positionOf })) : null;
     if (roles.has("metrics")) await start(startMetricsRole(ctx, { records }));
 
     // What this node can do: advertised by every process, and what decides which

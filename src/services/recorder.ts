@@ -2,7 +2,7 @@
 // BullMQ's event stream starts at "now" and is trimmed, so it is only a fast hint: the truth
 // is the BullMQ job itself, read on every hint and by the periodic reconcile of all open
 // records (services/recovery.ts), which applies what it finds with this recorder's applyJob.
-import type { Job, QueueEvents } from "bullmq";
+import type { Job, Queue, QueueEvents } from "bullmq";
 import { Value } from "@sinclair/typebox/value";
 import { JOB_TYPES, type JobType } from "../jobs/schema";
 import type { MedianodeEvent } from "../events/types";
@@ -10,7 +10,6 @@ import { jobEvent } from "../events/job-event";
 import type { JobError, JobRecord } from "../jobs/schema";
 import { createRedis, settleWithin } from "../queue/connection";
 import { createQueueEvents } from "../queue/events";
-import { queueName } from "../queue/names";
 import { WorkItem, WorkProgress, WorkResult } from "../queue/payload";
 import { parseBullJobId } from "../queue/queues";
 import type { ServiceDeps } from "./deps";
@@ -128,7 +127,8 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string): Promis
     applyById(bullId).catch((e) => deps.log.warn("could not apply job report; reconcile will retry", { bullId, error: e }));
   };
   // One QueueEvents per queue: the type queues now, requirement queues as they are registered.
-  const watchQueue = (name: string, type: JobType, isTypeQueue: boolean, fromStart = false) => {
+  const watchQueue = (queue: Queue<WorkItem>, type: JobType, isTypeQueue: boolean, fromStart = false) => {
+    const name = queue.name;
     const conn = createRedis(redisUrl, "blocking", `medianode-events-${name}`);
     conns.push(conn);
     // A queue registered while we run is read from its first event: its first jobs may be
@@ -139,7 +139,13 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string): Promis
     qe.on("completed", ({ jobId }) => hint(jobId));
     qe.on("failed", ({ jobId }) => hint(jobId));
     qe.on("delayed", ({ jobId }) => hint(jobId));
-    qe.on("active", ({ jobId }) => hint(jobId));
+    qe.on("active", ({ jobId }) => {
+      hint(jobId);
+      // Everyone behind it moves up one now (services/positions.ts).
+      deps.positions.touch(queue, true);
+    });
+    qe.on("waiting", () => deps.positions.touch(queue));
+    qe.on("removed", () => deps.positions.touch(queue));
     qe.on("error", (e) => deps.log.warn("queue events error", { queue: name, error: e }));
     // Pauses from any node reach every monitor through the queue's event stream; a type's
     // requirement queues pause with it, so only the type queue's events are announced.
@@ -154,9 +160,9 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string): Promis
     events.push(qe);
     return qe;
   };
-  for (const type of JOB_TYPES) watchQueue(queueName(type), type, true);
+  for (const type of JOB_TYPES) watchQueue(deps.queues.of(type), type, true);
   const requirementWatch = await watchRequirementQueues(deps.redis, createRedis(redisUrl, "blocking", `medianode-requirements-${deps.nodeId}`), (q, atStart) => {
-    watchQueue(q.name, q.type, false, !atStart);
+    watchQueue(deps.queues.of(q.type, q.require), q.type, false, !atStart);
   });
   await Promise.all(events.map((e) => e.waitUntilReady()));
 
