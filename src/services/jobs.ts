@@ -1,6 +1,5 @@
 // Job use-cases for the api and the CLI: the only layer that touches both SQLite and BullMQ.
 // SQLite is written first (the outbox), so a 202 is never a job that exists nowhere.
-import { checkJobNotify } from "./notifications";
 import { ConflictError, InvalidOptionsError, NotFoundError, UnavailableError, type MedianodeError } from "../errors";
 import { resolveOptions } from "../jobs/registry";
 import { METADATA_MAX_BYTES, TERMINAL, type JobRecord, type JobRequest, type JobStatus, type JobType, type StoredSource } from "../jobs/schema";
@@ -16,6 +15,7 @@ import { checkUrl } from "../sources/url";
 import { queueOf, recordRequirement, workItem } from "./work-item";
 import { jobEvent } from "../events/job-event";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
+import { checkJobNotify } from "./notifications";
 
 /** A request whose options and metadata passed checkRequest: submit trusts it and checks nothing twice. */
 export interface CheckedRequest {

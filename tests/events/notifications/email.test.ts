@@ -128,8 +128,14 @@ test("bad addresses are refused (422) and other tenants cannot see or remove a s
   }
   expect((await t.api("/v1/notifications", { method: "POST", headers: json, body: JSON.stringify({ channel: "fax", to: "x" }) })).status).toBe(400);
   expect((await t.api("/v1/notifications", { method: "POST", headers: json, body: JSON.stringify({ channel: "email", to: "x@example.test", events: ["job.progress"] }) })).status).toBe(422);
-  const bad = await t.api("/v1/jobs", { method: "POST", headers: json, body: JSON.stringify({ type: "probe", source: { url: "https://example.test/a.mp4" }, notify: { email: "not-an-address" } }) });
+  // A public address literal: the source passes its check without DNS, so the refusal is notify's.
+  const src = { url: "https://93.184.216.34/a.mp4" };
+  const bad = await t.api("/v1/jobs", { method: "POST", headers: json, body: JSON.stringify({ type: "probe", source: src, notify: { email: "not-an-address" } }) });
   expect(bad.status).toBe(422);
+  expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("invalid address");
+  const batch = await t.api("/v1/jobs/batch", { method: "POST", headers: json, body: JSON.stringify([{ type: "probe", source: src }, { type: "probe", source: src, notify: { email: "nope" } }]) });
+  expect(batch.status).toBe(422);
+  expect(((await batch.json()) as { error: { message: string } }).error.message).toContain("item 1");
 
   const mine = (await (await subscribe("private@example.test")).json()) as { id: string };
   const asOther = (path: string, init: RequestInit = {}) => fetch(t.url + path, { ...init, headers: { authorization: `Bearer ${other}` } });
