@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
 import type { JobType } from "../src/jobs/schema";
 import type { Job, JobList } from "../src/jobs/schema";
+import type { PlaybackView } from "../src/api/playback/schema";
 import type { TypeCounts } from "../src/queue/queues";
 import { ApiError, UnreachableError, UsageError } from "./output";
 
@@ -97,6 +98,8 @@ export interface Client {
   addNotification(body: { channel: string; to: unknown; events?: string[]; secret?: string }): Promise<NotificationView>;
   listNotifications(): Promise<NotificationView[]>;
   removeNotification(id: string): Promise<void>;
+  /** Playback URLs of a completed job (SPEC §10); ttl in seconds, default the server's (24 h). */
+  playback(id: string, ttlSec?: number): Promise<PlaybackView>;
   /** Absolute URL of a path the server returned (output urls are relative). */
   absolute(path: string): string;
 }
@@ -133,6 +136,15 @@ function asNotification(x: unknown): NotificationView {
     throw new ApiError(0, "BAD_RESPONSE", "the server sent a notification without id/channel/to/events");
   }
   return o as unknown as NotificationView;
+}
+
+function asPlayback(x: unknown): PlaybackView {
+  const o = asObject(x, "playback URLs");
+  const urlOrNull = (v: unknown) => v === null || typeof v === "string";
+  if (typeof o.base !== "string" || typeof o.expiresAt !== "string" || !urlOrNull(o.hls) || !urlOrNull(o.mp4) || !urlOrNull(o.poster)) {
+    throw new ApiError(0, "BAD_RESPONSE", "the server sent playback URLs without base/expiresAt/hls/mp4/poster");
+  }
+  return o as unknown as PlaybackView;
 }
 
 export function createClient(settings: ClientSettings, fetchImpl: typeof fetch = fetch): Client {
@@ -208,6 +220,7 @@ export function createClient(settings: ClientSettings, fetchImpl: typeof fetch =
     async removeNotification(id) {
       await call("DELETE", `/v1/notifications/${enc(id)}`);
     },
+    playback: async (id, ttlSec) => asPlayback(await call("GET", `/v1/jobs/${enc(id)}/playback${ttlSec === undefined ? "" : `?ttl=${ttlSec}`}`)),
     absolute: (path) => (/^https?:\/\//.test(path) ? path : base + path),
   };
 }

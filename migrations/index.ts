@@ -5,7 +5,9 @@ import m0002 from "./0002_add_job_live.sql" with { type: "text" };
 import m0003 from "./0003_drop_enqueued_flag.sql" with { type: "text" };
 import m0004 from "./0004_add_webhooks.sql" with { type: "text" };
 import m0005 from "./0005_key_breakers_by_subscription.sql" with { type: "text" };
-import m0006 from "./0006_add_notifications.sql" with { type: "text" };
+import m0006 from "./0006_namespace_jwt_tenants.sql" with { type: "text" };
+import m0007 from "./0007_add_token_webhook_secrets.sql" with { type: "text" };
+import m0008 from "./0008_add_notifications.sql" with { type: "text" };
 
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: "0001_init.sql", sql: m0001 },
@@ -13,6 +15,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 3, name: "0003_drop_enqueued_flag.sql", sql: m0003 },
   { version: 4, name: "0004_add_webhooks.sql", sql: m0004 },
   { version: 5, name: "0005_key_breakers_by_subscription.sql", sql: m0005 },
-  // Issue #18. Renumbered after issue #12's 0006/0007 when that branch lands first.
-  { version: 6, name: "0006_add_notifications.sql", sql: m0006 },
+  { version: 6, name: "0006_namespace_jwt_tenants.sql", sql: m0006 },
+  { version: 7, name: "0007_add_token_webhook_secrets.sql", sql: m0007 },
+  { version: 8, name: "0008_add_notifications.sql", sql: m0008 },
 ];

@@ -3,14 +3,28 @@ import type { Principal, Scope } from "../services/deps";
 import type { TokenCheck } from "../services/tokens";
 import { looksLikeJwt, verifyJwt } from "./jwt";
 
-/** Bearer header, or `?token=` (WebSocket and media players cannot always set headers). */
+/**
+ * Where a token may come in the query string: the event WebSocket (browsers cannot set headers
+ * on one) and GET of an output file (a media player or a link opened in a new tab). Anywhere
+ * else a `?token=` would end up in proxy logs and browser history for no need (issue #12). Pure.
+ */
+export function queryTokenAllowed(method: string, pathname: string): boolean {
+  if (pathname === "/v1/events") return true;
+  return (method === "GET" || method === "HEAD") && /^\/v1\/jobs\/[^/]+\/outputs\/./.test(pathname);
+}
+
+/** Bearer header, or `?token=` where queryTokenAllowed says so. */
 export function tokenFrom(request: Request): string | null {
   const h = request.headers.get("authorization");
   if (h) {
     const m = /^Bearer\s+(\S+)$/i.exec(h);
     return m ? m[1]! : null;
   }
-  const q = new URL(request.url).searchParams.get("token");
+  const url = new URL(request.url);
+  const q = url.searchParams.get("token");
+  if (q && !queryTokenAllowed(request.method, url.pathname)) {
+    throw new UnauthorizedError("?token= is accepted only on the /v1/events WebSocket and output downloads: send Authorization: Bearer <token>");
+  }
   return q || null;
 }
 

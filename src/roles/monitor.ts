@@ -10,7 +10,7 @@ import { snapshotEvent } from "../events/job-event";
 import { watchNodes } from "../nodes/watch";
 import { createRedis } from "../queue/connection";
 import { getVisibleJob } from "../services/jobs";
-import { tokenCheck } from "../services/tokens";
+import { tokenCheck, tokenRevokedCheck } from "../services/tokens";
 import type { Db } from "../store/db";
 import type { Records } from "../store/records";
 import type { NodeContext, Role } from "./context";
@@ -39,6 +39,9 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; rec
       metrics: ctx.metrics,
       log,
       wsBufferBytes: config.wsBufferBytes,
+      wsMessagesPerSec: config.wsMessagesPerSec,
+      wsMaxSubscriptions: config.wsMaxSubscriptions,
+      tokenRevoked: tokenRevokedCheck(db),
       authenticate: (req) => authenticate(tokens, req, config.jwtSecret),
       snapshot: async (jobId, p) => (records ? snapshotEvent(await getVisibleJob({ records }, jobId, p), o.positionOf?.(jobId) ?? null) : null),
     });

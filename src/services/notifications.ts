@@ -4,13 +4,14 @@
 // one retry policy, one breaker per subscription (startWebhooks calls the senders below).
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Type as T, type Static } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { InvalidOptionsError, NotFoundError } from "../errors";
-import type { MedianodeEvent } from "../events/types";
+import { EVENT_TYPES, type EventType, type MedianodeEvent } from "../events/types";
 import { buildMail } from "../events/notifications/email-message";
 import { createMailer, fromAddress, type Mailer } from "../events/notifications/email";
 import type { SendOutcome } from "../events/notifications/outcome";
-import { emailProblem, JobNotify, PushSubscriptionJson, pushSubscriptionProblem, type Channel } from "../events/notifications/schema";
+import { Channel, emailProblem, JobNotify, PushSubscriptionJson, pushSubscriptionProblem } from "../events/notifications/schema";
 import { generateVapidKeys, postPush, pushPayload, pushRequest, type VapidKeys } from "../events/notifications/webpush";
 import { newTokenId } from "../ids";
 import { checkUrl, type UrlPolicy } from "../sources/url";
@@ -20,7 +21,7 @@ import type { JobRecord } from "../jobs/schema";
 import { deleteNotification, getNotification, insertNotification, listNotifications, type NotificationRow } from "../store/notifications";
 import { audit } from "./audit";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
-import { checkEvents, createWebhook, deliveryLog, listWebhookViews, removeWebhook, visibleWebhook } from "./webhooks";
+import { checkEvents, createWebhook, deliveryLog, type DeliveryView, listWebhookViews, removeWebhook, visibleWebhook } from "./webhooks";
 
 const PushCheck = TypeCompiler.Compile(PushSubscriptionJson);
 const PUSH_TIMEOUT_MS = 10_000;
@@ -61,16 +62,20 @@ export async function checkJobNotify(deps: Pick<ServiceDeps, "config">, notify: 
   if (notify.webpush !== undefined) await checkPushSubscription(deps, notify.webpush);
 }
 
-export interface NotificationView {
-  id: string;
-  channel: Channel;
-  /** webhook: the URL; email: the address; webpush: the push endpoint (never its keys). */
-  to: string;
-  events: string[];
-  createdAt: string;
-  state: "active" | "paused";
-  consecutiveFailures: number;
-}
+/** A subscription on any channel as the API shows it (never a secret or push keys). */
+export const NotificationView = T.Object({
+  id: T.String({ description: "w_… for a webhook, n_… for an email or Web Push subscription" }),
+  channel: Channel,
+  to: T.String({ description: "webhook: the URL; email: the address; webpush: the push endpoint (never its keys)" }),
+  events: T.Array(T.Union(EVENT_TYPES.map((e) => T.Literal(e)))),
+  createdAt: T.String({ format: "date-time" }),
+  state: T.Union([T.Literal("active"), T.Literal("paused")], { description: "paused: the circuit breaker is open after repeated failures" }),
+  consecutiveFailures: T.Integer(),
+});
+export type NotificationView = Static<typeof NotificationView>;
+/** The answer to a subscription: the view and, for a webhook, its secret (shown only here). */
+export const NotificationCreated = T.Composite([NotificationView, T.Object({ secret: T.Optional(T.String({ description: "Webhook HMAC secret: shown only here" })) })]);
+export type NotificationCreated = Static<typeof NotificationCreated>;
 
 const targetOf = (n: NotificationRow): string => (n.channel === "email" ? n.target : (JSON.parse(n.target) as PushSubscriptionJson).endpoint);
 
@@ -80,18 +85,18 @@ function notificationView(deps: ServiceDeps, n: NotificationRow): NotificationVi
     id: n.id,
     channel: n.channel,
     to: targetOf(n),
-    events: JSON.parse(n.events) as string[],
+    events: JSON.parse(n.events) as EventType[],
     createdAt: new Date(n.created_at).toISOString(),
     state: b?.open_until && b.open_until > deps.now() ? "paused" : "active",
     consecutiveFailures: b?.consecutive_failures ?? 0,
   };
 }
 
-export async function createNotification(deps: ServiceDeps, who: Principal, input: { channel: Channel; to: unknown; events?: string[]; secret?: string }): Promise<NotificationView & { secret?: string }> {
+export async function createNotification(deps: ServiceDeps, who: Principal, input: { channel: Channel; to: unknown; events?: string[]; secret?: string }): Promise<NotificationCreated> {
   if (input.channel === "webhook") {
     if (typeof input.to !== "string") throw new InvalidOptionsError("webhook needs `to`: an http(s) URL");
     const w = await createWebhook(deps, who, { url: input.to, events: input.events, secret: input.secret });
-    return { id: w.id, channel: "webhook", to: w.url, events: w.events, createdAt: w.createdAt, state: w.state as "active", consecutiveFailures: 0, secret: w.secret };
+    return { id: w.id, channel: "webhook", to: w.url, events: w.events, createdAt: w.createdAt, state: w.state, consecutiveFailures: 0, secret: w.secret };
   }
   if (input.secret !== undefined) throw new InvalidOptionsError("secret applies to webhooks only");
   const events = checkEvents(input.events);
@@ -111,7 +116,7 @@ function visibleNotification(deps: ServiceDeps, who: Principal, id: string): Not
 const isWebhookId = (id: string) => id.startsWith("w_");
 
 export function listNotificationViews(deps: ServiceDeps, who: Principal): NotificationView[] {
-  const hooks: NotificationView[] = listWebhookViews(deps, who).map((w) => ({ id: w.id, channel: "webhook", to: w.url, events: w.events, createdAt: w.createdAt, state: w.state as "active" | "paused", consecutiveFailures: w.consecutiveFailures }));
+  const hooks: NotificationView[] = listWebhookViews(deps, who).map((w) => ({ id: w.id, channel: "webhook", to: w.url, events: w.events, createdAt: w.createdAt, state: w.state, consecutiveFailures: w.consecutiveFailures }));
   const rest = listNotifications(deps.db, isAdmin(who) ? null : who.tenant).map((n) => notificationView(deps, n));
   return [...hooks, ...rest].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }
@@ -123,7 +128,7 @@ export function removeNotification(deps: ServiceDeps, who: Principal, id: string
   audit(deps, who, "notification.delete", id);
 }
 
-export function notificationDeliveryViews(deps: ServiceDeps, who: Principal, id: string, limit: number) {
+export function notificationDeliveryViews(deps: ServiceDeps, who: Principal, id: string, limit: number): DeliveryView[] {
   if (isWebhookId(id)) visibleWebhook(deps, who, id);
   else visibleNotification(deps, who, id);
   return deliveryLog(deps, id, limit);

@@ -5,18 +5,21 @@
 // The same queue, log, backoff and breakers carry the email and Web Push channels
 // (services/notifications.ts, issue #18).
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { Type as T, type Static } from "@sinclair/typebox";
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import { InvalidOptionsError, NotFoundError } from "../errors";
 import { EVENT_TYPES, TERMINAL_EVENTS, type EventType, type MedianodeEvent } from "../events/types";
 import { postDelivery } from "../events/webhooks/deliver";
+import { jwtWebhookSecret } from "../events/webhooks/sign";
+import { CHANNELS } from "../events/notifications/schema";
+import { getToken } from "../store/tokens";
 import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerKey, breakerOpen } from "../events/webhooks/policy";
 import type { SendOutcome } from "../events/notifications/outcome";
 import { newTokenId } from "../ids";
 import { createRedis } from "../queue/connection";
 import { createDeliveryQueue, type DeliveryJob } from "../queue/deliveries";
 import { checkUrl, type UrlPolicy } from "../sources/url";
+import { secretFile } from "../storage/secret-file";
 import { beginSend, getBreaker, getDelivery, insertDelivery, listAttempts, listDeliveries, recordAttempt, saveBreaker, type DeliveryRow, type NewDelivery } from "../store/deliveries";
 import { deleteWebhook, getWebhook, insertWebhook, listWebhooks, type WebhookRow } from "../store/webhooks";
 import { audit } from "./audit";
@@ -33,13 +36,38 @@ function policy(deps: ServiceDeps): UrlPolicy {
   return { allowlist: deps.config.urlAllowlist, maxBytes: 1024 * 1024, timeoutMs: DELIVERY_TIMEOUT_MS, maxRedirects: 0 };
 }
 
-export function webhookView(w: WebhookRow, breaker: { open_until: number | null; consecutive_failures: number } | null) {
+/** A subscription as the API shows it (never its secret). */
+export const WebhookView = T.Object({
+  id: T.String(),
+  url: T.String(),
+  events: T.Array(T.Union(EVENT_TYPES.map((e) => T.Literal(e)))),
+  createdAt: T.String({ format: "date-time" }),
+  state: T.Union([T.Literal("active"), T.Literal("paused")], { description: "paused: the circuit breaker is open after repeated failures" }),
+  consecutiveFailures: T.Integer(),
+});
+export type WebhookView = Static<typeof WebhookView>;
+/** The answer to a subscription: the view and, once, its secret. */
+export const WebhookCreated = T.Composite([WebhookView, T.Object({ secret: T.String({ description: "HMAC secret: shown only here" }) })]);
+
+/** One delivery of any channel (webhook, email, webpush) with its attempts: the one delivery log. */
+export const DeliveryView = T.Object({
+  id: T.String(),
+  channel: T.Union(CHANNELS.map((c) => T.Literal(c))),
+  event: T.String(),
+  jobId: T.Union([T.String(), T.Null()]),
+  state: T.Union([T.Literal("pending"), T.Literal("delivered"), T.Literal("failed")]),
+  attempts: T.Array(T.Object({ attempt: T.Integer(), at: T.String({ format: "date-time" }), status: T.Union([T.Integer(), T.Null()]), error: T.Union([T.String(), T.Null()]), durationMs: T.Number() })),
+  createdAt: T.String({ format: "date-time" }),
+});
+export type DeliveryView = Static<typeof DeliveryView>;
+
+export function webhookView(w: WebhookRow, breaker: { open_until: number | null; consecutive_failures: number } | null): WebhookView {
   return {
     id: w.id,
     url: w.url,
     events: JSON.parse(w.events) as EventType[],
     createdAt: new Date(w.created_at).toISOString(),
-    state: breaker?.open_until && breaker.open_until > Date.now() ? "paused" : "active",
+    state: breaker?.open_until && breaker.open_until > Date.now() ? ("paused" as const) : ("active" as const),
     consecutiveFailures: breaker?.consecutive_failures ?? 0,
   };
 }
@@ -70,7 +98,7 @@ export function visibleWebhook(deps: ServiceDeps, who: Principal, id: string): W
   return w;
 }
 
-export function listWebhookViews(deps: ServiceDeps, who: Principal) {
+export function listWebhookViews(deps: ServiceDeps, who: Principal): WebhookView[] {
   return listWebhooks(deps.db, isAdmin(who) ? null : who.tenant).map((w) => webhookView(w, getBreaker(deps.db, breakerKey({ webhook_id: w.id, tenant: w.tenant, url: w.url }))));
 }
 
@@ -80,13 +108,13 @@ export function removeWebhook(deps: ServiceDeps, who: Principal, id: string): vo
   audit(deps, who, "webhook.delete", id);
 }
 
-export function deliveryViews(deps: ServiceDeps, who: Principal, id: string, limit: number) {
+export function deliveryViews(deps: ServiceDeps, who: Principal, id: string, limit: number): DeliveryView[] {
   visibleWebhook(deps, who, id);
   return deliveryLog(deps, id, limit);
 }
 
 /** One subscription's delivery log, whatever its channel (the caller checked who may see it). */
-export function deliveryLog(deps: ServiceDeps, id: string, limit: number) {
+export function deliveryLog(deps: ServiceDeps, id: string, limit: number): DeliveryView[] {
   return listDeliveries(deps.db, id, limit).map((d) => ({
     id: d.id,
     channel: d.channel,
@@ -100,12 +128,18 @@ export function deliveryLog(deps: ServiceDeps, id: string, limit: number) {
 
 /** The secret for a job's own webhook URL: configured, else made once under the data dir. */
 export function perJobSecret(dataDir: string, configured: string | undefined): string {
-  if (configured) return configured;
-  const path = join(dataDir, "webhook.secret");
-  if (existsSync(path)) return readFileSync(path, "utf8").trim();
-  const s = randomBytes(32).toString("base64url");
-  writeFileSync(path, s + "\n", { mode: 0o600 });
-  return s;
+  return configured ?? secretFile(dataDir, "webhook.secret");
+}
+
+/**
+ * The secret that signs a job's own webhook URL: its token's (each tenant verifies its own and
+ * can forge no one's), derived for a JWT tenant, the node's for tokens made before 0007.
+ */
+export async function jobWebhookSecret(deps: Pick<ServiceDeps, "db" | "records" | "config">, jobId: string | null, nodeSecret: string): Promise<string> {
+  const tokenId = jobId ? (await deps.records.jobs.get(jobId))?.tokenId : null;
+  if (!tokenId) return nodeSecret;
+  if (tokenId.startsWith("jwt:")) return deps.config.jwtSecret ? jwtWebhookSecret(deps.config.jwtSecret, tokenId.slice(4)) : nodeSecret;
+  return getToken(deps.db, tokenId)?.webhook_secret ?? nodeSecret;
 }
 
 export interface WebhookDispatcher {
@@ -150,7 +184,7 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
   });
 
   const sendWebhook = async (d: DeliveryRow, now: number): Promise<SendOutcome> => {
-    const secret = d.webhook_id ? (getWebhook(deps.db, d.webhook_id)?.secret ?? jobSecret) : jobSecret;
+    const secret = d.webhook_id ? (getWebhook(deps.db, d.webhook_id)?.secret ?? jobSecret) : await jobWebhookSecret(deps, d.job_id, jobSecret);
     const out = await postDelivery(d.url, d.body, secret, policy(deps), Math.floor(now / 1000));
     // Every webhook failure retries (a 4xx may be a deploy in progress): as before issue #18.
     return out.error === null ? { ok: true, status: out.status } : { ok: false, status: out.status, error: out.error, retry: true };

@@ -1,7 +1,5 @@
 import type { Db } from "./db";
-
-/** The notification channels (issue #18); every one shares this log, its retries and breakers. */
-export type Channel = "webhook" | "email" | "webpush";
+import type { Channel } from "../events/notifications/schema";
 
 export interface DeliveryRow {
   id: string;
@@ -21,7 +19,7 @@ export interface DeliveryRow {
   finished_at: number | null;
   /** "<jobId>:<run> <breaker key>": one terminal notification per job run per subscription. */
   dedupe_key: string | null;
-  /** Set while an attempt is being sent (see migration 0006_add_notifications). */
+  /** Set while an attempt is being sent (see migration 0008_add_notifications). */
   sending_attempt: number | null;
 }
 
