@@ -24,3 +24,5 @@ ALTER TABLE deliveries ADD COLUMN dedupe_key TEXT;
 ALTER TABLE deliveries ADD COLUMN sending_attempt INTEGER;
 CREATE UNIQUE INDEX deliveries_dedupe ON deliveries (dedupe_key);
 CREATE INDEX deliveries_notification ON deliveries (notification_id, created_at);
+-- Pending deliveries are re-queued at start (one written but never queued, or lost with Redis).
+CREATE INDEX deliveries_pending ON deliveries (created_at) WHERE state = 'pending';

@@ -2,7 +2,7 @@
 // service and table (services/webhooks.ts); email and Web Push subscriptions live here, and
 // /v1/notifications shows all three as one list. Delivery is the webhooks' queue: one log,
 // one retry policy, one breaker per subscription (startWebhooks calls the senders below).
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Type as T, type Static } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
@@ -156,13 +156,15 @@ export function ensureVapidKeys(config: ServiceDeps["config"]): VapidKeys {
   const known = vapidByDir.get(config.dataDir);
   if (known) return known;
   const path = join(config.dataDir, "vapid.json");
-  let keys: VapidKeys;
-  if (existsSync(path)) keys = JSON.parse(readFileSync(path, "utf8")) as VapidKeys;
-  else {
-    keys = generateVapidKeys();
-    writeFileSync(path, JSON.stringify(keys) + "\n", { mode: 0o600 });
-    chmodSync(path, 0o600);
+  if (!existsSync(path)) {
+    // `wx`: two processes starting at once on one data dir cannot each write their own pair.
+    try {
+      writeFileSync(path, JSON.stringify(generateVapidKeys()) + "\n", { mode: 0o600, flag: "wx" });
+    } catch (e) {
+      if ((e as { code?: string }).code !== "EEXIST") throw e;
+    }
   }
+  const keys = JSON.parse(readFileSync(path, "utf8")) as VapidKeys;
   vapidByDir.set(config.dataDir, keys);
   return keys;
 }
@@ -182,7 +184,12 @@ export interface NotificationSenders {
   close(): void;
 }
 
-export function createNotificationSenders(deps: ServiceDeps): NotificationSenders {
+export interface SenderOptions {
+  /** A playback URL for a completed job's mail (the api role passes api/playback's maker). */
+  playbackLink?: (job: JobRecord) => string | null;
+}
+
+export function createNotificationSenders(deps: ServiceDeps, o: SenderOptions = {}): NotificationSenders {
   const mailer: Mailer | null = deps.config.smtpUrl && deps.config.mailFrom ? createMailer(deps.config.smtpUrl, deps.config.mailFrom) : null;
   const vapid = ensureVapidKeys(deps.config);
   const subject = vapidSubject(deps.config);
@@ -216,7 +223,7 @@ export function createNotificationSenders(deps: ServiceDeps): NotificationSender
           // Code and message only: the stderr tail and probe can name server paths.
           error: row?.error ? { code: row.error.code, message: row.error.message } : null,
         },
-        links: { job: `${base}/v1/jobs/${encodeURIComponent(jobId)}`, dashboard: `${base}/` },
+        links: { job: `${base}/v1/jobs/${encodeURIComponent(jobId)}`, playback: row && o.playbackLink ? o.playbackLink(row) : null, dashboard: `${base}/` },
         deliveryId: d.id,
         domain: mailer.domain,
       });

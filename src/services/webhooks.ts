@@ -13,22 +13,24 @@ import { postDelivery } from "../events/webhooks/deliver";
 import { jwtWebhookSecret } from "../events/webhooks/sign";
 import { CHANNELS } from "../events/notifications/schema";
 import { getToken } from "../store/tokens";
-import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerKey, breakerOpen } from "../events/webhooks/policy";
+import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerKey, breakerOpen, DAY_MS } from "../events/webhooks/policy";
 import type { SendOutcome } from "../events/notifications/outcome";
 import { newTokenId } from "../ids";
 import { createRedis } from "../queue/connection";
 import { createDeliveryQueue, type DeliveryJob } from "../queue/deliveries";
 import { checkUrl, type UrlPolicy } from "../sources/url";
 import { secretFile } from "../storage/secret-file";
-import { beginSend, getBreaker, getDelivery, insertDelivery, listAttempts, listDeliveries, recordAttempt, saveBreaker, type DeliveryRow, type NewDelivery } from "../store/deliveries";
+import { beginSend, getBreaker, getDelivery, insertDelivery, listAttempts, listDeliveries, listPendingDeliveries, recordAttempt, saveBreaker, type DeliveryRow, type NewDelivery } from "../store/deliveries";
 import { deleteWebhook, getWebhook, insertWebhook, listWebhooks, type WebhookRow } from "../store/webhooks";
 import { audit } from "./audit";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
-import { createNotificationSenders, notificationDeliveries } from "./notifications";
+import { createNotificationSenders, notificationDeliveries, type SenderOptions } from "./notifications";
 
 const DELIVERY_TIMEOUT_MS = 10_000;
 /** First pause of a tripped breaker; it doubles while the endpoint keeps failing (max 1 h). */
 const BREAKER_COOLDOWN_MS = 30_000;
+/** Pending deliveries re-queued at start, at most (the oldest first, within the 24 h window). */
+const REQUEUE_MAX = 10_000;
 
 const newId = (prefix: string) => prefix + newTokenId().slice(2);
 
@@ -147,14 +149,14 @@ export interface WebhookDispatcher {
 }
 
 /** Fans terminal events out to deliveries and runs the delivery queue (api role). */
-export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promise<WebhookDispatcher> {
+export async function startWebhooks(deps: ServiceDeps, redisUrl: string, senderOptions: SenderOptions = {}): Promise<WebhookDispatcher> {
   const producer = createRedis(redisUrl, "blocking", "medianode-webhooks");
   const consumer = createRedis(redisUrl, "blocking", "medianode-webhooks-worker");
   const jobSecret = perJobSecret(deps.config.dataDir, deps.config.webhookSecret);
   const backoffMs = deps.config.webhookBackoffMs;
   const attempts = attemptsFor24h(backoffMs);
 
-  const senders = createNotificationSenders(deps);
+  const senders = createNotificationSenders(deps, senderOptions);
   // `queue` is made below, after `deliver`; enqueue runs only once events arrive.
   let queue: ReturnType<typeof createDeliveryQueue> | null = null;
   const enqueue = (d: NewDelivery) => {
@@ -216,7 +218,8 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
       await job.moveToDelayed(breaker.open_until!, token);
       throw new DelayedError();
     }
-    const attempt = job.attemptsMade + 1;
+    // A delivery re-queued at start (its queue entry was lost) continues its attempt numbers.
+    const attempt = Math.max(job.attemptsMade, d.attempts) + 1;
     if (!beginSend(deps.db, d.id, attempt)) return;
     const started = performance.now();
     const out = await send(d, now);
@@ -236,6 +239,15 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
   // back to the next node after it (and is then logged as interrupted, never resent).
   const q = createDeliveryQueue(producer, consumer, deliver, { concurrency: 16, lockMs: deps.config.lockSec * 1000, onError: (e) => deps.log.warn("delivery worker error", { error: e }) });
   queue = q;
+  // A node that died between a delivery's row and its queue entry, or a Redis that lost the
+  // queue, leaves pending rows nobody will send: queue them again (the job id is the delivery
+  // id, so one already queued is not queued twice, here or by another api node).
+  // In the background: start-up does not wait on one Redis call per pending row.
+  const pending = listPendingDeliveries(deps.db, deps.now() - DAY_MS, REQUEUE_MAX);
+  if (pending.length) {
+    deps.log.info("pending deliveries queued again", { count: pending.length });
+    for (const d of pending) void q.add(d.id, { attempts, backoffMs }).catch((e) => deps.log.warn("delivery not queued", { delivery: d.id, error: e }));
+  }
   return {
     async stop() {
       off();

@@ -73,6 +73,11 @@ export function recordAttempt(db: Db, a: AttemptRow, state: DeliveryRow["state"]
   })();
 }
 
+/** Pending deliveries made at or after `since`, oldest first: re-queued at start (a node may have died between a row and its queue entry, or Redis lost the queue). */
+export function listPendingDeliveries(db: Db, since: number, limit: number): DeliveryRow[] {
+  return db.query<DeliveryRow, [number, number]>("SELECT * FROM deliveries WHERE state = 'pending' AND created_at >= ? ORDER BY created_at, id LIMIT ?").all(since, limit);
+}
+
 /** One subscription's log: a webhook's (w_…) or an email/webpush subscription's (n_…). */
 export function listDeliveries(db: Db, subscriptionId: string, limit: number): DeliveryRow[] {
   return db

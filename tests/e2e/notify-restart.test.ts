@@ -1,7 +1,8 @@
 // Nothing is sent twice when a node restarts mid-delivery (issue #18): a real `medianode serve`
 // is SIGKILLed while its SMTP send is on the wire (the test's SMTP server has read the message
 // and holds its reply). After the restart, the delivery is logged as interrupted and not resent;
-// a mail delivered before the kill is not resent either, and the next job is mailed once.
+// a mail delivered before the kill is not resent either, and the next job is mailed once. And a
+// delivery left pending with no queue entry (lost between its row and the queue) is sent once.
 import { afterAll, expect, test } from "bun:test";
 import { spawnNode, type NodeProcess } from "../helpers/processes";
 import { startTestRedis } from "../helpers/redis";
@@ -9,6 +10,9 @@ import { corpus } from "../helpers/corpus";
 import { header, startTestSmtp } from "../helpers/smtp";
 import { tempDir } from "../helpers/tmp";
 import { join } from "node:path";
+import { openDb } from "../../src/store/db";
+import { insertDelivery, listDeliveries } from "../../src/store/deliveries";
+import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
 
 const spawned: NodeProcess[] = [];
 afterAll(async () => {
@@ -70,6 +74,56 @@ test("a serve SIGKILLed mid-send does not mail twice after its restart", async (
   } finally {
     await smtp.stop();
     await redis.stop();
+    data.remove();
+  }
+});
+
+test("a delivery whose queue entry was lost (node died before queuing it, or Redis lost it) is sent after a restart, once", async () => {
+  const data = tempDir();
+  const smtp = await startTestSmtp();
+  const env = { MEDIANODE_SMTP_URL: smtp.url, MEDIANODE_MAIL_FROM: "media@example.test", MEDIANODE_WEBHOOK_BACKOFF_MS: "50" };
+  // Each node is stopped once; one still running when a check fails is stopped in finally.
+  const running = new Set<TestNode>();
+  const start = async () => {
+    const n = await startTestNode(env, { dataDir: data.path });
+    running.add(n);
+    return n;
+  };
+  const stop = async (n: TestNode) => {
+    running.delete(n);
+    await n.stop();
+  };
+  try {
+    const a = await start();
+    const sub = (await (await a.api("/v1/notifications", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ channel: "email", to: "owner@example.test" }) })).json()) as { id: string };
+    const r = await a.api("/v1/jobs?type=image", { method: "POST", body: Bun.file(corpus("image-jpeg-1x1.jpg").path) });
+    const jobId = ((await r.json()) as { id: string }).id;
+    await waitForJob(a, jobId);
+    await until("the first mail", () => smtp.accepted().length === 1);
+    await stop(a); // its Redis goes with it: the next start has an empty queue
+
+    // What a node killed between writing a delivery and queuing it leaves behind: a pending row.
+    const db = openDb(join(data.path, "medianode.db"));
+    const row = listDeliveries(db, sub.id, 1)[0]!;
+    expect(row.state).toBe("delivered");
+    expect(insertDelivery(db, { ...row, id: "d_lostqueueentry", dedupe_key: `${row.dedupe_key} lost`, created_at: Date.now() })).toBe(true);
+    db.close();
+
+    const b = await start();
+    await until("the pending delivery sent", () => smtp.accepted().length === 2);
+    expect(header(smtp.accepted()[1]!.raw, "Message-ID")).toBe(`<d_lostqueueentry.${jobId}@example.test>`);
+    const log = ((await (await b.api(`/v1/notifications/${sub.id}/deliveries`)).json()) as { items: { id: string; state: string; attempts: unknown[] }[] }).items;
+    expect(log.find((d) => d.id === "d_lostqueueentry")).toMatchObject({ state: "delivered", attempts: [{ status: 250 }] });
+    await stop(b);
+
+    // Delivered rows are not queued again by the next start.
+    const c = await start();
+    await Bun.sleep(1000);
+    expect(smtp.accepted()).toHaveLength(2);
+    await stop(c);
+  } finally {
+    for (const n of running) await n.stop();
+    await smtp.stop();
     data.remove();
   }
 });

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { createToken } from "../../../src/services/tokens";
 import { openDb } from "../../../src/store/db";
 import { corpus } from "../../helpers/corpus";
+import { lavfiClip } from "../../helpers/media";
+import { tempDir } from "../../helpers/tmp";
 import { startTestNode, waitForJob, type TestNode } from "../../helpers/server";
 import { until } from "../../helpers/wait";
 import { header, startTestSmtp, type TestSmtp } from "../../helpers/smtp";
@@ -77,11 +79,46 @@ test("a subscribed address gets one mail per job: STARTTLS, AUTH, headers, text 
   expect(text).toContain(`https://media.example.test/v1/jobs/${jobId}`);
   expect(text).toContain("text/html");
   expect(text).not.toContain(t.token);
+  // An image has nothing to play: no playback link, the job's URL only.
+  expect(text).not.toContain("/p/");
   const log = await deliveries(sub.id);
   expect(log[0]).toMatchObject({ channel: "email", state: "delivered" });
   expect(log[0]!.attempts).toHaveLength(1);
   expect(log[0]!.attempts[0]!.status).toBe(250);
+  // One terminal notification per job per subscription: nothing else arrives for this job.
+  await Bun.sleep(500);
+  expect(smtp.mails.slice(before).filter((x) => (header(x.raw, "Subject") ?? "").includes(jobId))).toHaveLength(1);
+  expect(await deliveries(sub.id)).toHaveLength(1);
   expect((await t.api(`/v1/notifications/${sub.id}`, { method: "DELETE" })).status).toBe(204);
+});
+
+test("a finished video's mail links its playback URL, which plays with no header", async () => {
+  answers = () => 250;
+  const dir = tempDir("mn-mail-video-");
+  try {
+    const clip = lavfiClip(join(dir.path, "clip.mp4"), { width: 320, height: 180, durationSec: 2 });
+    const start = smtp.mails.length;
+    const q = new URLSearchParams({ type: "video", options: JSON.stringify({ renditions: [180] }), notify: JSON.stringify({ email: "viewer@example.test" }) });
+    const r = await t.api(`/v1/jobs?${q}`, { method: "POST", body: Bun.file(clip) });
+    expect(r.status).toBe(202);
+    const jobId = ((await r.json()) as { id: string }).id;
+    expect((await waitForJob(t, jobId, 120_000)).status).toBe("completed");
+    await until(() => smtp.mails.length > start);
+    const m = smtp.mails[start]!;
+    expect(m.to).toEqual(["viewer@example.test"]);
+    const text = m.raw.replace(/=\r?\n/g, "");
+    // MEDIANODE_PUBLIC_URL is the origin (no MEDIANODE_PLAYBACK_BASE_URL here).
+    const play = /Play: (https:\/\/media\.example\.test\/p\/[^\s]+\/video\.mp4)/.exec(text)?.[1];
+    expect(play).toBeDefined();
+    expect(text).toContain(`Job: https://media.example.test/v1/jobs/${jobId}`);
+    // The same path on this node plays without any header: it is a real playback URL.
+    const file = await fetch(t.url + new URL(play!).pathname);
+    expect(file.status).toBe(200);
+    expect(file.headers.get("content-type")).toContain("video/mp4");
+    expect((await file.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+  } finally {
+    dir.remove();
+  }
 });
 
 test("451 then 250: retried with backoff and delivered once; 550: permanent, not retried", async () => {
