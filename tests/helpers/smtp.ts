@@ -1,5 +1,5 @@
-// A real SMTP server (nodemailer's smtp-server) on a free port: STARTTLS with its built-in
-// self-signed certificate, AUTH PLAIN/LOGIN, and a scripted answer per message (250, 451, 550…).
+// A real SMTP server (nodemailer's smtp-server) on a free port: STARTTLS (or implicit TLS) with
+// its built-in self-signed certificate, AUTH PLAIN/LOGIN, and a scripted answer per message (250, 451, 550…).
 import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
 
@@ -27,9 +27,15 @@ export interface TestSmtp {
  * `answer(n)` decides the reply to the n-th message (1-based): a number (250, 451, 550), or
  * "hang" to read the message and never reply (a node killed mid-send).
  */
-export async function startTestSmtp(answer: (n: number) => number | "hang" = () => 250, auth = { user: "mailer", pass: "s3cret-pass" }): Promise<TestSmtp> {
+export async function startTestSmtp(
+  answer: (n: number) => number | "hang" = () => 250,
+  auth = { user: "mailer", pass: "s3cret-pass" },
+  /** implicit: TLS from the first byte (smtps://, port 465 style) instead of STARTTLS. */
+  tls: "starttls" | "implicit" = "starttls",
+): Promise<TestSmtp> {
   const mails: ReceivedMail[] = [];
   const server = new SMTPServer({
+    secure: tls === "implicit",
     authMethods: ["PLAIN", "LOGIN"],
     logger: false,
     closeTimeout: 200,
@@ -61,7 +67,7 @@ export async function startTestSmtp(answer: (n: number) => number | "hang" = () 
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.server.address() as AddressInfo).port;
   return {
-    url: `smtp://${auth.user}:${auth.pass}@127.0.0.1:${port}/?requireTLS=true&tls.rejectUnauthorized=false`,
+    url: tls === "implicit" ? `smtps://${auth.user}:${auth.pass}@127.0.0.1:${port}/?tls.rejectUnauthorized=false` : `smtp://${auth.user}:${auth.pass}@127.0.0.1:${port}/?requireTLS=true&tls.rejectUnauthorized=false`,
     port,
     mails,
     accepted: () => mails.filter((m) => m.code === 250),

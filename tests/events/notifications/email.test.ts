@@ -158,6 +158,39 @@ test("a job's own notify.email mails that job's end only", async () => {
   expect(header(smtp.mails[start]!.raw, "Subject")).toContain(jobId);
 });
 
+test("smtps:// (TLS from the first byte) delivers too; a 5xx on AUTH is permanent", async () => {
+  const tls = await startTestSmtp(() => 250, undefined, "implicit");
+  const node = await startTestNode({ MEDIANODE_SMTP_URL: tls.url, MEDIANODE_MAIL_FROM: "media@example.test", MEDIANODE_WEBHOOK_BACKOFF_MS: "50" });
+  try {
+    const submit = async (to: string) => {
+      const r = await node.api(`/v1/jobs?type=image&notify=${encodeURIComponent(JSON.stringify({ email: to }))}`, { method: "POST", body: Bun.file(corpus("image-jpeg-1x1.jpg").path) });
+      expect(r.status).toBe(202);
+      return ((await r.json()) as { id: string }).id;
+    };
+    await waitForJob(node, await submit("tls@example.test"));
+    await until(() => tls.mails.length === 1);
+    expect(tls.mails[0]).toMatchObject({ secure: true, user: "mailer", to: ["tls@example.test"], code: 250 });
+  } finally {
+    await node.stop();
+    await tls.stop();
+  }
+  // Wrong credentials: the server answers 535 to AUTH; one attempt, logged, nothing retried.
+  const wrong = await startTestSmtp(() => 250, { user: "mailer", pass: "other-pass" });
+  const bad = await startTestNode({ MEDIANODE_SMTP_URL: smtp.url.replace(`:${smtp.port}`, `:${wrong.port}`), MEDIANODE_MAIL_FROM: "media@example.test", MEDIANODE_WEBHOOK_BACKOFF_MS: "50" });
+  try {
+    const r = await bad.api(`/v1/jobs?type=image&notify=${encodeURIComponent(JSON.stringify({ email: "auth@example.test" }))}`, { method: "POST", body: Bun.file(corpus("image-jpeg-1x1.jpg").path) });
+    await waitForJob(bad, ((await r.json()) as { id: string }).id);
+    await until(async () => /medianode_notifications_total\{channel="email",status="failed"\} 1/.test(await (await fetch(`${bad.url}/metrics`)).text()));
+    await Bun.sleep(500);
+    const m = await (await fetch(`${bad.url}/metrics`)).text();
+    expect(m).not.toMatch(/medianode_notifications_total\{channel="email",status="retrying"\}/);
+    expect(wrong.mails).toHaveLength(0);
+  } finally {
+    await bad.stop();
+    await wrong.stop();
+  }
+});
+
 test("bad addresses are refused (422) and other tenants cannot see or remove a subscription", async () => {
   for (const bad of ["nobody", "a@b", "Name <x@example.test>", "x@example.test\r\nBcc: y@example.test", "x@example.test, y@example.test", 42]) {
     const r = await subscribe(bad);
