@@ -79,7 +79,7 @@ export const CONFIG_KEYS = {
   wsMaxSubscriptions: { env: "MEDIANODE_WS_MAX_SUBSCRIPTIONS", kind: "int", min: 1, doc: "Jobs one WebSocket connection may subscribe to at once." },
   smtpUrl: { env: "MEDIANODE_SMTP_URL", kind: "string", protocols: ["smtp:", "smtps:"], doc: "Mail server for email notifications: smtp://user:pass@host:587 (STARTTLS when offered; ?requireTLS=true insists) or smtps://host:465; unset: email notifications are refused." },
   mailFrom: { env: "MEDIANODE_MAIL_FROM", kind: "string", doc: "From address of notification mails, e.g. \"medianode <media@example.com>\"." },
-  publicUrl: { env: "MEDIANODE_PUBLIC_URL", kind: "string", protocols: ["http:", "https:"], doc: "The node's address as users reach it (links in notification mails; default http://<host>:<port>)." },
+  publicUrl: { env: "MEDIANODE_PUBLIC_URL", kind: "url", doc: "The node's address as users reach it (links in notification mails; default http://<host>:<port>)." },
   vapidSubject: { env: "MEDIANODE_VAPID_SUBJECT", kind: "string", protocols: ["mailto:", "https:"], doc: "Web Push VAPID contact (mailto: or https:); default mailto:<MEDIANODE_MAIL_FROM's address>." },
   vapidPublicKey: { env: "MEDIANODE_VAPID_PUBLIC_KEY", kind: "string", doc: "Web Push VAPID public key (base64url); with the private key, shared by every api node of a cluster. Unset: made once in <data>/vapid.json." },
   vapidPrivateKey: { env: "MEDIANODE_VAPID_PRIVATE_KEY", kind: "string", secret: true, doc: "Web Push VAPID private key (base64url), with MEDIANODE_VAPID_PUBLIC_KEY." },
