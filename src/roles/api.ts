@@ -11,7 +11,6 @@ import { startRecovery } from "../services/recovery";
 import { createSubmitter } from "../services/submitter";
 import { createQueuePositions } from "../services/positions";
 import { startWebhooks } from "../services/webhooks";
-import { publicBase } from "../services/notifications";
 import { playbackLinkFor } from "../api/playback/index";
 import { startRetention } from "../services/retention";
 import { ensureAdminToken } from "../services/tokens";
@@ -67,7 +66,7 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     const retention = startRetention(deps, { jobs: config.retentionDays, logs: config.logRetentionDays }, { firstMs: o.retentionFirstMs });
     stops.push(() => retention.stop());
     // Mails about a finished video or audio job link its playback URL (signed like /playback's).
-    const webhooks = await startWebhooks(deps, ctx.redisUrl, { playbackLink: playbackLinkFor(config, publicBase(config), deps.now) });
+    const webhooks = await startWebhooks(deps, ctx.redisUrl, { playbackLink: playbackLinkFor(config, deps.now) });
     stops.push(() => webhooks.stop());
     const recorder = await startRecorder(deps, ctx.redisUrl);
     stops.push(() => recorder.stop());

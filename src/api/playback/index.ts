@@ -7,6 +7,7 @@ import type { JobRecord } from "../../jobs/schema";
 import { BadRequestError, ForbiddenError, GoneError, NotFoundError } from "../../errors";
 import { mimeFor } from "../../media/mime";
 import type { Principal, ServiceDeps } from "../../services/deps";
+import { publicBase } from "../../services/notifications";
 import { checkPlaybackGeneration, playableJob } from "../../services/playback";
 import { secretFile } from "../../storage/secret-file";
 import { requireScope } from "../auth";
@@ -44,12 +45,13 @@ export function playbackUrls(job: { id: string; generation: number; names: Set<s
  * HLS playlist, valid for the default lifetime; null when the job has nothing to play. The
  * origin is MEDIANODE_PLAYBACK_BASE_URL, else the node's public address (no request to take it from).
  */
-export function playbackLinkFor(config: Config, origin: string, now: () => number): (job: JobRecord) => string | null {
+export function playbackLinkFor(config: Config, now: () => number): (job: JobRecord) => string | null {
   const secret = playbackSecret(config);
+  const origin = config.playbackBaseUrl ?? publicBase(config);
   return (job) => {
     if (job.status !== "completed" || job.finishedAt === null) return null;
     const expiresAtSec = Math.floor(now() / 1000) + parseTtl(undefined, config.playbackMaxTtlSec);
-    const v = playbackUrls({ id: job.id, generation: job.finishedAt, names: new Set(job.outputs.map((o) => o.name)) }, config.playbackBaseUrl ?? origin, secret, expiresAtSec);
+    const v = playbackUrls({ id: job.id, generation: job.finishedAt, names: new Set(job.outputs.map((o) => o.name)) }, origin, secret, expiresAtSec);
     return v.mp4 ?? v.hls;
   };
 }
