@@ -197,18 +197,26 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string, senderO
     deps.metrics.notifications.inc({ channel: d.channel, status });
   };
 
-  const deliver = async (job: Job<DeliveryJob>, token?: string) => {
+  const deliver = async (job: Job<DeliveryJob>, token?: string): Promise<void> => {
     const d = getDelivery(deps.db, job.data.deliveryId);
     if (!d || d.state !== "pending") return;
     const now = deps.now();
     if (d.sending_attempt !== null) {
-      // A node died while this attempt was on the wire (SIGKILL, power loss): it may have
-      // arrived. Mail and push have no idempotency key, so a second send would be a duplicate
-      // the user sees; the attempt is logged as interrupted and nothing is sent again.
-      recordAttempt(deps.db, { delivery_id: d.id, attempt: d.sending_attempt, at: now, status_code: null, error: "interrupted: the node stopped mid-send; not sent again (it may have arrived)", duration_ms: 0 }, "failed");
+      // A node died while this attempt was on the wire (SIGKILL, power loss): it may have arrived.
+      if (d.channel !== "webhook") {
+        // Mail and push have no idempotency key, so a second send would be a duplicate the
+        // user sees: the attempt is logged as interrupted and nothing is sent again.
+        recordAttempt(deps.db, { delivery_id: d.id, attempt: d.sending_attempt, at: now, status_code: null, error: "interrupted: the node stopped mid-send; not sent again (it may have arrived)", duration_ms: 0 }, "failed");
+        count(d, "interrupted");
+        deps.log.warn("delivery interrupted mid-send; not resent", { delivery: d.id, channel: d.channel, jobId: d.job_id });
+        return;
+      }
+      // A webhook is sent again (at least once, as before #18): the body is byte for byte the
+      // same event (jobId, type, at), which a receiver can dedupe on; a lost one is worse.
+      recordAttempt(deps.db, { delivery_id: d.id, attempt: d.sending_attempt, at: now, status_code: null, error: "interrupted: the node stopped mid-send; sent again (the same event)", duration_ms: 0 }, "pending");
       count(d, "interrupted");
-      deps.log.warn("delivery interrupted mid-send; not resent", { delivery: d.id, channel: d.channel, jobId: d.job_id });
-      return;
+      deps.log.warn("webhook interrupted mid-send; sending again", { delivery: d.id, jobId: d.job_id });
+      return await deliver(job, token);
     }
     const key = breakerKey(d);
     const breaker = getBreaker(deps.db, key) ?? { key, consecutive_failures: 0, open_until: null };
@@ -236,7 +244,7 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string, senderO
   };
 
   // The job lock of MEDIANODE_LOCK_SEC, as for media jobs: a delivery whose node died comes
-  // back to the next node after it (and is then logged as interrupted, never resent).
+  // back to the next node after it (then logged as interrupted: a webhook is sent again, mail and push never).
   const q = createDeliveryQueue(producer, consumer, deliver, { concurrency: 16, lockMs: deps.config.lockSec * 1000, onError: (e) => deps.log.warn("delivery worker error", { error: e }) });
   queue = q;
   // A node that died between a delivery's row and its queue entry, or a Redis that lost the

@@ -3,6 +3,8 @@
 // and holds its reply). After the restart, the delivery is logged as interrupted and not resent;
 // a mail delivered before the kill is not resent either, and the next job is mailed once. And a
 // delivery left pending with no queue entry (lost between its row and the queue) is sent once.
+// A webhook cut off the same way is sent again: its receiver can dedupe the same event, and a
+// lost webhook is what "no job ever lost" rules out.
 import { afterAll, expect, test } from "bun:test";
 import { spawnNode, type NodeProcess } from "../helpers/processes";
 import { startTestRedis } from "../helpers/redis";
@@ -124,6 +126,61 @@ test("a delivery whose queue entry was lost (node died before queuing it, or Red
   } finally {
     for (const n of running) await n.stop();
     await smtp.stop();
+    data.remove();
+  }
+});
+
+test("a webhook SIGKILLed mid-send is sent again after the restart (at least once: the same event, which the receiver can dedupe)", async () => {
+  const redis = await startTestRedis();
+  const data = tempDir();
+  // The receiver reads the first request and never answers it: the node dies while waiting.
+  const bodies: string[] = [];
+  const receiver = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      bodies.push(await req.text());
+      if (bodies.length === 1) await new Promise(() => {});
+      return new Response("ok");
+    },
+  });
+  const env = { REDIS_URL: redis.url, MEDIANODE_LOCK_SEC: "2", MEDIANODE_WEBHOOK_BACKOFF_MS: "50", MEDIANODE_URL_ALLOWLIST: "127.0.0.1" };
+  const start = async () => {
+    const p = await spawnNode(["serve", "--data-dir", data.path], env);
+    spawned.push(p);
+    const url = /serving on (\S+)/.exec(p.banner)![1]!;
+    const token = (await Bun.file(join(data.path, "admin.token")).text()).trim();
+    const api = (path: string, init: RequestInit = {}) => fetch(url + path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
+    return { p, api };
+  };
+  try {
+    const a = await start();
+    const created = await a.api("/v1/webhooks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url: `${receiver.url}hook`, events: ["job.completed"] }) });
+    expect(created.status).toBe(201);
+    const hook = (await created.json()) as { id: string };
+    const r = await a.api("/v1/jobs?type=image", { method: "POST", body: Bun.file(corpus("image-jpeg-1x1.jpg").path) });
+    const jobId = ((await r.json()) as { id: string }).id;
+    await until("the webhook on the wire", () => bodies.length === 1);
+    a.p.proc.kill("SIGKILL");
+    await a.p.proc.exited;
+
+    const b = await start();
+    await until("the webhook sent again", () => bodies.length === 2);
+    expect(bodies[1]).toBe(bodies[0]!);
+    expect(JSON.parse(bodies[1]!)).toMatchObject({ type: "job.completed", jobId });
+    type Log = { items: { state: string; attempts: { error: string | null }[] }[] };
+    const deliveries = async () => ((await (await b.api(`/v1/webhooks/${hook.id}/deliveries`)).json()) as Log).items;
+    await until("the delivery logged as delivered", async () => (await deliveries())[0]?.state === "delivered");
+    const final = (await deliveries())[0]!;
+    expect(final.attempts[0]!.error).toContain("interrupted");
+    expect(final.attempts.at(-1)!.error).toBeNull();
+    await Bun.sleep(1000);
+    expect(bodies).toHaveLength(2);
+    b.p.proc.kill("SIGTERM");
+    await b.p.proc.exited;
+  } finally {
+    receiver.stop(true);
+    await redis.stop();
     data.remove();
   }
 });
