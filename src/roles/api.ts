@@ -13,6 +13,7 @@ import { startRecovery, type Recovery } from "../services/recovery";
 import { createSubmitter } from "../services/submitter";
 import { createQueuePositions } from "../services/positions";
 import { startWebhooks } from "../services/webhooks";
+import { playbackLinkFor } from "../api/playback/index";
 import { startRetention } from "../services/retention";
 import { ensureAdminToken } from "../services/tokens";
 import { openRecords } from "../store/open";
@@ -66,7 +67,8 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     stops.push(() => positions.stop());
     const base = { config, records, queues, redis, mediaStore: ctx.mediaStore, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
     const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
-    const webhooks = await startWebhooks(deps, ctx.redisUrl);
+    // Mails about a finished video or audio job link its playback URL (signed like /playback's).
+    const webhooks = await startWebhooks(deps, ctx.redisUrl, { playbackLink: playbackLinkFor(config, deps.now) });
     stops.push(() => webhooks.stop());
     // Every api node records what workers report (a transition changes a row once, so one node
     // emits its event); progress, positions and pauses are announced by the duties' holder only.
