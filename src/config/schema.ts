@@ -8,7 +8,7 @@ export const ALL_ROLES: readonly Role[] = ["api", "worker", "monitor", "metrics"
 export type LogFormat = "json" | "pretty";
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-type Kind = "string" | "url" | "int" | "bytes" | "roles" | "list" | "cidrs" | "capabilities" | "concurrency" | "enum";
+type Kind = "string" | "url" | "int" | "bytes" | "roles" | "list" | "cidrs" | "capabilities" | "concurrency" | "enum" | "s3url";
 
 /**
  * A capability name: an ffmpeg encoder or hwaccel name as ffmpeg prints it (libsvtav1,
@@ -75,6 +75,12 @@ export const CONFIG_KEYS = {
   maxUploadsPerToken: { env: "MEDIANODE_MAX_UPLOADS_PER_TOKEN", kind: "int", min: 1, doc: "Uploads one token may stream at once (429 beyond)." },
   wsMessagesPerSec: { env: "MEDIANODE_WS_MESSAGES_PER_SEC", kind: "int", min: 1, doc: "Messages a WebSocket client may send per second (bursts of 4×); beyond, it is closed (1008)." },
   wsMaxSubscriptions: { env: "MEDIANODE_WS_MAX_SUBSCRIPTIONS", kind: "int", min: 1, doc: "Jobs one WebSocket connection may subscribe to at once." },
+  // Media in an S3-compatible bucket (SPEC §11).
+  mediaUrl: { env: "MEDIANODE_MEDIA_URL", kind: "s3url", doc: "Where sources and outputs live: unset, <data>/media; s3://bucket/prefix, an S3-compatible bucket shared by every api node and worker." },
+  s3Endpoint: { env: "MEDIANODE_S3_ENDPOINT", kind: "url", doc: "S3 endpoint for MEDIANODE_MEDIA_URL (MinIO, R2, Garage...), addressed path-style; unset: AWS S3 of AWS_REGION. Clients follow presigned redirects to it." },
+  s3AccessKeyId: { env: "AWS_ACCESS_KEY_ID", kind: "string", secret: true, doc: "Access key of the media bucket." },
+  s3SecretAccessKey: { env: "AWS_SECRET_ACCESS_KEY", kind: "string", secret: true, doc: "Secret key of the media bucket." },
+  s3Region: { env: "AWS_REGION", kind: "string", doc: "Region of the media bucket." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -126,6 +132,11 @@ export interface Config {
   maxUploadsPerToken: number;
   wsMessagesPerSec: number;
   wsMaxSubscriptions: number;
+  mediaUrl: string | undefined;
+  s3Endpoint: string | undefined;
+  s3AccessKeyId: string | undefined;
+  s3SecretAccessKey: string | undefined;
+  s3Region: string;
 }
 
 export const GIB = 1024 ** 3;
@@ -177,5 +188,10 @@ export function defaultConfig(cores: number): Config {
     maxUploadsPerToken: 16,
     wsMessagesPerSec: 20,
     wsMaxSubscriptions: 1000,
+    mediaUrl: undefined,
+    s3Endpoint: undefined,
+    s3AccessKeyId: undefined,
+    s3SecretAccessKey: undefined,
+    s3Region: "us-east-1",
   };
 }

@@ -121,7 +121,7 @@ export interface ImageLimits {
 }
 
 /** Header-only read (no decode); orientation applied to width/height. */
-export async function readImageInfo(path: string, limits: ImageLimits): Promise<ImageInfo> {
+export async function readImageInfo(path: string | Uint8Array, limits: ImageLimits): Promise<ImageInfo> {
   const sharp = loadSharp();
   try {
     const m = await sharp(path, { limitInputPixels: limits.maxPixels }).metadata();

@@ -60,9 +60,9 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     const records = sqliteRecords(db);
     const positions = createQueuePositions({ records, bus, log });
     stops.push(() => positions.stop());
-    const base = { config, records, db, queues, redis, mediaStore: ctx.mediaStore, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
+    const base = { config, records, db, queues, redis, mediaStore: ctx.mediaStore, mediaFiles: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
     const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
-    const retention = startRetention(deps, { jobs: config.retentionDays, logs: config.logRetentionDays }, { firstMs: o.retentionFirstMs });
+    const retention = startRetention({ ...deps, mediaStore: deps.mediaFiles }, { jobs: config.retentionDays, logs: config.logRetentionDays }, { firstMs: o.retentionFirstMs });
     stops.push(() => retention.stop());
     const webhooks = await startWebhooks(deps, ctx.redisUrl);
     stops.push(() => webhooks.stop());

@@ -23,6 +23,10 @@ import { startEmbeddedRedis } from "../queue/redis-server";
 import { createLocalStore } from "../storage/local";
 import type { MediaStore } from "../storage/media-store";
 import { createRemoteMediaStore } from "../storage/remote";
+import { openBucket } from "../storage/bucket";
+import { createLocalFiles } from "../storage/media-files";
+import { createBucketFiles } from "../storage/s3-files";
+import { createS3MediaStore } from "../storage/s3";
 import { dbPath, openRecordsReadOnly, type Db } from "../store/db";
 import type { Records } from "../store/records";
 import { sqliteRecords } from "../store/sqlite/index";
@@ -66,8 +70,12 @@ export interface ServeOptions {
   retentionFirstMs?: number;
 }
 
-/** A worker without the api role and with --server reaches the media over the api node's HTTP. */
+/**
+ * The worker's media: the bucket directly when there is one (any host with its credentials);
+ * else, without the api role and with --server, over the api node's HTTP; else the data dir.
+ */
 async function workerMedia(config: Config, ctx: NodeContext): Promise<MediaStore> {
+  if (ctx.bucket) return createS3MediaStore({ bucket: ctx.bucket, dataDir: config.dataDir, log: ctx.log });
   if (!config.server || config.roles.includes("api")) return ctx.mediaStore;
   if (!config.token) throw new BadRequestError("--server needs --token: a token with the worker scope (MEDIANODE_TOKEN)");
   const remote = createRemoteMediaStore({ dataDir: config.dataDir, server: config.server, token: config.token, log: ctx.log });
@@ -93,6 +101,8 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       redisUrl = embedded.url;
     }
     const refreshers: (() => void | Promise<void>)[] = [];
+    const mediaStore = createLocalStore(config.dataDir);
+    const bucket = openBucket(config);
     // Who the client is (trusted proxies only) and the per-IP limit: before any role sees it.
     const gate = createClientGate(config, nlog);
     const ctx: NodeContext = {
@@ -102,7 +112,9 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       redisUrl,
       metrics: createMetrics(),
       media: mediaSettings(config),
-      mediaStore: createLocalStore(config.dataDir),
+      mediaStore,
+      bucket,
+      mediaFiles: bucket ? createBucketFiles(bucket, mediaStore.root) : createLocalFiles(mediaStore),
       onScrape: (r) => void refreshers.push(r),
       clientOf: gate.clientOf,
       scrape: async () => void (await Promise.all(refreshers.map((r) => Promise.resolve().then(r).catch((e) => nlog.warn("gauge refresh failed", { error: e }))))),
@@ -150,7 +162,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
     if (!plain) {
       const opsRedis = createRedis(redisUrl, "producer", `medianode-ops-${nodeId}`);
       stops.push(() => opsRedis.disconnect());
-      const ops = createOpsApp({ redis: opsRedis, media: ctx.media, mediaStore: ctx.mediaStore, db: recordsDb ?? undefined }, ctx.metrics, ctx.scrape);
+      const ops = createOpsApp({ redis: opsRedis, media: ctx.media, mediaStore: ctx.mediaStore, mediaFiles: ctx.mediaFiles, db: recordsDb ?? undefined }, ctx.metrics, ctx.scrape);
       plain = (req) => ops.handle(req);
     }
     const main = plain;

@@ -3,7 +3,7 @@
 // MEDIANODE_LOG_RETENTION_DAYS (30): finished webhook deliveries with their attempts, and audit
 // entries, older than this are pruned, so the logs do not grow without end (issue #12).
 import type { Logger } from "../log";
-import type { LocalMediaStore } from "../storage/local";
+import type { MediaFiles } from "../storage/media-files";
 import type { Records } from "../store/records";
 import type { Db } from "../store/db";
 import { pruneAudit } from "../store/audit";
@@ -13,7 +13,8 @@ export interface RetentionDeps {
   records: Records;
   /** Deliveries and audit are still on the SQLite handle (not behind `records` yet). */
   db: Db;
-  mediaStore: LocalMediaStore;
+  /** The data dir's or the media bucket's files (both remove a job's whole folder). */
+  mediaStore: Pick<MediaFiles, "removeJob">;
   log: Logger;
   now(): number;
 }
