@@ -35,6 +35,8 @@ export interface Bucket {
   attemptKey(id: string, attempt: string, name?: string): string;
   /** Every key under a prefix (paged). */
   listKeys(prefix: string): Promise<{ key: string; size: number }[]>;
+  /** Deletes these keys (8 at a time, each retried on a transient error; a missing key is fine). */
+  deleteKeys(keys: string[]): Promise<void>;
   /** Deletes every key under a prefix; returns how many. */
   deletePrefix(prefix: string): Promise<number>;
   /** The job's commit record, or null when nothing is committed. */
@@ -74,6 +76,18 @@ export function openBucket(config: Pick<Config, "mediaUrl" | "s3Endpoint" | "s3A
   const base = parsed.prefix ? `${parsed.prefix}/` : "";
   // key(id) alone is the job's folder prefix (with its slash), for listing and deleting.
   const key = (id: string, rest = "") => `${base}${id}/${rest}`;
+  /** S3 answers 500/503 "please try again" now and then: a delete is retried a few times. */
+  const deleteKey = async (k: string) => {
+    for (let i = 1; ; i++) {
+      try {
+        return await client.delete(k);
+      } catch (e) {
+        if (isMissing(e)) return;
+        if (i >= 4) throw bucketError(`deleting ${k}`, e);
+        await Bun.sleep(50 * 2 ** i);
+      }
+    }
+  };
   const b: Bucket = {
     client,
     bucket: parsed.bucket,
@@ -92,13 +106,16 @@ export function openBucket(config: Pick<Config, "mediaUrl" | "s3Endpoint" | "s3A
       } while (token);
       return out;
     },
-    async deletePrefix(prefix) {
-      const keys = await b.listKeys(prefix);
-      const queue = keys.map((k) => k.key);
+    async deleteKeys(keys) {
+      const queue = [...keys];
       const one = async () => {
-        for (let k = queue.shift(); k !== undefined; k = queue.shift()) await client.delete(k).catch((e) => (isMissing(e) ? undefined : Promise.reject(bucketError(`deleting ${k}`, e))));
+        for (let k = queue.shift(); k !== undefined; k = queue.shift()) await deleteKey(k);
       };
       await Promise.all(Array.from({ length: Math.min(8, queue.length) }, one));
+    },
+    async deletePrefix(prefix) {
+      const keys = await b.listKeys(prefix);
+      await b.deleteKeys(keys.map((k) => k.key));
       return keys.length;
     },
     async readManifest(id) {

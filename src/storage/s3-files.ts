@@ -28,7 +28,7 @@ export const isPlaylist = (name: string) => /\.m3u8$/i.test(name);
 /** An upload streamed into a multipart upload of `key`; abort() leaves no object behind. */
 export function bucketSink(bucket: Bucket, key: string): UploadSink {
   // A small queue between the request body and Bun's multipart writer: backpressure, not buffering.
-  const pipe = new TransformStream<Uint8Array, Uint8Array>(undefined, { highWaterMark: 16 });
+  const pipe = new TransformStream<Uint8Array, Uint8Array>(undefined, { highWaterMark: 4 });
   const writer = pipe.writable.getWriter();
   let failure: unknown = null;
   const done = bucket.client.write(key, new Response(pipe.readable), { partSize: PART_BYTES, queueSize: PART_QUEUE, type: "application/octet-stream" }).then(
@@ -67,13 +67,14 @@ export function bucketSink(bucket: Bucket, key: string): UploadSink {
 
 export function createBucketFiles(bucket: Bucket, localRoot: string): MediaFiles {
   const { client } = bucket;
-  const manifests = new Map<string, { m: Manifest | null; at: number }>();
+  const manifests = new Map<string, { m: Manifest; at: number }>();
   const manifest = async (id: string) => {
     const hit = manifests.get(id);
     if (hit && Date.now() - hit.at < MANIFEST_TTL_MS) return hit.m;
     const m = await bucket.readManifest(id);
     if (manifests.size > 10_000) manifests.clear();
-    manifests.set(id, { m, at: Date.now() });
+    // Only a commit is kept: a job that has none yet is asked again, so it shows the moment it commits.
+    if (m) manifests.set(id, { m, at: Date.now() });
     return m;
   };
   return {

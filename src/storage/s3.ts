@@ -122,7 +122,7 @@ export function createS3MediaStore(o: S3MediaStoreOptions): MediaStore {
       // Older runs' and abandoned attempts' objects: nobody can reach them any more.
       const mine = bucket.attemptKey(id, a.key);
       const old = (await bucket.listKeys(bucket.key(id, "attempts/")).catch(() => [])).filter((k) => !k.key.startsWith(mine));
-      await Promise.all(old.map((k) => bucket.client.delete(k.key).catch(() => {})));
+      await bucket.deleteKeys(old.map((k) => k.key)).catch((e) => o.log.warn("could not remove older attempts from the bucket", { jobId: id, error: e }));
     },
     async discardAttempt(dir) {
       const a = attempts.get(dir);

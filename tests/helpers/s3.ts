@@ -1,7 +1,7 @@
-// A real S3 server for tests: the `s3rver` package (a small S3 HTTP implementation that Bun's
-// client speaks to) on a free port, with its files in a temp dir. Each test makes its own
-// bucket. stop() and restart() on the same port and folder play "the bucket is down/back".
-import S3rver from "s3rver";
+// A real S3 server process for tests: the `s3rver` package (a small S3 HTTP implementation that
+// Bun's client speaks to) run from its own bin on a free port, its files in a temp dir. Each
+// test makes its own bucket. down() SIGKILLs the process and up() starts it again on the same
+// port and folder: "the bucket is unreachable" and "it is back".
 import { S3Client } from "bun";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { tempDir } from "./tmp";
 /** s3rver's one account (it checks the access key id; it does not verify V4 signatures). */
 export const S3_KEY = "S3RVER";
 export const S3_SECRET = "S3RVER";
+const BIN = join(import.meta.dir, "..", "..", "node_modules", "s3rver", "bin", "s3rver.js");
 
 export interface TestS3 {
   endpoint: string;
@@ -18,11 +19,11 @@ export interface TestS3 {
   bucket(): string;
   /** A client of `bucket` with the server's credentials. */
   client(bucket: string): S3Client;
-  /** Every key in `bucket` (or under `prefix`). */
+  /** Every key in `bucket` (or under `prefix`), sorted. */
   keys(bucket: string, prefix?: string): Promise<string[]>;
   /** The env that points a node at `bucket` (MEDIANODE_MEDIA_URL and the credentials). */
   env(bucket: string, prefix?: string): Record<string, string>;
-  /** Stops the server (the bucket is unreachable until restart()). */
+  /** Kills the server: the bucket is unreachable until up(). */
   down(): Promise<void>;
   /** Starts it again on the same port and folder. */
   up(): Promise<void>;
@@ -31,18 +32,41 @@ export interface TestS3 {
 
 let seq = 0;
 
+function freePort(): number {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}
+
 export async function startTestS3(): Promise<TestS3> {
   const dir = tempDir("medianode-s3-");
-  let server: S3rver | null = null;
-  let port = 0;
-  const run = async () => {
-    const s = new S3rver({ address: "127.0.0.1", port, silent: true, directory: dir.path, resetOnClose: false });
-    const info = (await s.run()) as unknown as { port: number };
-    port = info.port;
-    server = s;
-  };
-  await run();
+  const port = freePort();
   const endpoint = `http://127.0.0.1:${port}`;
+  let proc: ReturnType<typeof Bun.spawn> | null = null;
+  const up = async () => {
+    if (proc) return;
+    for (let tries = 0; ; tries++) {
+      const p = Bun.spawn([process.execPath, BIN, "-d", dir.path, "-a", "127.0.0.1", "-p", String(port), "-s"], { stdout: "ignore", stderr: "pipe", stdin: "ignore" });
+      for (let i = 0; i < 100 && p.exitCode === null; i++) {
+        const ok = await fetch(endpoint, { signal: AbortSignal.timeout(500) }).then(
+          () => true,
+          () => false,
+        );
+        if (ok) {
+          proc = p;
+          return;
+        }
+        await Bun.sleep(50);
+      }
+      p.kill("SIGKILL");
+      const err = await new Response(p.stderr as ReadableStream).text();
+      if (tries >= 20) throw new Error(`s3rver did not start on ${port}: ${err}`);
+      // The port may still be held a moment after the last kill.
+      await Bun.sleep(250);
+    }
+  };
+  await up();
   const client = (bucket: string) => new S3Client({ endpoint, bucket, accessKeyId: S3_KEY, secretAccessKey: S3_SECRET, region: "us-east-1" });
   return {
     endpoint,
@@ -71,13 +95,18 @@ export async function startTestS3(): Promise<TestS3> {
       AWS_SECRET_ACCESS_KEY: S3_SECRET,
     }),
     async down() {
-      await server?.close();
-      server = null;
+      const p = proc;
+      proc = null;
+      if (!p) return;
+      p.kill("SIGKILL");
+      await p.exited;
     },
-    up: run,
+    up,
     async stop() {
-      await server?.close();
-      server = null;
+      const p = proc;
+      proc = null;
+      p?.kill("SIGKILL");
+      await p?.exited;
       dir.remove();
     },
   };

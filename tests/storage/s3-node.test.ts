@@ -10,7 +10,32 @@ import { startTestS3, type TestS3 } from "../helpers/s3";
 import { lavfiClip } from "../helpers/media";
 import { corpus } from "../helpers/corpus";
 import { tempDir } from "../helpers/tmp";
+import { openDb, dbPath } from "../../src/store/db";
+import { sqliteRecords } from "../../src/store/sqlite/index";
+import { sweepRetention } from "../../src/services/retention";
+import { openBucket } from "../../src/storage/bucket";
+import { createBucketFiles } from "../../src/storage/s3-files";
+import { createLogger } from "../../src/log";
 
+/** A streamed body of `mib` MiB (no Content-Length: the cap must hold while streaming). */
+function streamed(mib: number, head = new Uint8Array()): ReadableStream<Uint8Array> {
+  let i = 0;
+  return new ReadableStream({
+    pull(ctl) {
+      if (i === 0 && head.length) ctl.enqueue(head);
+      if (i++ >= mib) return ctl.close();
+      ctl.enqueue(new Uint8Array(1 << 20).fill(i));
+    },
+  });
+}
+
+/** Keys of the bucket that belong to no finished job of this file (what a refusal must not leave). */
+async function strayKeys(): Promise<string[]> {
+  return (await s3.keys(bucket, "media/")).filter((k) => ![videoId, imageId].some((id) => k.startsWith(`media/${id}/`)));
+}
+
+/** The node's upload cap: room for the test clip, below the oversized bodies (several parts). */
+const CAP = 12 * 1024 * 1024;
 let s3: TestS3;
 let bucket: string;
 let t: TestNode;
@@ -36,7 +61,7 @@ beforeAll(async () => {
   dir = tempDir("mn-s3-node-");
   s3 = await startTestS3();
   bucket = s3.bucket();
-  t = await startTestNode(s3.env(bucket));
+  t = await startTestNode({ ...s3.env(bucket), MEDIANODE_MAX_UPLOAD_BYTES: String(CAP) });
   const clip = lavfiClip(join(dir.path, "clip.mp4"), { width: 640, height: 360, durationSec: 4 });
   [videoId, imageId] = await Promise.all([submit(clip, "video", { renditions: [360, 240], segmentSec: 2 }), submit(corpus("image-jpeg-progressive-320x213.jpg").path, "image")]);
   for (const id of [videoId, imageId]) {
@@ -137,5 +162,54 @@ describe("media in a bucket", () => {
     const p = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i", pb.hls, "-map", "0:v", "-c", "copy", "-f", "null", "-"], { stdout: "ignore", stderr: "pipe" });
     const code = await p.exited;
     expect(code, await new Response(p.stderr).text()).toBe(0);
+  });
+
+  test("an oversized upload is refused while streaming (413), raw or multipart, and leaves nothing in the bucket", async () => {
+    const raw = await t.api("/v1/jobs?type=video", { method: "POST", body: streamed(30), headers: { "content-type": "video/mp4" } });
+    const rb = (await raw.json()) as { error: { code: string } };
+    expect(raw.status, JSON.stringify(rb)).toBe(413);
+    const boundary = "----mnboundary";
+    const pre = new TextEncoder().encode(`--${boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\nvideo\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.mp4"\r\nContent-Type: video/mp4\r\n\r\n`);
+    const mp = await t.api("/v1/jobs", { method: "POST", body: streamed(30, pre), headers: { "content-type": `multipart/form-data; boundary=${boundary}` } });
+    expect(mp.status, await mp.text()).toBe(413);
+    expect(await strayKeys()).toEqual([]);
+  });
+
+  test("an upload that is not media (415) leaves nothing in the bucket", async () => {
+    const r = await t.api("/v1/jobs?type=video", { method: "POST", body: "this is not a video, just text", headers: { "content-type": "video/mp4" } });
+    expect(r.status, await r.text()).toBe(415);
+    expect(await strayKeys()).toEqual([]);
+  });
+
+  test("wrong credentials: a node's /readyz is not ready and names the bucket; uploads fail STORAGE", async () => {
+    const bad = await startTestNode({ ...s3.env(bucket), AWS_ACCESS_KEY_ID: "NOT-A-KEY", MEDIANODE_ROLES: "api" }, { redis: t.redis });
+    try {
+      const r = await fetch(`${bad.url}/readyz`);
+      const body = (await r.json()) as { checks: Record<string, { ok: boolean; detail: string }> };
+      expect(r.status).toBe(503);
+      expect(body.checks.bucket?.ok).toBe(false);
+      expect(body.checks.bucket?.detail).toMatch(/InvalidAccessKeyId|403/);
+      const up = await bad.api("/v1/jobs?type=image", { method: "POST", body: Bun.file(corpus("image-jpeg-progressive-320x213.jpg").path) });
+      expect(((await up.json()) as { error: { code: string } }).error.code).toBe("STORAGE");
+      expect(await strayKeys()).toEqual([]);
+    } finally {
+      await bad.stop();
+    }
+  });
+
+  test("retention deletes a finished job's objects from the bucket", async () => {
+    const db = openDb(dbPath(t.dataDir));
+    try {
+      const files = createBucketFiles(openBucket(t.config)!, join(t.dataDir, "media"));
+      const log = createLogger({ level: "error", format: "json" });
+      expect((await s3.keys(bucket, `media/${imageId}/`)).length).toBeGreaterThan(0);
+      const removed = await sweepRetention({ records: sqliteRecords(db), mediaStore: files, log, now: () => Date.now() + 2 * 86_400_000 }, 1);
+      expect(removed).toBeGreaterThanOrEqual(2);
+      expect(await s3.keys(bucket, `media/${imageId}/`)).toEqual([]);
+      expect(await s3.keys(bucket, `media/${videoId}/`)).toEqual([]);
+      expect((await t.api(`/v1/jobs/${imageId}`)).status).toBe(404);
+    } finally {
+      db.close();
+    }
   });
 });
