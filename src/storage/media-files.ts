@@ -32,6 +32,8 @@ export interface MediaFiles {
   sourceSink(id: string): UploadSink;
   /** The stored upload as inspection reads it. */
   inspection(id: string): Promise<InspectTarget>;
+  /** Copies a local file in as a job's source (the bucket: a `{path}` source, once); absent where files stay in place. */
+  copyIn?(id: string, path: string): Promise<void>;
   /** Drops what an upload left (the job was not created: a refusal, an idempotent replay). */
   discardSource(id: string): Promise<void>;
   /** A committed output of a job (NOT_FOUND when the job has no such output committed). */

@@ -12,6 +12,7 @@ import type { UploadSink } from "../sources/upload";
 import { HEAD_BYTES } from "../sources/sniff";
 import { bucketError, isMissing, manifestFile, PART_BYTES, PART_QUEUE, type Bucket, type Manifest } from "./bucket";
 import type { MediaFiles } from "./media-files";
+import { uploadFile } from "./s3";
 
 /** sharp reads an image's header from this many first bytes (the whole file when smaller). */
 const IMAGE_HEAD_BYTES = 16 * 1024 * 1024;
@@ -94,6 +95,7 @@ export function createBucketFiles(bucket: Bucket, localRoot: string): MediaFiles
         probe: { input: client.presign(key, { expiresIn: PROBE_PRESIGN_SEC }), protocols: "http,https,tcp,tls" },
       };
     },
+    copyIn: (id, path) => uploadFile(bucket, path, bucket.key(id, "source"), "application/octet-stream"),
     async discardSource(id) {
       await bucket.deletePrefix(bucket.key(id));
     },

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
 import { startTestS3, type TestS3 } from "../helpers/s3";
 import { startWorkerProcess } from "../helpers/worker-process";
-import { corpus } from "../helpers/corpus";
+import { corpus, CORPUS_DIR } from "../helpers/corpus";
 import { tempDir } from "../helpers/tmp";
 import { wsConnect } from "../helpers/ws";
 
@@ -36,7 +36,8 @@ let workerPort = 0;
 beforeAll(async () => {
   s3 = await startTestS3();
   bucket = s3.bucket();
-  t = await startTestNode({ ...s3.env(bucket), MEDIANODE_ROLES: "api,monitor,metrics" });
+  // The api node has the import folder; the worker has none: {path} sources reach it through the bucket.
+  t = await startTestNode({ ...s3.env(bucket), MEDIANODE_ROLES: "api,monitor,metrics", MEDIANODE_IMPORT_DIRS: CORPUS_DIR, MEDIANODE_URL_ALLOWLIST: "127.0.0.1" });
   workerDir = tempDir("mn-s3-worker-");
   const probe = Bun.serve({ port: 0, fetch: () => new Response() });
   workerPort = probe.port!;
@@ -46,7 +47,7 @@ beforeAll(async () => {
     dataDir: workerDir.path,
     api: t,
     concurrency: "image=1",
-    env: { ...s3.env(bucket), MEDIANODE_PORT: String(workerPort) },
+    env: { ...s3.env(bucket), MEDIANODE_PORT: String(workerPort), MEDIANODE_URL_ALLOWLIST: "127.0.0.1" },
     procs,
   });
 }, 120_000);
@@ -72,6 +73,33 @@ describe("a worker with only Redis and the bucket", () => {
     expect((await r.bytes()).byteLength).toBe(j.outputs[0]!.bytes);
     expect(fileCount(t.dataDir)).toBe(0);
     expect(fileCount(workerDir.path)).toBe(0);
+  });
+
+  test("a {path} source is copied into the bucket by the api node: the worker, without the import folder, completes it", async () => {
+    const r = await t.api("/v1/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", source: { path: corpus("image-jpeg-progressive-320x213.jpg").path } }) });
+    const body = (await r.json()) as { id: string };
+    expect(r.status, JSON.stringify(body)).toBe(202);
+    expect(await s3.keys(bucket, `media/${body.id}/source`)).toEqual([`media/${body.id}/source`]);
+    expect((await waitForJob(t, body.id, 60_000)).status).toBe("completed");
+  });
+
+  test("a URL source is downloaded once by the worker and copied into the bucket", async () => {
+    const bytes = await Bun.file(corpus("image-jpeg-progressive-320x213.jpg").path).bytes();
+    let hits = 0;
+    const origin = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => (hits++, new Response(bytes, { headers: { "content-type": "image/jpeg" } })) });
+    let id: string;
+    try {
+      const r = await t.api("/v1/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", source: { url: `http://127.0.0.1:${origin.port}/photo.jpg` } }) });
+      const body = (await r.json()) as { id: string };
+      expect(r.status, JSON.stringify(body)).toBe(202);
+      id = body.id;
+      expect((await waitForJob(t, id, 60_000)).status).toBe("completed");
+    } finally {
+      origin.stop(true);
+    }
+    // The worker's one download is kept in the bucket: a later attempt, on any host, reads it there.
+    expect(hits).toBe(1);
+    expect(Buffer.from(await s3.client(bucket).file(`media/${id}/source`).bytes()).equals(Buffer.from(bytes))).toBe(true);
   });
 
   test("the bucket down: /readyz of the api node and of the worker say so; the attempt fails STORAGE, retries, and completes once it is back", async () => {

@@ -104,7 +104,13 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
   const noop = async () => {};
   if (ct.startsWith("application/json")) {
     const checked = checkRequest(checkJobRequest(await readJson(request, JSON_MAX)));
-    return { ...checked, source: await storedSourceFor(deps, checked.request, checked.options), discard: noop };
+    const source = await storedSourceFor(deps, checked.request, checked.options);
+    if (source.kind !== "path" || !deps.mediaFiles.copyIn) return { ...checked, source, discard: noop };
+    // Media in a bucket: a {path} source is copied in once, here where the import folder is, so
+    // a worker on any host reads it from the bucket (a batch's are copied by their first worker).
+    const id = newJobId();
+    await deps.mediaFiles.copyIn(id, source.path);
+    return { ...checked, id, source, discard: () => deps.mediaFiles.discardSource(id) };
   }
   const max = deps.config.maxUploadBytes;
   const declared = Number(request.headers.get("content-length") ?? NaN);
