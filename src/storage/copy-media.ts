@@ -4,9 +4,9 @@
 // carries every file's sha256. Idempotent: a job whose out.json and source already match the
 // local checksums is skipped, so a second run copies nothing.
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { StorageError } from "../errors";
+import { hashFile } from "./checksum";
 import { listOutputs } from "./output-files";
 import { bucketError, type Bucket, type Manifest } from "./bucket";
 import { uploadFile } from "./s3";
@@ -25,24 +25,8 @@ export interface MediaCopyReport {
   skipped: number;
 }
 
-/** sha256 and md5 of a file in one chunked pass (md5: S3's ETag of a single-part object). */
-async function digests(path: string): Promise<{ sha256: string; md5: string }> {
-  const sha = new Bun.CryptoHasher("sha256");
-  const md5 = new Bun.CryptoHasher("md5");
-  const fh = await open(path, "r");
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      sha.update(buf.subarray(0, bytesRead));
-      md5.update(buf.subarray(0, bytesRead));
-    }
-  } finally {
-    await fh.close();
-  }
-  return { sha256: sha.digest("hex"), md5: md5.digest("hex") };
-}
+/** sha256 and md5 of a file in one pass (md5: S3's ETag of a single-part object). */
+const digests = (path: string) => hashFile(path, ["sha256", "md5"] as const);
 
 /** The object at `key` holds exactly the local file: size, then its ETag (single part) or a re-read sha256. */
 async function verify(bucket: Bucket, key: string, bytes: number, sums: { sha256: string; md5: string }): Promise<void> {
