@@ -88,6 +88,13 @@ describe("media in a bucket", () => {
     expect(mediaFiles(t.dataDir)).toEqual([]);
   });
 
+  test("the HTTP store of `worker --server` is refused (409): with a bucket, workers use it directly", async () => {
+    const r = await t.api("/v1/worker/hello");
+    const body = (await r.json()) as { error: { code: string; message: string } };
+    expect(r.status).toBe(409);
+    expect(body.error.message).toMatch(/MEDIANODE_MEDIA_URL/);
+  });
+
   test("/readyz checks the bucket", async () => {
     const r = await fetch(`${t.url}/readyz`);
     const body = (await r.json()) as { status: string; checks: Record<string, { ok: boolean; detail: string }> };
