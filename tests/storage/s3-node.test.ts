@@ -182,6 +182,28 @@ describe("media in a bucket", () => {
     expect(await strayKeys()).toEqual([]);
   });
 
+  test("an upload the client abandons halfway leaves nothing in the bucket", async () => {
+    const ac = new AbortController();
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(ctl) {
+        // Past one part (8 MiB), then the client goes away.
+        if (sent >= 10 * 1024 * 1024) {
+          ac.abort();
+          return;
+        }
+        sent += 1 << 20;
+        ctl.enqueue(new Uint8Array(1 << 20).fill(7));
+        await Bun.sleep(5);
+      },
+    });
+    await t.api("/v1/jobs?type=video", { method: "POST", body, headers: { "content-type": "video/mp4" }, signal: ac.signal }).catch(() => null);
+    // The node notices the cut body, aborts the multipart upload and deletes nothing it had not stored.
+    for (let i = 0; i < 50 && (await strayKeys()).length; i++) await Bun.sleep(100);
+    await Bun.sleep(500);
+    expect(await strayKeys()).toEqual([]);
+  });
+
   test("an upload that is not media (415) leaves nothing in the bucket", async () => {
     const r = await t.api("/v1/jobs?type=video", { method: "POST", body: "this is not a video, just text", headers: { "content-type": "video/mp4" } });
     expect(r.status, await r.text()).toBe(415);
