@@ -13,6 +13,7 @@ import { streamToSink } from "../../src/sources/upload";
 import { createLogger } from "../../src/log";
 import { startTestS3, S3_SECRET, type TestS3 } from "../helpers/s3";
 import { tempDir } from "../helpers/tmp";
+import { runCli } from "../cli/run";
 
 const log = createLogger({ level: "error", format: "json" });
 let s3: TestS3;
@@ -143,5 +144,22 @@ describe("copyMediaToBucket (store copy --media-to)", () => {
     const third = await copyMediaToBucket(data, bucket);
     expect(third.jobs).toBe(1);
     expect(third.skipped).toBe(1);
+  });
+});
+
+describe("medianode doctor with MEDIANODE_MEDIA_URL", () => {
+  test("checks the bucket: ok with the credentials, FAIL and exit 1 with a wrong key", async () => {
+    const name = s3.bucket();
+    const doctor = async (env: Record<string, string>) => {
+      const r = await runCli(["doctor", "--data-dir", join(dir.path, "doctor"), "--port", "0", "--json"], { env });
+      const body = JSON.parse(r.stdout) as { checks: { name: string; status: string; detail: string }[] };
+      return { code: r.code, bucket: body.checks.find((c) => c.name === "bucket") };
+    };
+    const good = await doctor(s3.env(name));
+    expect(good.bucket?.status, JSON.stringify(good)).toBe("ok");
+    const bad = await doctor({ ...s3.env(name), AWS_ACCESS_KEY_ID: "NOT-A-KEY" });
+    expect(bad.code).toBe(1);
+    expect(bad.bucket?.status).toBe("fail");
+    expect(bad.bucket?.detail).toMatch(/InvalidAccessKeyId|403/);
   });
 });
