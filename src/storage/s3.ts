@@ -68,6 +68,12 @@ export function createS3MediaStore(o: S3MediaStoreOptions): MediaStore {
     return files;
   };
 
+  /** The job's source from the bucket when it is there (copied in earlier), else null. */
+  const fetchCopied = async (id: string): Promise<string | null> => {
+    const there = await bucket.client.exists(bucket.key(id, "source")).catch((e) => Promise.reject(bucketError(`looking for the source of ${id}`, e)));
+    return there ? await store.fetchSource(id) : null;
+  };
+
   const store: MediaStore = {
     root: local.root,
     sourcePath: local.sourcePath,
@@ -79,22 +85,18 @@ export function createS3MediaStore(o: S3MediaStoreOptions): MediaStore {
     },
     async importSource(id, path, importDirs) {
       // Copied in once: by the api node at intake, or by the first worker that has the folder.
-      const key = bucket.key(id, "source");
-      if (await bucket.client.exists(key).catch((e) => Promise.reject(bucketError(`looking for the source of ${id}`, e)))) return await store.fetchSource(id);
+      const copied = await fetchCopied(id);
+      if (copied) return copied;
       let real: string;
       try {
         real = checkImportPath(path, importDirs);
       } catch (e) {
         throw new StorageError(`the {path} source of ${id} is not in this worker's MEDIANODE_IMPORT_DIRS and was not copied into the bucket`, undefined, { cause: e });
       }
-      await uploadFile(bucket, real, key, "application/octet-stream");
+      await uploadFile(bucket, real, bucket.key(id, "source"), "application/octet-stream");
       return real;
     },
-    async fetchCopiedSource(id) {
-      const key = bucket.key(id, "source");
-      if (!(await bucket.client.exists(key).catch((e) => Promise.reject(bucketError(`looking for the source of ${id}`, e))))) return null;
-      return await store.fetchSource(id);
-    },
+    fetchCopiedSource: (id) => fetchCopied(id),
     async copySourceIn(id, file) {
       if (!existsSync(file) || !statSync(file).isFile()) return;
       await uploadFile(bucket, file, bucket.key(id, "source"), "application/octet-stream");
