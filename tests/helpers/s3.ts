@@ -5,6 +5,8 @@
 import { S3Client } from "bun";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { dieWithParent } from "../../src/process";
+import { freePort } from "./redis";
 import { tempDir } from "./tmp";
 
 /** s3rver's one account (it checks the access key id; it does not verify V4 signatures). */
@@ -32,22 +34,16 @@ export interface TestS3 {
 
 let seq = 0;
 
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
-
 export async function startTestS3(): Promise<TestS3> {
   const dir = tempDir("medianode-s3-");
-  const port = freePort();
+  const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   let proc: ReturnType<typeof Bun.spawn> | null = null;
   const up = async () => {
     if (proc) return;
     for (let tries = 0; ; tries++) {
-      const p = Bun.spawn([process.execPath, BIN, "-d", dir.path, "-a", "127.0.0.1", "-p", String(port), "-s"], { stdout: "ignore", stderr: "pipe", stdin: "ignore" });
+      // Dies with the test or benchmark that started it, even one that crashed before stop().
+      const p = Bun.spawn(dieWithParent([process.execPath, BIN, "-d", dir.path, "-a", "127.0.0.1", "-p", String(port), "-s"], "TERM"), { stdout: "ignore", stderr: "pipe", stdin: "ignore" });
       for (let i = 0; i < 100 && p.exitCode === null; i++) {
         const ok = await fetch(endpoint, { signal: AbortSignal.timeout(500) }).then(
           () => true,

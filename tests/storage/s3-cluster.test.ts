@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
 import { startTestS3, type TestS3 } from "../helpers/s3";
 import { startWorkerProcess } from "../helpers/worker-process";
+import { freePort } from "../helpers/redis";
 import { corpus, CORPUS_DIR } from "../helpers/corpus";
 import { tempDir } from "../helpers/tmp";
 import { wsConnect } from "../helpers/ws";
@@ -39,9 +40,7 @@ beforeAll(async () => {
   // The api node has the import folder; the worker has none: {path} sources reach it through the bucket.
   t = await startTestNode({ ...s3.env(bucket), MEDIANODE_ROLES: "api,monitor,metrics", MEDIANODE_IMPORT_DIRS: CORPUS_DIR, MEDIANODE_URL_ALLOWLIST: "127.0.0.1" });
   workerDir = tempDir("mn-s3-worker-");
-  const probe = Bun.serve({ port: 0, fetch: () => new Response() });
-  workerPort = probe.port!;
-  probe.stop(true);
+  workerPort = await freePort();
   await startWorkerProcess({
     redisUrl: t.redis.url,
     dataDir: workerDir.path,
