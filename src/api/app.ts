@@ -15,6 +15,7 @@ import { instrument, metricsRoutes, type Fetch } from "./metrics";
 import { outputsRoutes } from "./outputs/index";
 import { queuesRoutes } from "./queues/index";
 import { webhooksRoutes } from "./webhooks/index";
+import { channelsRoutes } from "./channels/index";
 import { dashboardRoutes } from "./dashboard/index";
 import { workerStoreRoutes } from "./worker-store/index";
 
@@ -105,6 +106,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
     .use(outputsRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))
     .use(webhooksRoutes(deps, principalOf))
+    .use(channelsRoutes(deps, principalOf))
     .use(workerStoreRoutes(deps, principalOf))
     .get(
       "/v1/nodes",

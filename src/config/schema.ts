@@ -52,6 +52,7 @@ export const CONFIG_KEYS = {
   rateLimitPerToken: { env: "MEDIANODE_RATE_LIMIT_PER_TOKEN", kind: "int", min: 0, doc: "Requests per second per token (bursts of 4×); 0 = off." },
   rateLimitPerIp: { env: "MEDIANODE_RATE_LIMIT_PER_IP", kind: "int", min: 0, doc: "Requests per second per client IP (bursts of 4×); 0 = off." },
   corsOrigins: { env: "MEDIANODE_CORS_ORIGINS", kind: "list", doc: "Origins allowed to call the API from a browser (default: none)." },
+  streamListenersPerToken: { env: "MEDIANODE_STREAM_LISTENERS_PER_TOKEN", kind: "int", min: 0, doc: "Live audio streams one token may have open at once on all monitors (SPEC §12); 0 = no limit." },
   wsBufferBytes: { env: "MEDIANODE_WS_BUFFER_BYTES", kind: "bytes", min: 1024, doc: "Unsent events a WebSocket client may fall behind by before it is closed (1013)." },
   shutdownGraceSec: { env: "MEDIANODE_SHUTDOWN_GRACE_SEC", kind: "int", min: 0, doc: "On SIGTERM, running jobs get this long to finish; then they are handed back to the queue. Keep systemd's TimeoutStopSec above it." },
   lockSec: { env: "MEDIANODE_LOCK_SEC", kind: "int", min: 2, doc: "Job lock (renewed every half of it while the worker lives); a dead worker's job returns after it plus half of it. Lower only to test takeover." },
@@ -95,6 +96,7 @@ export interface Config {
   rateLimitPerIp: number;
   corsOrigins: string[];
   wsBufferBytes: number;
+  streamListenersPerToken: number;
 }
 
 export const GIB = 1024 ** 3;
@@ -132,5 +134,6 @@ export function defaultConfig(cores: number): Config {
     rateLimitPerIp: 200,
     corsOrigins: [],
     wsBufferBytes: 1024 * 1024,
+    streamListenersPerToken: 10,
   };
 }

@@ -9,6 +9,7 @@ import type { ServiceDeps } from "../services/deps";
 import { startRecorder, type Recorder } from "../services/recorder";
 import { startWebhooks } from "../services/webhooks";
 import { startRetention } from "../services/retention";
+import { startChannelKeeping } from "../services/channels";
 import { ensureAdminToken } from "../services/tokens";
 import { dbPath, openDb, type Db } from "../store/db";
 import { migrate } from "../store/migrate";
@@ -53,6 +54,9 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     stops.push(() => retention.stop());
     const webhooks = await startWebhooks(deps, ctx.redisUrl);
     stops.push(() => webhooks.stop());
+    // Channels (SPEC §12): their records mirrored into Redis, monitors' reports drained into SQLite.
+    const channels = startChannelKeeping(deps);
+    stops.push(() => channels.stop());
     const recorder = await startRecorder(deps, ctx.redisUrl, { reconcileMs: o.reconcileMs });
     stops.push(() => recorder.stop());
     // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while

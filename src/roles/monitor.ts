@@ -1,8 +1,9 @@
 // The monitor role: the WebSocket event stream (/v1/events, SPEC §4) of every node's jobs,
 // read from Redis (events/bus.ts), plus node.online/offline from the adverts. Runs alone on
 // any host: with the record store in reach it accepts opaque tokens and sends a late joiner
-// the job's state; without it, JWTs only and no snapshot. Live audio channels (SPEC §12)
-// are the next plugin of this role.
+// the job's state; without it, JWTs only and no snapshot. Live audio channels (SPEC §12) are
+// its second plugin: /v1/stream (listeners) and /v1/channels/:name/live (broadcasters), on
+// the channel records and clocks the api role keeps in Redis.
 import { authenticate } from "../api/auth";
 import { createEventHub, type EventHub } from "../api/events-ws/hub";
 import { createEventBus, readEvents } from "../events/bus";
@@ -13,9 +14,25 @@ import { getVisibleJob } from "../services/jobs";
 import type { Db } from "../store/db";
 import type { NodeContext, Role } from "./context";
 import { stopAll } from "./stops";
+import { createTrackLibrary } from "../channels/library";
+import { startChannelRegistry } from "../channels/registry";
+import { createStreamHub, type StreamHub } from "../api/stream-ws/index";
+import type { WebSocketHandler } from "bun";
+import type { WsData } from "../api/events-ws/hub";
 
 export interface MonitorRole extends Role {
   hub: EventHub;
+  stream: StreamHub;
+}
+
+/** One Bun handler for both plugins: a socket's data says whose it is. */
+function composeSockets(events: WebSocketHandler<WsData>, stream: StreamHub): WebSocketHandler<WsData> {
+  return {
+    ...events,
+    open: (ws) => (ws.data.stream ? stream.open(ws) : events.open?.(ws)),
+    message: (ws, m) => (ws.data.stream ? stream.message(ws, m) : events.message!(ws, m)),
+    close: (ws, code, reason) => (ws.data.stream ? stream.close(ws) : events.close?.(ws, code, reason)),
+  };
 }
 
 export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null }): Promise<MonitorRole> {
@@ -39,10 +56,25 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null }): 
       snapshot: (jobId, p) => (db ? snapshotEvent(getVisibleJob({ db }, jobId, p)) : null),
     });
     stops.push(() => hub.stop());
+    const registry = await startChannelRegistry({ redis, sub: createRedis(ctx.redisUrl, "blocking", `medianode-channels-${nodeId}`), log });
+    stops.push(() => registry.stop());
+    const library = createTrackLibrary({ files: ctx.mediaFiles, ffmpeg: ctx.media.ffmpeg, log });
+    const stream = createStreamHub({
+      registry,
+      library,
+      redis,
+      metrics: ctx.metrics,
+      log,
+      nodeId,
+      listenersPerToken: config.streamListenersPerToken,
+      authenticate: (req) => authenticate(db, req, config.jwtSecret),
+    });
+    stops.push(() => stream.stop());
     log.info("monitor role started", { records: db !== null });
     return {
       hub,
-      http: { upgrade: hub.upgrade, websocket: hub.websocket },
+      stream,
+      http: { upgrade: (req, srv) => hub.upgrade(req, srv) ?? stream.upgrade(req, srv), websocket: composeSockets(hub.websocket, stream) },
       stop: () => stopAll(stops, log),
     };
   } catch (e) {

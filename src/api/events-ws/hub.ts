@@ -15,6 +15,7 @@ import type { Logger } from "../../log";
 import type { Metrics } from "../../metrics/registry";
 import { isAdmin, type Principal } from "../../services/deps";
 import { requireScope } from "../auth";
+import type { Listener } from "../stream-ws/index";
 
 export interface WsData {
   principal: Principal;
@@ -22,6 +23,8 @@ export interface WsData {
   jobs: Set<string> | null;
   /** ?jobId= of the upgrade: applied once the socket is open. */
   narrowOnOpen: string | null;
+  /** Set on /v1/stream sockets (api/stream-ws): the monitor routes them there. */
+  stream?: Listener;
 }
 
 const ClientMessage = T.Union([
