@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newJobId } from "../src/ids";
 import { openDb } from "../src/store/db";
-import { getJob, insertJob } from "../src/store/jobs";
+import { sqliteRecords } from "../src/store/sqlite/index";
 import { migrate } from "../src/store/migrate";
 import { bullJobId, jobOptions } from "../src/queue/queues";
 import { startTestNode } from "../tests/helpers/server";
@@ -49,22 +49,25 @@ function startBare(redisUrl: string) {
   };
 }
 
-/** µs per call of the SQLite statements one submit runs (each its own autocommit), on a temp db. */
-function sqliteCosts(n = 3000) {
+/** µs per call of the record-store calls one submit makes (each insert its own transaction), on a temp db. */
+async function sqliteCosts(n = 3000) {
   const dir = mkdtempSync(join(tmpdir(), "medianode-bench-sqlite-"));
   const db = openDb(join(dir, "medianode.db"));
   try {
     migrate(db);
     const ids = Array.from({ length: n }, () => newJobId());
-    const time = (fn: () => void) => {
+    const jobs = sqliteRecords(db).jobs;
+    const time = async (fn: () => Promise<void>) => {
       const t0 = performance.now();
-      fn();
+      await fn();
       return ((performance.now() - t0) * 1000) / n;
     };
-    const insert = time(() => {
-      for (const id of ids) insertJob(db, { id, tenant: "admin", tokenId: null, type: "probe", priority: 0, source: { kind: "url", url: "http://93.184.215.14/x.mp4" }, options: {}, metadata: undefined, webhook: null, idempotencyKey: null, maxAttempts: 3, now: Date.now() });
+    const insert = await time(async () => {
+      for (const id of ids) await jobs.insertMany([{ id, tenant: "admin", tokenId: null, type: "probe", priority: 0, source: { kind: "url", url: "http://93.184.215.14/x.mp4" }, options: {}, metadata: undefined, webhook: null, idempotencyKey: null, maxAttempts: 3, now: Date.now() }]);
     });
-    const read = time(() => ids.forEach((id) => getJob(db, id)));
+    const read = await time(async () => {
+      for (const id of ids) await jobs.get(id);
+    });
     return { insertJobUs: insert, getJobUs: read };
   } finally {
     db.close();
@@ -114,7 +117,7 @@ export async function run(): Promise<Result> {
     }
     const b = addUp(bareRuns);
     const n = addUp(nodeRuns);
-    const sql = sqliteCosts();
+    const sql = await sqliteCosts();
     const queued = (await (await node.api("/v1/jobs?status=queued&type=probe&limit=1")).json()) as { items: unknown[] };
     return {
       name: "submit",

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { Queue, Worker, type Job } from "bullmq";
 import IORedis from "ioredis";
 import { loadConfig } from "../src/config/load";
-import type { JobType } from "../src/config/schema";
+import type { JobType } from "../src/jobs/schema";
 import { newJobId } from "../src/ids";
 import { pipelineFor, resolveOptions } from "../src/jobs/registry";
 import { QUEUE_PREFIX, queueName } from "../src/queue/names";

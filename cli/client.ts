@@ -2,7 +2,7 @@
 // refused connection into UnreachableError (exit 3) and error bodies into ApiError (exit 1).
 import { existsSync, readFileSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
-import type { JobType } from "../src/config/schema";
+import type { JobType } from "../src/jobs/schema";
 import type { Job, JobList } from "../src/jobs/schema";
 import type { TypeCounts } from "../src/queue/queues";
 import { ApiError, UnreachableError, UsageError } from "./output";

@@ -1,6 +1,6 @@
 // `medianode jobs list|show|cancel|retry|watch`.
 import { Command, Option } from "commander";
-import { JOB_TYPES } from "../../src/config/schema";
+import { JOB_TYPES } from "../../src/jobs/schema";
 import type { Job } from "../../src/jobs/schema";
 import type { Client } from "../client";
 import { formatBytes, printJson, say, table, type Io } from "../output";

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from "node:fs";
 import { extname } from "node:path";
 import { Command, Option } from "commander";
-import { JOB_TYPES, type JobType } from "../../src/config/schema";
+import { JOB_TYPES, type JobType } from "../../src/jobs/schema";
 import { UsageError, printJson, say } from "../output";
 import { clientFrom, intArg, jsonArg, withClientOptions, type Ctx } from "../options";
 import { followJob, printFinished } from "../watch";

@@ -5,14 +5,13 @@ import {
   ALL_ROLES,
   CONFIG_KEYS,
   defaultConfig,
-  JOB_TYPES,
   type Config,
   type ConfigKey,
-  type JobType,
   type KeySpec,
   type Role,
   CAPABILITY_PATTERN,
 } from "./schema";
+import { JOB_TYPES, type JobType } from "../jobs/schema";
 
 /** A bad configuration value; the message names the variable (SPEC §6). */
 export class ConfigError extends Error {

@@ -1,5 +1,7 @@
 // Every configuration key, once: its env variable, type, default and meaning (SPEC §6).
-// Imports nothing from src so that any layer (and the CLI) can read it.
+// Imports nothing from src but the job type list (jobs/schema.ts, itself a leaf), so that any
+// layer (and the CLI) can read it.
+import type { JobType } from "../jobs/schema";
 
 export type Role = "api" | "worker" | "monitor" | "metrics";
 export const ALL_ROLES: readonly Role[] = ["api", "worker", "monitor", "metrics"];
@@ -61,8 +63,6 @@ export const CONFIG_KEYS = {
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
-export type JobType = "probe" | "image" | "video" | "audio" | "thumbnail";
-export const JOB_TYPES: readonly JobType[] = ["probe", "image", "video", "audio", "thumbnail"];
 
 export interface Config {
   host: string;

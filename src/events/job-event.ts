@@ -1,13 +1,13 @@
-import type { JobRow } from "../store/jobs";
+import type { JobRecord } from "../jobs/schema";
 import type { EventType, MedianodeEvent } from "./types";
 
-export function jobEvent(type: EventType, row: JobRow, data?: unknown): MedianodeEvent {
-  return { type, jobId: row.id, status: row.status, progress: row.progress, node: row.node, at: new Date().toISOString(), ...(data === undefined ? {} : { data }) };
+export function jobEvent(type: EventType, r: JobRecord, data?: unknown): MedianodeEvent {
+  return { type, jobId: r.id, status: r.status, progress: r.progress, node: r.node, at: new Date().toISOString(), ...(data === undefined ? {} : { data }) };
 }
 
 /** The job's current state as one event, for a client that connects late (SPEC §4). */
-export function snapshotEvent(row: JobRow): MedianodeEvent {
+export function snapshotEvent(r: JobRecord): MedianodeEvent {
   const type: EventType =
-    row.status === "queued" ? "job.queued" : row.status === "active" ? "job.progress" : row.status === "completed" ? "job.completed" : row.status === "failed" ? "job.failed" : "job.cancelled";
-  return jobEvent(type, row, { snapshot: true, ...(row.live ? { live: JSON.parse(row.live) as unknown } : {}) });
+    r.status === "queued" ? "job.queued" : r.status === "active" ? "job.progress" : r.status === "completed" ? "job.completed" : r.status === "failed" ? "job.failed" : "job.cancelled";
+  return jobEvent(type, r, { snapshot: true, ...(r.live ? { live: r.live } : {}) });
 }

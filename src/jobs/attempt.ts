@@ -7,7 +7,7 @@
 //            place (SPEC §8: a cut-off worker's attempt is dropped, never half-applied).
 // The worker role (roles/worker.ts) owns the queue side: reporting, lock loss, hand-back.
 import { rm } from "node:fs/promises";
-import type { JobType } from "../config/schema";
+import type { JobType } from "../jobs/schema";
 import { CancelledError } from "../errors";
 import type { WorkItem } from "../queue/payload";
 import { startRangeProxy, type RangeProxy } from "../sources/range-proxy";

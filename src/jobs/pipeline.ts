@@ -2,7 +2,7 @@
 // (src/workers/thread.ts): it gets plain data, a signal and a progress callback, and
 // returns its outputs. It never touches SQLite, BullMQ or HTTP.
 import type { TSchema, Static } from "@sinclair/typebox";
-import type { JobType } from "../config/schema";
+import type { JobType } from "../jobs/schema";
 import type { OutputFile } from "./schema";
 
 export interface MediaSettings {

@@ -1,6 +1,7 @@
 // Job type → pipeline. Refuses to build if a type has no pipeline or two (as Immich's job repository does).
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { CAPABILITY_PATTERN, JOB_TYPES, type JobType } from "../config/schema";
+import { CAPABILITY_PATTERN } from "../config/schema";
+import { JOB_TYPES, type JobType } from "../jobs/schema";
 import { MAX_REQUIRE, normalizeRequire, Requirement } from "../nodes/capabilities";
 import { InvalidOptionsError } from "../errors";
 import type { Pipeline } from "./pipeline";

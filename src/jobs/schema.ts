@@ -1,15 +1,33 @@
 // The job shape of SPEC §2, once. Routes, OpenAPI, the store and the CLI all use these.
 import { Type as T, type Static } from "@sinclair/typebox";
-import { JOB_TYPES } from "../config/schema";
+// Imports nothing but errors.ts, so that config (and any layer) can take the type list from here.
 import { JOB_ERROR_CODES } from "../errors";
-import { Waiting } from "../nodes/capabilities";
 
+/** The job types (SPEC §2), in the order lists and metrics show them. */
+export const JOB_TYPES = ["probe", "image", "video", "audio", "thumbnail"] as const;
+export type JobType = (typeof JOB_TYPES)[number];
+
+/** The job statuses (SPEC §2). queued and active are open; the rest are terminal. */
+export const JOB_STATUSES = ["queued", "active", "completed", "failed", "cancelled"] as const;
 export const JobStatus = T.Union(
-  [T.Literal("queued"), T.Literal("active"), T.Literal("completed"), T.Literal("failed"), T.Literal("cancelled")],
+  JOB_STATUSES.map((s) => T.Literal(s)),
   { description: "Lifecycle state" },
 );
-export type JobStatus = "queued" | "active" | "completed" | "failed" | "cancelled";
+export type JobStatus = (typeof JOB_STATUSES)[number];
 export const TERMINAL: ReadonlySet<JobStatus> = new Set(["completed", "failed", "cancelled"]);
+export const OPEN_STATUSES = ["queued", "active"] as const satisfies readonly JobStatus[];
+
+/** Why a queued job is not being picked up, shown in its view as `live.waiting` (nodes/capabilities.ts decides). */
+export const Waiting = T.Object(
+  {
+    reason: T.Literal("NO_CAPABLE_NODE", { description: "No online worker has every required capability for this job type" }),
+    require: T.Array(T.String(), { description: "The job's options.require" }),
+    message: T.String(),
+    since: T.String({ format: "date-time", description: "When the job was first seen waiting for such a node" }),
+  },
+  { description: "Set while no online node can run the job; cleared when one comes online or the job starts" },
+);
+export type Waiting = Static<typeof Waiting>;
 
 export const JobTypeSchema = T.Union(JOB_TYPES.map((t) => T.Literal(t)), { description: "Pipeline to run" });
 
@@ -63,6 +81,48 @@ export const JobErrorSchema = T.Object({
   probe: T.Optional(T.Unknown({ description: "The probe the failed attempt ran on" })),
 });
 export type JobError = Static<typeof JobErrorSchema>;
+
+/** A job's live detail: progress while active, `waiting` (and `position`) while queued. */
+export const LiveProgress = T.Object({
+  etaSec: T.Optional(T.Number({ description: "Seconds left, from ffmpeg's speed" })),
+  renditions: T.Optional(T.Record(T.String(), T.Number(), { description: "Per-rendition percent (video)" })),
+  waiting: T.Optional(Waiting),
+});
+export type LiveProgress = Static<typeof LiveProgress>;
+
+/**
+ * A job as the record store keeps it and hands it out (store/records.ts): parsed, camelCase,
+ * times in epoch ms. The API view (`Job`) is built from it in api/jobs/view.ts.
+ */
+export const JobRecord = T.Object({
+  id: T.String(),
+  tenant: T.String(),
+  tokenId: T.Union([T.String(), T.Null()]),
+  type: JobTypeSchema,
+  status: JobStatus,
+  progress: T.Number(),
+  priority: T.Integer(),
+  source: StoredSource,
+  options: T.Record(T.String(), T.Unknown()),
+  /** undefined when the client sent none (the view shows null). */
+  metadata: T.Unknown(),
+  outputs: T.Array(OutputFileSchema),
+  result: T.Union([T.Record(T.String(), T.Unknown()), T.Null()]),
+  error: T.Union([JobErrorSchema, T.Null()]),
+  attempts: T.Integer(),
+  maxAttempts: T.Integer(),
+  node: T.Union([T.String(), T.Null()]),
+  webhook: T.Union([T.String(), T.Null()]),
+  idempotencyKey: T.Union([T.String(), T.Null()]),
+  /** Bumped by each retry: reports of an older run are ignored. */
+  run: T.Integer(),
+  live: T.Union([LiveProgress, T.Null()]),
+  createdAt: T.Number(),
+  startedAt: T.Union([T.Number(), T.Null()]),
+  finishedAt: T.Union([T.Number(), T.Null()]),
+  updatedAt: T.Number(),
+});
+export type JobRecord = Static<typeof JobRecord>;
 
 export const Job = T.Object({
   id: T.String(),

@@ -1,7 +1,8 @@
 // What a job may require and which nodes can run it (SPEC §2: `options.require`). Pure: the
 // submit path, the reconcile and the worker role all decide with these functions.
 import { Type as T, type Static } from "@sinclair/typebox";
-import { CAPABILITY_PATTERN, type JobType } from "../config/schema";
+import { CAPABILITY_PATTERN } from "../config/schema";
+import type { JobType, Waiting } from "../jobs/schema";
 import type { NodeAdvert } from "./advert";
 
 /** More than this many names in one requirement is refused (422). */
@@ -40,17 +41,6 @@ export function capableNodes(nodes: readonly NodeAdvert[], type: JobType, requir
   return nodes.filter((n) => n.roles.includes("worker") && (n.concurrency[type] ?? 0) > 0 && covers(nodeCapabilities(n), require));
 }
 
-/** Why a queued job is not being picked up, shown in its view as `live.waiting`. */
-export const Waiting = T.Object(
-  {
-    reason: T.Literal("NO_CAPABLE_NODE", { description: "No online worker has every required capability for this job type" }),
-    require: T.Array(T.String(), { description: "The job's options.require" }),
-    message: T.String(),
-    since: T.String({ format: "date-time", description: "When the job was first seen waiting for such a node" }),
-  },
-  { description: "Set while no online node can run the job; cleared when one comes online or the job starts" },
-);
-export type Waiting = Static<typeof Waiting>;
 
 /** The marker for a queued job, or null when some online node can run it. */
 export function waitingFor(nodes: readonly NodeAdvert[], type: JobType, require: readonly string[], sinceIso: string): Waiting | null {

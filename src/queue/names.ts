@@ -1,4 +1,4 @@
-import { JOB_TYPES, type JobType } from "../config/schema";
+import { JOB_TYPES, type JobType } from "../jobs/schema";
 
 /** Every Redis key BullMQ writes starts with this. */
 export const QUEUE_PREFIX = "medianode";

@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type IORedis from "ioredis";
-import { JOB_TYPES, type JobType } from "../config/schema";
+import { JOB_TYPES, type JobType } from "../jobs/schema";
 import { InvalidOptionsError } from "../errors";
 import { parseQueueName, QUEUE_PREFIX, queueName, REQUIREMENT_QUEUES_CHANNEL, REQUIREMENT_QUEUES_KEY } from "./names";
 import type { WorkItem } from "./payload";

@@ -3,7 +3,7 @@
 // disconnected, or a registry rebuilt after Redis lost its data, is found by the re-read).
 import { subscribeWhenReady } from "./connection";
 import type IORedis from "ioredis";
-import type { JobType } from "../config/schema";
+import type { JobType } from "../jobs/schema";
 import { parseQueueName, REQUIREMENT_QUEUES_CHANNEL, REQUIREMENT_QUEUES_KEY } from "./names";
 
 export interface RequirementQueue {

@@ -7,12 +7,15 @@ import { createRedis, waitForRedis } from "../queue/connection";
 import { createQueues, closeQueues } from "../queue/queues";
 import type { ServiceDeps } from "../services/deps";
 import { startRecorder, type Recorder } from "../services/recorder";
+import { createSubmitter } from "../services/submitter";
 import { startWebhooks } from "../services/webhooks";
 import { startRetention } from "../services/retention";
 import { startChannelKeeping } from "../services/channels";
 import { ensureAdminToken } from "../services/tokens";
 import { dbPath, openDb, type Db } from "../store/db";
 import { migrate } from "../store/migrate";
+import type { Records } from "../store/records";
+import { sqliteRecords } from "../store/sqlite/index";
 import type { NodeContext, Role } from "./context";
 import { stopAll } from "./stops";
 
@@ -24,6 +27,7 @@ export interface ApiRoleOptions {
 export interface ApiRole extends Role {
   /** The record store this role writes (a monitor in the same process reads it). */
   db: Db;
+  records: Records;
   recorder: Recorder;
   /** Set on first start: the admin token, to print once. */
   adminToken(): string | null;
@@ -49,7 +53,9 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     const relayConn = createRedis(ctx.redisUrl, "blocking", `medianode-relay-${ctx.nodeId}`);
     stops.push(() => relayConn.disconnect());
     stops.push(relayEvents(bus, relayConn, log));
-    const deps: ServiceDeps = { config, db, queues, redis, store: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now };
+    const records = sqliteRecords(db);
+    const base = { config, records, db, queues, redis, store: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now };
+    const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
     const retention = startRetention(deps, config.retentionDays);
     stops.push(() => retention.stop());
     const webhooks = await startWebhooks(deps, ctx.redisUrl);
@@ -68,6 +74,7 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     let tokenMade = false;
     return {
       db,
+      records,
       recorder,
       http: { fetch },
       adminToken() {

@@ -30,7 +30,7 @@ export interface RoleHttp {
   /** Plain requests (the api role's routes). */
   fetch?: Fetch;
   /** WebSocket upgrades (the monitor role): undefined when answered, null for other paths. */
-  upgrade?(req: Request, server: Server<WsData>): Response | undefined | null;
+  upgrade?(req: Request, server: Server<WsData>): Promise<Response | undefined> | null;
   websocket?: WebSocketHandler<WsData>;
 }
 

@@ -5,16 +5,16 @@
 import { createRedis, waitForRedis } from "../queue/connection";
 import { createQueues, closeQueues } from "../queue/queues";
 import { refreshClusterGauges } from "../services/cluster-gauges";
-import type { Db } from "../store/db";
+import type { Records } from "../store/records";
 import type { NodeContext, Role } from "./context";
 
-export async function startMetricsRole(ctx: NodeContext, o: { db: Db | null }): Promise<Role> {
+export async function startMetricsRole(ctx: NodeContext, o: { records: Records | null }): Promise<Role> {
   const redis = createRedis(ctx.redisUrl, "producer", `medianode-metrics-${ctx.nodeId}`);
   // BullMQ's queues on a connection that is not ready yet never become usable (as in the api role).
   await waitForRedis(redis, 10_000).catch((e) => ctx.log.warn("Redis not ready at start; cluster gauges stay empty until it is", { error: e }));
   const queues = createQueues(redis);
-  ctx.onScrape(() => refreshClusterGauges({ redis, queues, metrics: ctx.metrics, db: o.db }));
-  ctx.log.info("metrics role started", { records: o.db !== null });
+  ctx.onScrape(() => refreshClusterGauges({ redis, queues, metrics: ctx.metrics, records: o.records }));
+  ctx.log.info("metrics role started", { records: o.records !== null });
   return {
     async stop() {
       await closeQueues(queues).catch(() => {});

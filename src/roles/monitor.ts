@@ -12,6 +12,7 @@ import { watchNodes } from "../nodes/watch";
 import { createRedis } from "../queue/connection";
 import { getVisibleJob } from "../services/jobs";
 import type { Db } from "../store/db";
+import type { Records } from "../store/records";
 import type { NodeContext, Role } from "./context";
 import { stopAll } from "./stops";
 import { createTrackLibrary } from "../channels/library";
@@ -35,7 +36,8 @@ function composeSockets(events: WebSocketHandler<WsData>, stream: StreamHub): We
   };
 }
 
-export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null }): Promise<MonitorRole> {
+/** `db` for token checks (not behind the records interface yet), `records` for job snapshots; null where out of reach. */
+export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; records: Records | null }): Promise<MonitorRole> {
   const { config, log, nodeId } = ctx;
   const stops: (() => unknown)[] = [];
   try {
@@ -46,14 +48,14 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null }): 
     stops.push(() => redis.disconnect());
     const nodes = await watchNodes(createRedis(ctx.redisUrl, "blocking", `medianode-nodes-${nodeId}`), redis, bus);
     stops.push(() => nodes.stop());
-    const db = o.db;
+    const { db, records } = o;
     const hub = createEventHub({
       bus,
       metrics: ctx.metrics,
       log,
       wsBufferBytes: config.wsBufferBytes,
       authenticate: (req) => authenticate(db, req, config.jwtSecret),
-      snapshot: (jobId, p) => (db ? snapshotEvent(getVisibleJob({ db }, jobId, p)) : null),
+      snapshot: async (jobId, p) => (records ? snapshotEvent(await getVisibleJob({ records }, jobId, p)) : null),
     });
     stops.push(() => hub.stop());
     const registry = await startChannelRegistry({ redis, sub: createRedis(ctx.redisUrl, "blocking", `medianode-channels-${nodeId}`), log });

@@ -25,6 +25,8 @@ import { createLocalStore } from "../storage/local";
 import type { MediaStore } from "../storage/media-store";
 import { createRemoteStore } from "../storage/remote";
 import { dbPath, openRecordsReadOnly, type Db } from "../store/db";
+import type { Records } from "../store/records";
+import { sqliteRecords } from "../store/sqlite/index";
 import type { NodeContext, Role } from "./context";
 import { startApiRole, type ApiRole } from "./api";
 import { startMetricsRole } from "./metrics";
@@ -103,14 +105,15 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
     const api: ApiRole | null = roles.has("api") ? await start(startApiRole(ctx, { reconcileMs: o.reconcileMs ?? 15_000 })) : null;
     // The roles that read records: the api's own handle in its process, else a read-only one
     // where the file is in reach (same host), else none (they do without, see each role).
-    let records: Db | null = api?.db ?? null;
+    let recordsDb: Db | null = api?.db ?? null;
     if (!api && (roles.has("monitor") || roles.has("metrics"))) {
-      records = openRecordsReadOnly(dbPath(config.dataDir));
-      const db = records;
+      recordsDb = openRecordsReadOnly(dbPath(config.dataDir));
+      const db = recordsDb;
       if (db) stops.push(() => db.close());
     }
-    const monitor: MonitorRole | null = roles.has("monitor") ? await start(startMonitorRole(ctx, { db: records })) : null;
-    if (roles.has("metrics")) await start(startMetricsRole(ctx, { db: records }));
+    const records: Records | null = api?.records ?? (recordsDb ? sqliteRecords(recordsDb) : null);
+    const monitor: MonitorRole | null = roles.has("monitor") ? await start(startMonitorRole(ctx, { db: recordsDb, records })) : null;
+    if (roles.has("metrics")) await start(startMetricsRole(ctx, { records }));
 
     // What this node can do: advertised by every process, and what decides which
     // requirement queues its worker role consumes (SPEC §2, options.require).
@@ -133,7 +136,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
     if (!plain) {
       const opsRedis = createRedis(redisUrl, "producer", `medianode-ops-${nodeId}`);
       stops.push(() => opsRedis.disconnect());
-      const ops = createOpsApp({ redis: opsRedis, media: ctx.media, store: ctx.mediaFiles, db: records ?? undefined }, ctx.metrics, ctx.scrape);
+      const ops = createOpsApp({ redis: opsRedis, media: ctx.media, store: ctx.mediaFiles, db: recordsDb ?? undefined }, ctx.metrics, ctx.scrape);
       plain = (req) => ops.handle(req);
     }
     const main = plain;

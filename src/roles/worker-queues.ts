@@ -10,7 +10,7 @@
 // is the soonest it could run anyway. With only the type queue nothing is ever paused.
 import { Worker, type Job, type WorkerOptions } from "bullmq";
 import type IORedis from "ioredis";
-import type { JobType } from "../config/schema";
+import type { JobType } from "../jobs/schema";
 import type { Logger } from "../log";
 import { covers } from "../nodes/capabilities";
 import { settleWithin } from "../queue/connection";

@@ -5,7 +5,8 @@
 // progress) and the api role records it (SPEC §1).
 import { UnrecoverableError, WaitingError, type Job } from "bullmq";
 import { Value } from "@sinclair/typebox/value";
-import { JOB_TYPES, type Config, type JobType } from "../config/schema";
+import { type Config } from "../config/schema";
+import { JOB_TYPES, type JobType } from "../jobs/schema";
 import { CancelledError } from "../errors";
 import { runAttempt, type AttemptDeps } from "../jobs/attempt";
 import { attemptFailure, failureMessage } from "../jobs/attempt-failure";

@@ -9,13 +9,13 @@ import { readListeners } from "../channels/presence";
 import { ChannelRecord, ChannelReport, channelKey, type ChannelRequest, type ChannelTrack, type ChannelView, type ListenerSession, type StreamRendition } from "../channels/schema";
 import { STREAM_CODECS, type StreamCodec } from "../channels/track";
 import { CHANNEL_REPORTS_KEY, CHANNELS_CHANNEL, CHANNELS_KEY } from "../queue/names";
-import { deleteChannel, deleteListenerSessions, getChannel, insertChannel, listChannels, listListenerSessions, setChannelClock, upsertListenerSession, type ChannelRow, type ListenerSessionRow } from "../store/channels";
+import type { StoredChannel, StoredListenerSession } from "../store/records";
 import type { OutputFile } from "../jobs/schema";
 import { audit } from "./audit";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
 import { getVisibleJob } from "./jobs";
 
-type Deps = Pick<ServiceDeps, "db" | "redis" | "now" | "log">;
+type Deps = Pick<ServiceDeps, "records" | "db" | "redis" | "now" | "log">;
 
 /** The streamable renditions of an audio job's outputs: Ogg Opus files and AAC (remuxed to ADTS by the monitor). */
 export function streamRenditions(outputs: OutputFile[]): StreamRendition[] {
@@ -29,24 +29,24 @@ export function streamRenditions(outputs: OutputFile[]): StreamRendition[] {
   return out;
 }
 
-function trackOf(deps: Deps, who: Principal, jobId: string): ChannelTrack {
+async function trackOf(deps: Deps, who: Principal, jobId: string): Promise<ChannelTrack> {
   let row;
   try {
-    row = getVisibleJob(deps, jobId, who);
+    row = await getVisibleJob(deps, jobId, who);
   } catch {
     throw new InvalidOptionsError(`job ${jobId} does not exist`, { jobId });
   }
   if (row.type !== "audio") throw new InvalidOptionsError(`job ${jobId} is a ${row.type} job: a channel plays audio jobs`, { jobId });
   if (row.status !== "completed") throw new InvalidOptionsError(`job ${jobId} is ${row.status}: a channel plays completed jobs`, { jobId });
-  const renditions = streamRenditions(JSON.parse(row.outputs) as OutputFile[]);
+  const renditions = streamRenditions(row.outputs);
   if (!renditions.length) throw new InvalidOptionsError(`job ${jobId} has no opus or aac rendition to stream`, { jobId });
-  const result = (row.result ? JSON.parse(row.result) : {}) as { durationSec?: number; tags?: Record<string, string> };
+  const result = (row.result ?? {}) as { durationSec?: number; tags?: Record<string, string> };
   if (!result.durationSec || result.durationSec <= 0) throw new InvalidOptionsError(`job ${jobId} has no known duration`, { jobId });
   return { jobId, title: result.tags?.title ?? jobId, durationSec: result.durationSec, renditions };
 }
 
-export function recordOf(r: ChannelRow): ChannelRecord {
-  return { tenant: r.tenant, name: r.name, loop: r.loop === 1, tracks: JSON.parse(r.tracks) as ChannelTrack[], epochMs: r.epoch_ms, pausedSec: r.paused_sec, liveSinceMs: r.live_since_ms, createdAt: r.created_at };
+export function recordOf(c: StoredChannel): ChannelRecord {
+  return { tenant: c.tenant, name: c.name, loop: c.loop, tracks: c.tracks, epochMs: c.epochMs, pausedSec: c.pausedSec, liveSinceMs: c.liveSinceMs, createdAt: c.createdAt };
 }
 
 async function publish(deps: Deps, rec: ChannelRecord, onlyIfMissing = false): Promise<void> {
@@ -57,13 +57,14 @@ async function publish(deps: Deps, rec: ChannelRecord, onlyIfMissing = false): P
 }
 
 export async function createChannel(deps: Deps, who: Principal, req: ChannelRequest): Promise<ChannelView> {
-  const tracks = req.jobs.map((id) => trackOf(deps, who, id));
+  const tracks: ChannelTrack[] = [];
+  for (const id of req.jobs) tracks.push(await trackOf(deps, who, id));
   // Every listener's stream is one codec from start to end (one decodable concatenation).
   const common = STREAM_CODECS.filter((c) => tracks.every((t) => t.renditions.some((r) => r.codec === c)));
   if (!common.length) throw new InvalidOptionsError("the jobs share no streamable codec (opus or aac): every track needs one in common", { jobs: req.jobs });
   const now = deps.now();
-  const row: ChannelRow = { tenant: who.tenant, name: req.name, loop: req.loop === false ? 0 : 1, jobs: JSON.stringify(req.jobs), tracks: JSON.stringify(tracks), epoch_ms: now, paused_sec: 0, live_since_ms: null, token_id: who.tokenId, created_at: now };
-  if (!insertChannel(deps.db, row)) throw new ConflictError(`channel ${req.name} exists`);
+  const row: StoredChannel = { tenant: who.tenant, name: req.name, loop: req.loop !== false, jobs: req.jobs, tracks, epochMs: now, pausedSec: 0, liveSinceMs: null, tokenId: who.tokenId, createdAt: now };
+  if (!(await deps.records.channels.insert(row))) throw new ConflictError(`channel ${req.name} exists`);
   audit(deps, who, "channel.create", req.name, { jobs: req.jobs });
   // The record is written; a Redis that is down learns it at the next sync (syncChannels).
   await publish(deps, recordOf(row)).catch((e) => deps.log.warn("channel not yet in Redis; the next sync puts it there", { channel: req.name, error: e }));
@@ -71,27 +72,26 @@ export async function createChannel(deps: Deps, who: Principal, req: ChannelRequ
 }
 
 /** The channel of `name` the principal may see: its own tenant's, or for an admin any tenant's. */
-export function findChannel(deps: Pick<ServiceDeps, "db">, who: Principal, name: string): ChannelRow {
-  const own = getChannel(deps.db, who.tenant, name);
+export async function findChannel(deps: Pick<ServiceDeps, "records">, who: Principal, name: string): Promise<StoredChannel> {
+  const own = await deps.records.channels.get(who.tenant, name);
   if (own) return own;
   if (isAdmin(who)) {
-    const any = listChannels(deps.db, null).filter((c) => c.name === name);
+    const any = (await deps.records.channels.list(null)).filter((c) => c.name === name);
     if (any.length === 1) return any[0]!;
   }
   throw new NotFoundError(`no channel ${name}`);
 }
 
 export async function removeChannel(deps: Deps, who: Principal, name: string): Promise<void> {
-  const row = findChannel(deps, who, name);
-  deleteChannel(deps.db, row.tenant, row.name);
-  deleteListenerSessions(deps.db, row.tenant, row.name);
+  const row = await findChannel(deps, who, name);
+  await deps.records.channels.delete(row.tenant, row.name);
   audit(deps, who, "channel.delete", name);
   const key = channelKey(row.tenant, row.name);
   await deps.redis.hdel(CHANNELS_KEY, key).then(() => deps.redis.publish(CHANNELS_CHANNEL, key)).catch((e) => deps.log.warn("channel still in Redis; the next sync removes it", { channel: name, error: e }));
 }
 
 /** The live record (Redis holds the clock a broadcast changed), else the stored one. */
-async function liveRecords(deps: Deps, rows: ChannelRow[]): Promise<ChannelRecord[]> {
+async function liveRecords(deps: Deps, rows: StoredChannel[]): Promise<ChannelRecord[]> {
   const texts = rows.length ? await deps.redis.hmget(CHANNELS_KEY, ...rows.map((r) => channelKey(r.tenant, r.name))).catch(() => rows.map(() => null)) : [];
   return rows.map((r, i) => {
     const parsed = texts[i] ? (JSON.parse(texts[i]!) as unknown) : null;
@@ -99,7 +99,7 @@ async function liveRecords(deps: Deps, rows: ChannelRow[]): Promise<ChannelRecor
   });
 }
 
-export async function viewChannels(deps: Deps, rows: ChannelRow[]): Promise<ChannelView[]> {
+export async function viewChannels(deps: Deps, rows: StoredChannel[]): Promise<ChannelView[]> {
   const now = deps.now();
   const recs = await liveRecords(deps, rows);
   const counts = await readListeners(deps.redis, recs.map((r) => channelKey(r.tenant, r.name)), now).catch(() => new Map<string, number>());
@@ -109,7 +109,7 @@ export async function viewChannels(deps: Deps, rows: ChannelRow[]): Promise<Chan
     const t = at ? rec.tracks[at.index]! : null;
     return {
       name: rec.name,
-      jobs: JSON.parse(rows[i]!.jobs) as string[],
+      jobs: rows[i]!.jobs,
       loop: rec.loop,
       createdAt: new Date(rec.createdAt).toISOString(),
       live: rec.liveSinceMs !== null,
@@ -120,47 +120,50 @@ export async function viewChannels(deps: Deps, rows: ChannelRow[]): Promise<Chan
 }
 
 export async function listChannelViews(deps: Deps, who: Principal): Promise<ChannelView[]> {
-  return viewChannels(deps, listChannels(deps.db, isAdmin(who) ? null : who.tenant));
+  return viewChannels(deps, await deps.records.channels.list(isAdmin(who) ? null : who.tenant));
 }
 
-const sessionView = (r: ListenerSessionRow): ListenerSession => ({
+const sessionView = (r: StoredListenerSession): ListenerSession => ({
   id: r.id,
   channel: r.channel,
   node: r.node,
   codec: r.codec,
-  bitrate: r.bitrate_kbps,
-  startedAt: new Date(r.started_at).toISOString(),
-  endedAt: r.ended_at === null ? null : new Date(r.ended_at).toISOString(),
+  bitrate: r.bitrateKbps,
+  startedAt: new Date(r.startedAt).toISOString(),
+  endedAt: r.endedAt === null ? null : new Date(r.endedAt).toISOString(),
   bytes: r.bytes,
-  endReason: r.end_reason,
+  endReason: r.endReason,
 });
 
-export function listListeners(deps: Deps, who: Principal, name: string, limit = 100, before?: number): ListenerSession[] {
-  const row = findChannel(deps, who, name);
-  return listListenerSessions(deps.db, row.tenant, row.name, Math.min(Math.max(limit, 1), 1000), before).map(sessionView);
+export async function listListeners(deps: Deps, who: Principal, name: string, limit = 100, before?: number): Promise<ListenerSession[]> {
+  const row = await findChannel(deps, who, name);
+  return (await deps.records.channels.listSessions(row.tenant, row.name, Math.min(Math.max(limit, 1), 1000), before)).map(sessionView);
 }
 
 /** Applies what monitors reported (listener sessions, clock changes); returns how many. */
 export async function drainChannelReports(deps: Deps, max = 1000): Promise<number> {
   const [[, items]] = ((await deps.redis.multi().lrange(CHANNEL_REPORTS_KEY, 0, max - 1).ltrim(CHANNEL_REPORTS_KEY, max, -1).exec()) ?? [[null, []]]) as [[unknown, string[]]];
   if (!items?.length) return 0;
-  deps.db.transaction(() => {
-    for (const text of items) {
-      let r: unknown;
-      try {
-        r = JSON.parse(text);
-      } catch {
-        continue;
-      }
-      if (!Value.Check(ChannelReport, r)) {
-        deps.log.warn("channel report ignored: bad shape", { text: text.slice(0, 200) });
-        continue;
-      }
-      if (r.kind === "clock") setChannelClock(deps.db, r.tenant, r.channel, r.pausedSec, r.liveSinceMs);
-      else if (getChannel(deps.db, r.tenant, r.channel))
-        upsertListenerSession(deps.db, { id: r.id, tenant: r.tenant, channel: r.channel, token_id: r.tokenId, node: r.node, codec: r.codec, bitrate_kbps: r.bitrateKbps, started_at: r.startedAt, ended_at: r.endedAt, bytes: r.bytes, end_reason: r.endReason });
+  const sessions: StoredListenerSession[] = [];
+  // Oldest first (monitors RPUSH), so a session's end follows its start.
+  for (const text of items) {
+    let r: unknown;
+    try {
+      r = JSON.parse(text);
+    } catch {
+      r = null;
     }
-  })();
+    if (!Value.Check(ChannelReport, r)) {
+      deps.log.warn("channel report ignored: bad shape", { text: text.slice(0, 200) });
+      continue;
+    }
+    if (r.kind === "clock") await deps.records.channels.setClock(r.tenant, r.channel, r.pausedSec, r.liveSinceMs);
+    else {
+      const { kind: _, ...s } = r;
+      sessions.push(s);
+    }
+  }
+  await deps.records.channels.upsertSessions(sessions);
   return items.length;
 }
 
@@ -170,7 +173,7 @@ export async function drainChannelReports(deps: Deps, max = 1000): Promise<numbe
  * clock may be newer (a broadcast) than the stored one.
  */
 export async function syncChannels(deps: Deps): Promise<void> {
-  const rows = listChannels(deps.db, null);
+  const rows = await deps.records.channels.list(null);
   const keep = new Set(rows.map((r) => channelKey(r.tenant, r.name)));
   for (const r of rows) await publish(deps, recordOf(r), true);
   const inRedis = await deps.redis.hkeys(CHANNELS_KEY);

@@ -7,11 +7,16 @@ import type { EventBus } from "../events/bus";
 import type { Metrics } from "../metrics/registry";
 import type { LocalMediaStore } from "../storage/local";
 import type { Db } from "../store/db";
+import type { Records } from "../store/records";
+import type { Submitter } from "./submitter";
 import type { Scope } from "../store/tokens";
 
 /** Everything the api-side use-cases need, built once in roles/api.ts. */
 export interface ServiceDeps {
   config: Config;
+  /** The records behind their async interface (jobs today; the rest move there with issue 14). */
+  records: Records;
+  /** The SQLite handle for tokens, webhooks, deliveries and audit (not behind `records` yet). */
   db: Db;
   queues: Queues;
   /** Fail-fast connection (no offline queue) for adds, reads and control publishes. */
@@ -23,6 +28,8 @@ export interface ServiceDeps {
   bus: EventBus;
   nodeId: string;
   now(): number;
+  /** The group commit of submissions (services/submitter.ts), one per api role. */
+  submitter: Submitter;
 }
 
 /** Who is calling: resolved from a token (or, later, a JWT) by api/auth.ts. */

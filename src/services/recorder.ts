@@ -3,19 +3,18 @@
 // is the BullMQ job itself, read on every hint and by a periodic reconcile of all open rows.
 import { QueueEvents, type Job } from "bullmq";
 import { Value } from "@sinclair/typebox/value";
-import { JOB_TYPES, type JobType } from "../config/schema";
+import { JOB_TYPES, type JobType } from "../jobs/schema";
 import type { MedianodeEvent } from "../events/types";
 import { jobEvent, snapshotEvent } from "../events/job-event";
-import type { JobError } from "../jobs/schema";
+import type { JobError, JobRecord } from "../jobs/schema";
 import { createRedis, settleWithin } from "../queue/connection";
 import { QUEUE_PREFIX, queueName } from "../queue/names";
 import { WorkItem, WorkProgress, WorkResult } from "../queue/payload";
 import { bullJobId, parseBullJobId } from "../queue/queues";
-import { finishJob, getJob, listOpen, markActive, markRetrying, setProgress, type JobRow } from "../store/jobs";
 import type { ServiceDeps } from "./deps";
 import { enqueue } from "./jobs";
 import { onlineNodes, refreshWaiting } from "./waiting";
-import { queueOf, rowRequirement } from "./work-item";
+import { queueOf, recordRequirement } from "./work-item";
 import { watchRequirementQueues } from "../queue/requirement-queues";
 import { removeUnrecordedJobs, snapshotQueues } from "./unrecorded";
 
@@ -31,29 +30,29 @@ export interface Recorder {
   /** Reads every open row's BullMQ job and applies it; re-enqueues what Redis lost; removes jobs without a row. */
   reconcile(): Promise<Reconciled>;
   /** The job's current state as an event (for a client that connects late). */
-  snapshot(row: JobRow): MedianodeEvent;
+  snapshot(row: JobRecord): MedianodeEvent;
   stop(): Promise<void>;
 }
 
 
 export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { reconcileMs: number }): Promise<Recorder> {
-  const observe = (e: MedianodeEvent, row: JobRow) => {
+  const observe = (e: MedianodeEvent, row: JobRecord) => {
     const m = deps.metrics;
-    if (e.type === "job.active" && row.started_at) m.jobWait.observe({ type: row.type }, Math.max(0, (row.started_at - row.created_at) / 1000));
+    if (e.type === "job.active" && row.startedAt) m.jobWait.observe({ type: row.type }, Math.max(0, (row.startedAt - row.createdAt) / 1000));
     if (e.type === "job.completed" || e.type === "job.failed") {
       m.jobsTotal.inc({ type: row.type, status: row.status });
-      if (row.started_at && row.finished_at) m.jobDuration.observe({ type: row.type }, Math.max(0, (row.finished_at - row.started_at) / 1000));
-      const dur = row.result ? (JSON.parse(row.result) as { durationSec?: unknown }).durationSec : undefined;
+      if (row.startedAt && row.finishedAt) m.jobDuration.observe({ type: row.type }, Math.max(0, (row.finishedAt - row.startedAt) / 1000));
+      const dur = row.result?.durationSec;
       if (e.type === "job.completed" && row.type !== "probe" && typeof dur === "number" && dur > 0) m.mediaSeconds.inc({ type: row.type }, dur);
     }
   };
-  const emit = (e: MedianodeEvent, row: JobRow) => {
+  const emit = (e: MedianodeEvent, row: JobRecord) => {
     observe(e, row);
     deps.bus.emit(e, row.tenant);
   };
 
   /** Applies the state of one BullMQ job to its row. Returns true when the row changed. */
-  const applyJob = async (row: JobRow, found: Job | null | undefined): Promise<"applied" | "requeued" | "none"> => {
+  const applyJob = async (row: JobRecord, found: Job | null | undefined): Promise<"applied" | "requeued" | "none"> => {
     let job = found;
     const now = deps.now();
     if (!job) {
@@ -74,18 +73,18 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     if (state === "completed") {
       const rv: unknown = typeof job.returnvalue === "string" ? JSON.parse(job.returnvalue) : job.returnvalue;
       if (!Value.Check(WorkResult, rv)) {
-        const r = finishJob(deps.db, row.id, row.run, { status: "failed", error: { code: "INTERNAL", message: "worker returned a malformed result" }, at: now });
-        if (r) emit(jobEvent("job.failed", r, { error: JSON.parse(r.error!) }), r);
+        const r = await deps.records.jobs.finish(row.id, row.run, { status: "failed", error: { code: "INTERNAL", message: "worker returned a malformed result" }, at: now });
+        if (r) emit(jobEvent("job.failed", r, { error: r.error }), r);
         return r ? "applied" : "none";
       }
-      const r = finishJob(deps.db, row.id, row.run, { status: "completed", outputs: rv.outputs, result: rv.result, node: rv.node, attempts: job.attemptsMade, at: now });
+      const r = await deps.records.jobs.finish(row.id, row.run, { status: "completed", outputs: rv.outputs, result: rv.result, node: rv.node, attempts: job.attemptsMade, at: now });
       if (r) emit(jobEvent("job.completed", r, { outputs: rv.outputs.length }), r);
       return r ? "applied" : "none";
     }
     if (state === "failed") {
       const data = Value.Check(WorkItem, job.data) ? job.data : null;
       const error: JobError = data?.lastError ?? { code: "INTERNAL", message: job.failedReason || "failed" };
-      const r = finishJob(deps.db, row.id, row.run, { status: "failed", error, attempts: Math.max(job.attemptsMade, 1), at: now });
+      const r = await deps.records.jobs.finish(row.id, row.run, { status: "failed", error, attempts: Math.max(job.attemptsMade, 1), at: now });
       if (r) emit(jobEvent("job.failed", r, { error: { code: error.code, message: error.message } }), r);
       return r ? "applied" : "none";
     }
@@ -93,12 +92,12 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
       // The worker's first progress report names its node; until it lands, there is nothing to record.
       const p = Value.Check(WorkProgress, job.progress) ? job.progress : null;
       if (!p) return "none";
-      const r = markActive(deps.db, row.id, row.run, job.attemptsMade + 1, p.node, now);
+      const r = await deps.records.jobs.markActive(row.id, row.run, job.attemptsMade + 1, p.node, now);
       if (r) emit(jobEvent("job.active", r), r);
       return r ? "applied" : "none";
     }
     if ((state === "delayed" || state === "waiting" || state === "prioritized") && row.status === "active" && job.attemptsMade > 0) {
-      const r = markRetrying(deps.db, row.id, row.run, job.attemptsMade, now);
+      const r = await deps.records.jobs.markRetrying(row.id, row.run, job.attemptsMade, now);
       if (r) emit(jobEvent("job.retrying", r, { attempts: job.attemptsMade, error: job.failedReason }), r);
       return r ? "applied" : "none";
     }
@@ -108,25 +107,25 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
   const applyById = async (bullId: string) => {
     const ids = parseBullJobId(bullId);
     if (!ids) return;
-    const row = getJob(deps.db, ids.id);
+    const row = await deps.records.jobs.get(ids.id);
     if (!row || row.run !== ids.run || (row.status !== "queued" && row.status !== "active")) return;
     const job = await queueOf(deps.queues, row).getJob(bullId);
     if (job) await applyJob(row, job);
   };
 
-  const onProgress = (bullId: string, data: unknown) => {
+  const onProgress = async (bullId: string, data: unknown) => {
     const ids = parseBullJobId(bullId);
     if (!ids || !Value.Check(WorkProgress, data)) return;
     const now = deps.now();
-    let row = getJob(deps.db, ids.id);
+    let row = await deps.records.jobs.get(ids.id);
     if (!row || row.run !== ids.run || (row.status !== "queued" && row.status !== "active")) return;
     if (row.status === "queued") {
-      const r = markActive(deps.db, row.id, row.run, row.attempts + 1, data.node, now);
+      const r = await deps.records.jobs.markActive(row.id, row.run, row.attempts + 1, data.node, now);
       if (r) emit(jobEvent("job.active", r), r);
       row = r ?? row;
     }
     const live = data.etaSec !== undefined || data.renditions ? { etaSec: data.etaSec, renditions: data.renditions } : null;
-    setProgress(deps.db, row.id, row.run, data.progress, live, now);
+    await deps.records.jobs.setProgress(row.id, row.run, data.progress, live, now);
     emit({ ...jobEvent("job.progress", row), progress: data.progress, node: data.node, data: { etaSec: data.etaSec, renditions: data.renditions } }, row);
   };
 
@@ -143,7 +142,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     // added (and run) before this watcher is ready. Queues known at start begin at "now";
     // the start-up reconcile covers what happened before.
     const qe = new QueueEvents(name, { connection: conn, prefix: QUEUE_PREFIX, ...(fromStart ? { lastEventId: "0-0" } : {}) });
-    qe.on("progress", ({ jobId, data }) => onProgress(jobId, data));
+    qe.on("progress", ({ jobId, data }) => void onProgress(jobId, data).catch((e) => deps.log.warn("could not record progress", { bullId: jobId, error: e })));
     qe.on("completed", ({ jobId }) => hint(jobId));
     qe.on("failed", ({ jobId }) => hint(jobId));
     qe.on("delayed", ({ jobId }) => hint(jobId));
@@ -184,7 +183,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     const parked = new Set(snapshot.flatMap((q) => q.parked));
     const running = new Set(snapshot.flatMap((q) => q.running));
     for (;;) {
-      const page = listOpen(deps.db, after, 500);
+      const page = await deps.records.jobs.listOpen(after, 500);
       if (page.length === 0) break;
       after = page[page.length - 1]!.id;
       for (const row of page) {
@@ -192,7 +191,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
         const bullId = bullJobId(row.id, row.run);
         const unchanged = row.status === "queued" ? parked.has(bullId) : running.has(bullId);
         const r = unchanged ? "none" : await applyJob(row, await queueOf(deps.queues, row).getJob(bullId));
-        if (r === "none" && row.status === "queued" && nodes && rowRequirement(row).length) await refreshWaiting(deps, getJob(deps.db, row.id) ?? row, nodes);
+        if (r === "none" && row.status === "queued" && nodes && recordRequirement(row).length) await refreshWaiting(deps, (await deps.records.jobs.get(row.id)) ?? row, nodes);
         if (r === "applied") applied++;
         if (r === "requeued") requeued++;
       }

@@ -2,11 +2,10 @@
 // the background (SQLite is the record; Redis already drops finished jobs after a day).
 import type { Logger } from "../log";
 import type { LocalMediaStore } from "../storage/local";
-import type { Db } from "../store/db";
-import { deleteJob, listFinishedBefore } from "../store/jobs";
+import type { Records } from "../store/records";
 
 export interface RetentionDeps {
-  db: Db;
+  records: Records;
   store: LocalMediaStore;
   log: Logger;
   now(): number;
@@ -16,10 +15,10 @@ export interface RetentionDeps {
 export async function sweepRetention(deps: RetentionDeps, days: number, batch = 500): Promise<number> {
   if (days <= 0) return 0;
   const cutoff = deps.now() - days * 86_400_000;
-  const rows = listFinishedBefore(deps.db, cutoff, batch);
+  const rows = await deps.records.jobs.listFinishedBefore(cutoff, batch);
   for (const r of rows) {
     await deps.store.removeJob(r.id);
-    deleteJob(deps.db, r.id);
+    await deps.records.jobs.delete(r.id);
   }
   if (rows.length) deps.log.info("retention removed finished jobs", { count: rows.length, days });
   return rows.length;

@@ -9,11 +9,11 @@ import { newJobId } from "../ids";
 import type { JobRequest, StoredSource } from "../jobs/schema";
 import { withRedis } from "../queue/connection";
 import { bullJobId, jobOptions } from "../queue/queues";
-import { deleteUnstarted, findByIdempotencyKey, insertJob, type JobRow } from "../store/jobs";
+import type { JobRecord } from "../jobs/schema";
 import type { Principal, ServiceDeps } from "./deps";
 import type { WorkItem } from "../queue/payload";
 import { requirementOf } from "../nodes/capabilities";
-import { workItemOf } from "./work-item";
+import { workItem } from "./work-item";
 
 export interface Submission {
   request: JobRequest;
@@ -24,13 +24,13 @@ export interface Submission {
 }
 
 export interface Submitted {
-  row: JobRow;
+  row: JobRecord;
   created: boolean;
 }
 
 /** A row just written, with the submission it came from. */
 interface Fresh {
-  row: JobRow;
+  row: JobRecord;
   item: Submission;
 }
 
@@ -44,53 +44,47 @@ export interface Submitter {
   submit(item: Submission): Promise<Submitted>;
 }
 
-export function createSubmitter(deps: ServiceDeps): Submitter {
+/** What the group commit needs: made before the rest of ServiceDeps, which carries it. */
+export type SubmitterDeps = Pick<ServiceDeps, "records" | "queues" | "config" | "now">;
+
+export function createSubmitter(deps: SubmitterDeps): Submitter {
   let pending: Pending[] = [];
   let running = false;
 
-  const insertAll = (batch: Pending[]): { done: { p: Pending; row: JobRow; created: boolean }[]; fresh: Fresh[] } => {
-    const done: { p: Pending; row: JobRow; created: boolean }[] = [];
-    const fresh: Fresh[] = [];
+  /** One transaction for the whole batch; a taken idempotency key answers with the earlier record. */
+  const insertAll = async (batch: Pending[]): Promise<{ done: { p: Pending; row: JobRecord; created: boolean }[]; fresh: Fresh[] }> => {
     const now = deps.now();
-    deps.db.transaction(() => {
-      for (const p of batch) {
-        const { request: req, who } = p.item;
-        const key = req.idempotencyKey && who.tokenId ? req.idempotencyKey : null;
-        const existing = key ? findByIdempotencyKey(deps.db, who.tokenId!, key) : null;
-        if (existing) {
-          done.push({ p, row: existing, created: false });
-          continue;
-        }
-        try {
-          const row = insertJob(deps.db, {
-            id: p.item.id ?? newJobId(),
-            tenant: who.tenant,
-            tokenId: who.tokenId,
-            type: req.type,
-            priority: req.priority ?? 0,
-            source: p.item.source,
-            options: p.item.options,
-            metadata: req.metadata,
-            webhook: req.webhook ?? null,
-            idempotencyKey: req.idempotencyKey ?? null,
-            maxAttempts: req.attempts ?? deps.config.attempts,
-            now,
-          });
-          done.push({ p, row, created: true });
-          fresh.push({ row, item: p.item });
-        } catch (e) {
-          // One bad row (a constraint) fails its own request, not the batch.
-          p.reject(e);
-        }
-      }
-    })();
+    const results = await deps.records.jobs.insertMany(
+      batch.map(({ item: { request: req, who, source, options, id } }) => ({
+        id: id ?? newJobId(),
+        tenant: who.tenant,
+        tokenId: who.tokenId,
+        type: req.type,
+        priority: req.priority ?? 0,
+        source,
+        options,
+        metadata: req.metadata,
+        webhook: req.webhook ?? null,
+        idempotencyKey: req.idempotencyKey && who.tokenId ? req.idempotencyKey : null,
+        maxAttempts: req.attempts ?? deps.config.attempts,
+        now,
+      })),
+    );
+    const done: { p: Pending; row: JobRecord; created: boolean }[] = [];
+    const fresh: Fresh[] = [];
+    results.forEach((r, i) => {
+      const p = batch[i]!;
+      if ("error" in r) return p.reject(r.error);
+      done.push({ p, row: r.record, created: r.created });
+      if (r.created) fresh.push({ row: r.record, item: p.item });
+    });
     return { done, fresh };
   };
 
   const flushOnce = async (batch: Pending[]) => {
-    let inserted: ReturnType<typeof insertAll>;
+    let inserted: Awaited<ReturnType<typeof insertAll>>;
     try {
-      inserted = insertAll(batch);
+      inserted = await insertAll(batch);
     } catch (e) {
       for (const p of batch) p.reject(e);
       return;
@@ -106,7 +100,7 @@ export function createSubmitter(deps: ServiceDeps): Submitter {
     const added = await Promise.allSettled(
       queues.map(([q, items]) =>
         withRedis(() =>
-          q.addBulk(items.map(({ row: r, item }) => ({ name: r.type, data: workItemOf(r, item.source, item.options), opts: jobOptions(bullJobId(r.id, r.run), r.priority, r.max_attempts) }))),
+          q.addBulk(items.map(({ row: r, item }) => ({ name: r.type, data: workItem(r), opts: jobOptions(bullJobId(r.id, r.run), r.priority, r.maxAttempts) }))),
         ),
       ),
     );
@@ -116,7 +110,7 @@ export function createSubmitter(deps: ServiceDeps): Submitter {
       // stays for a request that is told it failed, so no later reconcile enqueues it. Jobs
       // another queue did take are removed again; one that cannot be (Redis gone, or a worker
       // already holds it) has no row now and is removed by the recorder's orphan sweep.
-      deleteUnstarted(deps.db, fresh.map((f) => f.row.id));
+      await deps.records.jobs.deleteUnstarted(fresh.map((f) => f.row.id));
       await Promise.all(
         queues.flatMap(([q, items], i) =>
           added[i]!.status === "fulfilled" ? items.map(({ row: r }) => q.remove(bullJobId(r.id, r.run)).catch(() => 0)) : [],

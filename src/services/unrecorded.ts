@@ -3,12 +3,11 @@
 // was taken back (the client got a 503 and may resubmit) or never committed. The row is the
 // record, so such a job is removed, not recorded: recording it would run a job the client was
 // told failed, and a resubmission would then run twice.
-import { JOB_TYPES } from "../config/schema";
+import { JOB_TYPES } from "../jobs/schema";
 import type { Queue } from "bullmq";
 import { CONTROL_CHANNEL } from "../queue/names";
 import type { ControlMessage, WorkItem } from "../queue/payload";
 import { parseBullJobId } from "../queue/queues";
-import { existingJobIds } from "../store/jobs";
 import type { ServiceDeps } from "./deps";
 
 /** A queue's job ids as one range read found them, per state that matters here. */
@@ -40,7 +39,7 @@ export async function removeUnrecordedJobs(deps: ServiceDeps, snapshot: QueueSna
       return ids ? [{ bullId: b, id: ids.id }] : [];
     });
     if (ours.length === 0) continue;
-    const known = existingJobIds(deps.db, ours.map((o) => o.id));
+    const known = await deps.records.jobs.existingIds(ours.map((o) => o.id));
     for (const o of ours) {
       if (known.has(o.id)) continue;
       const job = await q.getJob(o.bullId);

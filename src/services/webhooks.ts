@@ -13,7 +13,6 @@ import { newTokenId } from "../ids";
 import { createRedis, settleWithin } from "../queue/connection";
 import { QUEUE_PREFIX } from "../queue/names";
 import { checkUrl, safeFetch, type UrlPolicy } from "../sources/url";
-import { getJob } from "../store/jobs";
 import { getBreaker, getDelivery, insertDelivery, listAttempts, listDeliveries, recordAttempt, saveBreaker, type DeliveryRow } from "../store/deliveries";
 import { deleteWebhook, getWebhook, insertWebhook, listWebhooks, type WebhookRow } from "../store/webhooks";
 import { audit } from "./audit";
@@ -114,9 +113,8 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
       .catch((e) => deps.log.warn("webhook not queued", { delivery: d.id, error: e }));
   };
 
-  const off = deps.bus.on((e: MedianodeEvent, tenant: string | null) => {
-    if (!TERMINAL_EVENTS.has(e.type) || !e.jobId || tenant === null) return;
-    const job = getJob(deps.db, e.jobId);
+  const fanOut = async (e: MedianodeEvent & { jobId: string }, tenant: string) => {
+    const job = await deps.records.jobs.get(e.jobId);
     const body = JSON.stringify(e);
     const now = deps.now();
     for (const w of listWebhooks(deps.db, null)) {
@@ -125,6 +123,10 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
       enqueue({ id: newId("d_"), webhook_id: w.id, job_id: e.jobId, tenant, url: w.url, event_type: e.type, body, created_at: now });
     }
     if (job?.webhook) enqueue({ id: newId("d_"), webhook_id: null, job_id: e.jobId, tenant, url: job.webhook, event_type: e.type, body, created_at: now });
+  };
+  const off = deps.bus.on((e: MedianodeEvent, tenant: string | null) => {
+    if (!TERMINAL_EVENTS.has(e.type) || !e.jobId || tenant === null) return;
+    fanOut({ ...e, jobId: e.jobId }, tenant).catch((err) => deps.log.error("webhook fan-out failed", { jobId: e.jobId, type: e.type, error: err }));
   });
 
   const deliver = async (job: Job<{ deliveryId: string }>, token?: string) => {

@@ -5,13 +5,12 @@ import { BadRequestError, ConflictError, NotFoundError } from "../errors";
 import { checkImportPath } from "../sources/import-path";
 import { containedPath } from "../storage/paths";
 import { ATTEMPT_PATTERN, attemptKey, type AttemptRef, type CommitBody } from "../storage/worker-protocol";
-import type { StoredSource } from "../jobs/schema";
-import { getJob, type JobRow } from "../store/jobs";
+import type { JobRecord } from "../jobs/schema";
 import type { ServiceDeps } from "./deps";
 
 /** A worker token sees every tenant's jobs (it runs them all); an unknown id is 404. */
-export function requireWorkerJob(deps: Pick<ServiceDeps, "db">, id: string): JobRow {
-  const row = getJob(deps.db, id);
+export async function requireWorkerJob(deps: Pick<ServiceDeps, "records">, id: string): Promise<JobRecord> {
+  const row = await deps.records.jobs.get(id);
   if (!row) throw new NotFoundError(`no job ${id}`);
   return row;
 }
@@ -21,8 +20,8 @@ export function requireWorkerJob(deps: Pick<ServiceDeps, "db">, id: string): Job
  * source re-checked against this node's MEDIANODE_IMPORT_DIRS. URL sources are fetched by the
  * worker itself (404 here).
  */
-export function sourceFileForWorker(deps: Pick<ServiceDeps, "store" | "config">, row: JobRow): string {
-  const src = JSON.parse(row.source) as StoredSource;
+export function sourceFileForWorker(deps: Pick<ServiceDeps, "store" | "config">, row: JobRecord): string {
+  const src = row.source;
   if (src.kind === "upload") return deps.store.sourcePath(row.id);
   if (src.kind === "path") return checkImportPath(src.path, deps.config.importDirs);
   throw new NotFoundError(`job ${row.id} has a URL source: the worker fetches it itself`);
@@ -36,7 +35,7 @@ export function parseAttempt(text: string): AttemptRef {
 }
 
 /** An upload or commit for a run the job has moved past (it was retried since) is refused. */
-export function checkRun(row: JobRow, ref: AttemptRef): void {
+export function checkRun(row: JobRecord, ref: AttemptRef): void {
   if (ref.run < row.run) throw new ConflictError(`job ${row.id} is on run ${row.run}; attempt ${attemptKey(ref)} is stale`);
 }
 
@@ -44,8 +43,8 @@ export function checkRun(row: JobRow, ref: AttemptRef): void {
  * Moves an uploaded attempt into out/ once every file the worker lists is there with its size:
  * a worker that died halfway through its uploads never gets a partial out/.
  */
-export async function commitUploadedAttempt(deps: Pick<ServiceDeps, "db" | "store">, id: string, ref: AttemptRef, body: CommitBody): Promise<{ files: number }> {
-  const row = requireWorkerJob(deps, id);
+export async function commitUploadedAttempt(deps: Pick<ServiceDeps, "records" | "store">, id: string, ref: AttemptRef, body: CommitBody): Promise<{ files: number }> {
+  const row = await requireWorkerJob(deps, id);
   checkRun(row, ref);
   const dir = deps.store.attemptDir(id, ref);
   if (!existsSync(dir)) throw new NotFoundError(`job ${id} has no uploaded attempt ${attemptKey(ref)}`);

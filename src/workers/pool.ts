@@ -2,7 +2,7 @@
 // termination is still experimental). Tasks go to the least-loaded thread; a thread can
 // run several tasks at once because the heavy work is in ffmpeg children and libvips threads.
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import type { JobType } from "../config/schema";
+import type { JobType } from "../jobs/schema";
 import { CancelledError, InternalError, MedianodeError, isErrorCode } from "../errors";
 import type { ProcessorOutput, ProgressReport } from "../jobs/pipeline";
 import { OutputFileSchema } from "../jobs/schema";

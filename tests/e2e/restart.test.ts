@@ -4,7 +4,7 @@ import { loadConfig } from "../../src/config/load";
 import { createLogger } from "../../src/log";
 import { startServe } from "../../src/roles/serve";
 import { openDb } from "../../src/store/db";
-import { insertJob } from "../../src/store/jobs";
+import { sqliteRecords } from "../../src/store/sqlite/index";
 import { newJobId } from "../../src/ids";
 import { corpus } from "../helpers/corpus";
 import { startTestRedis, type TestRedis } from "../helpers/redis";
@@ -83,7 +83,7 @@ test("a row written but never enqueued (crash between the two) is enqueued at st
   await a.stop();
   const db = openDb(join(dir.path, "medianode.db"));
   const id = newJobId();
-  insertJob(db, {
+  await sqliteRecords(db).jobs.insertMany([{
     id,
     tenant: "admin",
     tokenId: null,
@@ -96,7 +96,7 @@ test("a row written but never enqueued (crash between the two) is enqueued at st
     idempotencyKey: null,
     maxAttempts: 3,
     now: Date.now(),
-  });
+  }]);
   db.close();
   const b = await startTestNode({ MEDIANODE_IMPORT_DIRS: corpus("image-jpeg-1x1.jpg").path.replace(/[^/]+$/, "") }, { redis, dataDir: dir.path });
   try {

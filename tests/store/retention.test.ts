@@ -6,7 +6,7 @@ import { silentLogger } from "../../src/log";
 import { sweepRetention } from "../../src/services/retention";
 import { createLocalStore } from "../../src/storage/local";
 import { openDb } from "../../src/store/db";
-import { finishJob, getJob, insertJob } from "../../src/store/jobs";
+import { sqliteRecords } from "../../src/store/sqlite/index";
 import { migrate } from "../../src/store/migrate";
 import { tempDir } from "../helpers/tmp";
 
@@ -15,30 +15,31 @@ test("finished jobs older than the retention are removed with their files; open 
   const db = openDb(join(dir.path, "medianode.db"));
   migrate(db);
   const store = createLocalStore(dir.path);
+  const records = sqliteRecords(db);
   const now = Date.UTC(2026, 10, 23);
   const day = 86_400_000;
-  const make = (status: "completed" | "failed" | null, finishedDaysAgo: number) => {
+  const make = async (status: "completed" | "failed" | null, finishedDaysAgo: number) => {
     const id = newJobId();
-    insertJob(db, { id, tenant: "t", tokenId: null, type: "probe", priority: 0, source: { kind: "upload", bytes: 1 }, options: {}, metadata: null, webhook: null, idempotencyKey: null, maxAttempts: 1, now: now - 40 * day });
+    await records.jobs.insertMany([{ id, tenant: "t", tokenId: null, type: "probe", priority: 0, source: { kind: "upload", bytes: 1 }, options: {}, metadata: null, webhook: null, idempotencyKey: null, maxAttempts: 1, now: now - 40 * day }]);
     mkdirSync(store.outDir(id), { recursive: true });
     writeFileSync(join(store.jobDir(id), "source"), "x");
-    if (status) finishJob(db, id, null, { status, at: now - finishedDaysAgo * day });
+    if (status) await records.jobs.finish(id, null, { status, at: now - finishedDaysAgo * day });
     return id;
   };
-  const oldDone = make("completed", 31);
-  const oldFailed = make("failed", 45);
-  const recent = make("completed", 2);
-  const open = make(null, 0);
-  expect(await sweepRetention({ db, store, log: silentLogger, now: () => now }, 30)).toBe(2);
+  const oldDone = await make("completed", 31);
+  const oldFailed = await make("failed", 45);
+  const recent = await make("completed", 2);
+  const open = await make(null, 0);
+  expect(await sweepRetention({ records, store, log: silentLogger, now: () => now }, 30)).toBe(2);
   for (const id of [oldDone, oldFailed]) {
-    expect(getJob(db, id)).toBeNull();
+    expect(await records.jobs.get(id)).toBeNull();
     expect(existsSync(store.jobDir(id))).toBe(false);
   }
   for (const id of [recent, open]) {
-    expect(getJob(db, id)).not.toBeNull();
+    expect(await records.jobs.get(id)).not.toBeNull();
     expect(existsSync(join(store.jobDir(id), "source"))).toBe(true);
   }
-  expect(await sweepRetention({ db, store, log: silentLogger, now: () => now }, 0)).toBe(0);
+  expect(await sweepRetention({ records, store, log: silentLogger, now: () => now }, 0)).toBe(0);
   db.close();
   dir.remove();
 });

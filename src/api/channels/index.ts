@@ -46,14 +46,14 @@ export function channelsRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
     )
     .get(
       "/:name/listeners",
-      ({ request, params, query }) => {
+      async ({ request, params, query }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:read");
         const limit = query.limit === undefined ? 100 : Number(query.limit);
         if (!Number.isInteger(limit)) throw new BadRequestError("limit must be an integer");
         const before = query.before === undefined ? undefined : Date.parse(query.before);
         if (before !== undefined && Number.isNaN(before)) throw new BadRequestError("before must be an ISO date");
-        return { items: listListeners(deps, who, params.name, limit, before) };
+        return { items: await listListeners(deps, who, params.name, limit, before) };
       },
       { detail: { summary: "Listener sessions of a channel, newest first: start, end, bytes, bitrate (jobs:read)" } },
     );

@@ -21,8 +21,8 @@ export interface WsData {
   principal: Principal;
   /** Set when the stream is narrowed to jobs (?jobId= or subscribe messages). */
   jobs: Set<string> | null;
-  /** ?jobId= of the upgrade: applied once the socket is open. */
-  narrowOnOpen: string | null;
+  /** ?jobId= of the upgrade: applied once the socket is open, its snapshot (read at upgrade) sent first. */
+  narrowOnOpen: { jobId: string; snapshot: MedianodeEvent | null } | null;
   /** Set on /v1/stream sockets (api/stream-ws): the monitor routes them there. */
   stream?: Listener;
 }
@@ -47,12 +47,12 @@ export interface HubDeps {
    * A late joiner's first message: the job's current state, or null where this monitor has no
    * record store to read it from. Throws NOT_FOUND for a job the principal may not see.
    */
-  snapshot(jobId: string, p: Principal): MedianodeEvent | null;
+  snapshot(jobId: string, p: Principal): Promise<MedianodeEvent | null>;
 }
 
 export interface EventHub {
   /** Answers the upgrade (undefined: done) or an error response; null for other paths. */
-  upgrade(req: Request, server: Server<WsData>): Response | undefined | null;
+  upgrade(req: Request, server: Server<WsData>): Promise<Response | undefined> | null;
   websocket: WebSocketHandler<WsData>;
   clients(): number;
   stop(): void;
@@ -87,8 +87,7 @@ export function createEventHub(deps: HubDeps): EventHub {
   };
   const send = (ws: ServerWebSocket<WsData>, e: unknown) => ws.send(JSON.stringify(e));
 
-  const narrowTo = (ws: ServerWebSocket<WsData>, jobId: string) => {
-    const snapshot = deps.snapshot(jobId, ws.data.principal);
+  const narrowTo = (ws: ServerWebSocket<WsData>, jobId: string, snapshot: MedianodeEvent | null) => {
     if (!ws.data.jobs) {
       for (const t of broadTopics(ws.data.principal)) ws.unsubscribe(t);
       ws.data.jobs = new Set();
@@ -124,18 +123,21 @@ export function createEventHub(deps: HubDeps): EventHub {
       const url = new URL(req.url);
       if (url.pathname !== "/v1/events") return null;
       server = srv;
-      try {
-        if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw new MedianodeError("BAD_REQUEST", "GET /v1/events is a WebSocket: send Upgrade: websocket");
-        const principal = deps.authenticate(req);
-        requireScope(principal, "jobs:read");
-        const jobId = url.searchParams.get("jobId");
-        if (jobId) deps.snapshot(jobId, principal);
-        if (srv.upgrade(req, { data: { principal, jobs: null, narrowOnOpen: jobId } })) return undefined;
-        throw new MedianodeError("BAD_REQUEST", "WebSocket upgrade failed");
-      } catch (e) {
-        const m = toMedianodeError(e);
-        return new Response(JSON.stringify(m.toBody()), { status: m.status, headers: { "content-type": "application/json" } });
-      }
+      return (async () => {
+        try {
+          if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw new MedianodeError("BAD_REQUEST", "GET /v1/events is a WebSocket: send Upgrade: websocket");
+          const principal = deps.authenticate(req);
+          requireScope(principal, "jobs:read");
+          const jobId = url.searchParams.get("jobId");
+          // Another tenant's job is refused here (404), before the socket opens.
+          const narrowOnOpen = jobId ? { jobId, snapshot: await deps.snapshot(jobId, principal) } : null;
+          if (srv.upgrade(req, { data: { principal, jobs: null, narrowOnOpen } })) return undefined;
+          throw new MedianodeError("BAD_REQUEST", "WebSocket upgrade failed");
+        } catch (e) {
+          const m = toMedianodeError(e);
+          return new Response(JSON.stringify(m.toBody()), { status: m.status, headers: { "content-type": "application/json" } });
+        }
+      })();
     },
     websocket: {
       // A slow client is closed rather than buffered without bound (MEDIANODE_WS_BUFFER_BYTES).
@@ -147,13 +149,9 @@ export function createEventHub(deps: HubDeps): EventHub {
         sockets.add(ws);
         count++;
         deps.metrics.wsClients.set(count);
-        const jobId = ws.data.narrowOnOpen;
-        try {
-          if (jobId) narrowTo(ws, jobId);
-          else for (const t of broadTopics(ws.data.principal)) ws.subscribe(t);
-        } catch (e) {
-          ws.close(1008, toMedianodeError(e).message.slice(0, 120));
-        }
+        const n = ws.data.narrowOnOpen;
+        if (n) narrowTo(ws, n.jobId, n.snapshot);
+        else for (const t of broadTopics(ws.data.principal)) ws.subscribe(t);
       },
       message(ws, raw) {
         let msg: unknown;
@@ -167,17 +165,20 @@ export function createEventHub(deps: HubDeps): EventHub {
           send(ws, { error: { code: "BAD_REQUEST", message: 'expected {"subscribe":["job:ID"]} or {"unsubscribe":[...]}' } });
           return;
         }
-        try {
-          if ("subscribe" in msg) for (const t of msg.subscribe) narrowTo(ws, t.slice(4));
-          else
-            for (const t of msg.unsubscribe) {
-              ws.unsubscribe(jobTopic(ws.data.principal, t.slice(4)));
-              ws.data.jobs?.delete(t.slice(4));
-            }
-        } catch (e) {
-          // Another tenant's job looks like no job at all (404, never 403).
-          send(ws, toMedianodeError(e).toBody());
-        }
+        if ("subscribe" in msg) {
+          for (const t of msg.subscribe) {
+            const jobId = t.slice(4);
+            deps.snapshot(jobId, ws.data.principal).then(
+              (snapshot) => narrowTo(ws, jobId, snapshot),
+              // Another tenant's job looks like no job at all (404, never 403).
+              (e) => send(ws, toMedianodeError(e).toBody()),
+            );
+          }
+        } else
+          for (const t of msg.unsubscribe) {
+            ws.unsubscribe(jobTopic(ws.data.principal, t.slice(4)));
+            ws.data.jobs?.delete(t.slice(4));
+          }
       },
       close(ws) {
         sockets.delete(ws);

@@ -2,20 +2,19 @@ import { Elysia } from "elysia";
 import { Type as T } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { BadRequestError } from "../../errors";
-import { JOB_TYPES, type JobType } from "../../config/schema";
-import type { JobStatus } from "../../jobs/schema";
+import { JOB_TYPES, type JobType } from "../../jobs/schema";
+import { JobStatus } from "../../jobs/schema";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { cancelJob, getVisibleJob, listVisibleJobs, retryJob, submitBatch, submitJob } from "../../services/jobs";
-import { toJobView } from "../../store/jobs";
+import { jobView } from "./view";
 import { requireScope } from "../auth";
 import { readJson } from "../body";
 import { checkJobRequest, readIntake, storedSourceFor } from "./intake";
 
-const STATUSES: JobStatus[] = ["queued", "active", "completed", "failed", "cancelled"];
 const BATCH_MAX = 1000;
 
 const ListQuery = T.Object({
-  status: T.Optional(T.Union(STATUSES.map((s) => T.Literal(s)))),
+  status: T.Optional(JobStatus),
   type: T.Optional(T.Union(JOB_TYPES.map((s) => T.Literal(s)))),
   limit: T.Optional(T.String({ pattern: "^[0-9]{1,4}$" })),
   cursor: T.Optional(T.String({ maxLength: 64 })),
@@ -38,7 +37,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
             set.headers["idempotent-replayed"] = "true";
           }
           set.status = 202;
-          return toJobView(row);
+          return jobView(row);
         } catch (e) {
           await intake.discard();
           throw e;
@@ -66,27 +65,27 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         }
         const rows = await submitBatch(deps, items, who);
         set.status = 202;
-        return { items: rows.map(toJobView) };
+        return { items: rows.map(jobView) };
       },
       { parse: "none", detail: { summary: "Submit up to 1000 JSON job requests at once" } },
     )
     .get(
       "/",
-      ({ request, query }) => {
+      async ({ request, query }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:read");
         if (!Value.Check(ListQuery, query)) throw new BadRequestError("invalid query", { errors: [...Value.Errors(ListQuery, query)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
-        const r = listVisibleJobs(deps, who, { status: query.status, type: query.type as JobType | undefined, cursor: query.cursor, limit: query.limit ? Number(query.limit) : undefined });
-        return { items: r.rows.map(toJobView), nextCursor: r.nextCursor };
+        const r = await listVisibleJobs(deps, who, { status: query.status, type: query.type as JobType | undefined, cursor: query.cursor, limit: query.limit ? Number(query.limit) : undefined });
+        return { items: r.rows.map(jobView), nextCursor: r.nextCursor };
       },
       { detail: { summary: "List jobs, newest first: ?status&type&limit&cursor" } },
     )
     .get(
       "/:id",
-      ({ request, params }) => {
+      async ({ request, params }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:read");
-        return toJobView(getVisibleJob(deps, params.id, who));
+        return jobView(await getVisibleJob(deps, params.id, who));
       },
       { detail: { summary: "Get a job" } },
     )
@@ -95,7 +94,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
       async ({ request, params }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:write");
-        return toJobView(await cancelJob(deps, params.id, who));
+        return jobView(await cancelJob(deps, params.id, who));
       },
       { detail: { summary: "Cancel a job (kills its ffmpeg at once)" } },
     )
@@ -106,7 +105,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         requireScope(who, "jobs:write");
         const row = await retryJob(deps, params.id, who);
         set.status = 202;
-        return toJobView(row);
+        return jobView(row);
       },
       { parse: "none", detail: { summary: "Requeue a failed or cancelled job" } },
     );

@@ -2,21 +2,20 @@
 // JobRequest plus a stored source. Uploads stream to <data>/media/<id>/source under the cap.
 import { rm } from "node:fs/promises";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import type { JobType } from "../../config/schema";
+import type { JobType } from "../../jobs/schema";
 import { BadRequestError } from "../../errors";
 import { newJobId } from "../../ids";
 import { pipelineFor } from "../../jobs/registry";
 import { JobRequest, type StoredSource } from "../../jobs/schema";
 import type { ServiceDeps } from "../../services/deps";
-import { checkRequest } from "../../services/jobs";
+import { checkRequest, type CheckedRequest } from "../../services/jobs";
 import { checkImportPath } from "../../sources/import-path";
 import { streamMultipart, streamToFile, tooLarge } from "../../sources/upload";
 import { checkUrl } from "../../sources/url";
 import { inspectSource } from "../../sources/validate";
 import { readJson } from "../body";
 
-export interface Intake {
-  request: JobRequest;
+export interface Intake extends CheckedRequest {
   source: StoredSource;
   id?: string;
   /** Called when the job was not created after all (error, idempotent replay): drops the upload. */
@@ -88,9 +87,8 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
   const ct = rawCt.toLowerCase();
   const noop = async () => {};
   if (ct.startsWith("application/json")) {
-    const req = checkJobRequest(await readJson(request, JSON_MAX));
-    checkRequest(req.type, req);
-    return { request: req, source: await storedSourceFor(deps, req), discard: noop };
+    const checked = checkRequest(checkJobRequest(await readJson(request, JSON_MAX)));
+    return { ...checked, source: await storedSourceFor(deps, checked.request), discard: noop };
   }
   const max = deps.config.maxUploadBytes;
   const declared = Number(request.headers.get("content-length") ?? NaN);
@@ -105,19 +103,19 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
       if (!mp.file) throw new BadRequestError('multipart request has no "file" part');
       const req = requestFromFields((k) => mp.fields[k]);
       if (req.source) throw new BadRequestError("send either a file or a source, not both");
-      checkRequest(req.type, req);
+      const checked = checkRequest(req);
       await inspectUpload(deps, req.type, path);
-      return { request: req, id, source: { kind: "upload", filename: mp.file.filename.slice(0, 255), bytes: mp.file.bytes, mime: mp.file.mime }, discard };
+      return { ...checked, id, source: { kind: "upload", filename: mp.file.filename.slice(0, 255), bytes: mp.file.bytes, mime: mp.file.mime }, discard };
     }
     // Raw body: everything but the bytes is in the query string, so check it before reading.
     const q = new URL(request.url).searchParams;
     const req = requestFromFields((k) => q.get(k));
-    checkRequest(req.type, req);
+    const checked = checkRequest(req);
     if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
     const bytes = request.body ? await streamToFile(request.body, path, max) : await Bun.write(path, "");
     await inspectUpload(deps, req.type, path);
     const filename = q.get("filename") ?? undefined;
-    return { request: req, id, source: { kind: "upload", bytes, mime: ct || undefined, ...(filename ? { filename: filename.slice(0, 255) } : {}) }, discard };
+    return { ...checked, id, source: { kind: "upload", bytes, mime: ct || undefined, ...(filename ? { filename: filename.slice(0, 255) } : {}) }, discard };
   } catch (e) {
     await discard();
     throw e;

@@ -29,10 +29,10 @@ export function parseRange(header: string | null, size: number): { start: number
 export function outputsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
   return new Elysia({ tags: ["outputs"] }).get(
     "/v1/jobs/:id/outputs/*",
-    ({ request, params }) => {
+    async ({ request, params }) => {
       const who = principalOf(request);
       requireScope(who, "jobs:read");
-      const row = getVisibleJob(deps, params.id, who);
+      const row = await getVisibleJob(deps, params.id, who);
       if (row.status !== "completed") throw new NotFoundError(`job ${row.id} has no outputs yet (status ${row.status})`);
       const name = params["*"];
       const file = deps.store.outputFile(row.id, name);

@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { JOB_TYPES, type JobType } from "../../config/schema";
+import { JOB_TYPES, type JobType } from "../../jobs/schema";
 import { NotFoundError } from "../../errors";
 import { withRedis } from "../../queue/connection";
 import { queueName } from "../../queue/names";

@@ -66,7 +66,7 @@ export interface StreamHubDeps {
 }
 
 export interface StreamHub {
-  upgrade(req: Request, server: Server<WsData>): Response | undefined | null;
+  upgrade(req: Request, server: Server<WsData>): Promise<Response | undefined> | null;
   open(ws: ServerWebSocket<WsData>): void;
   message(ws: ServerWebSocket<WsData>, raw: string | Buffer): void;
   close(ws: ServerWebSocket<WsData>): void;
@@ -87,7 +87,7 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
   const report = (l: Listener, endedAt: number | null, endReason: string | null) => {
     if (!l.rec || !l.codec) return;
     const r: ChannelReport = { kind: "session", id: l.id, tenant: l.rec.tenant, channel: l.rec.name, tokenId: l.principal.tokenId, node: deps.nodeId, codec: l.codec, bitrateKbps: l.lastBitrate, startedAt: l.startedAt, endedAt, bytes: l.bytes, endReason };
-    deps.redis.lpush(CHANNEL_REPORTS_KEY, JSON.stringify(r)).catch((e) => deps.log.warn("listener session not reported", { error: e }));
+    deps.redis.rpush(CHANNEL_REPORTS_KEY, JSON.stringify(r)).catch((e) => deps.log.warn("listener session not reported", { error: e }));
   };
   const tokenKey = (p: Principal) => p.tokenId ?? `jwt:${p.tenant}:${p.name}`;
 
@@ -327,10 +327,7 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
     if (l.key === key) status(ws, l, deps.registry.now());
   };
 
-  return {
-    upgrade(req, srv) {
-      const url = new URL(req.url);
-      if (url.pathname !== "/v1/stream") return null;
+  const upgradeNow = (req: Request, srv: Server<WsData>): Response | undefined => {
       try {
         if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw new MedianodeError("BAD_REQUEST", "GET /v1/stream is a WebSocket: send Upgrade: websocket");
         const principal = deps.authenticate(req);
@@ -342,6 +339,13 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
         const m = toMedianodeError(e);
         return new Response(JSON.stringify(m.toBody()), { status: m.status, headers: { "content-type": "application/json" } });
       }
+    };
+
+  return {
+    upgrade(req, srv) {
+      const url = new URL(req.url);
+      if (url.pathname !== "/v1/stream") return null;
+      return Promise.resolve(upgradeNow(req, srv));
     },
     open(ws) {
       sockets.add(ws);

@@ -31,7 +31,7 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
       "/jobs/:id/source",
       async ({ request, params }) => {
         worker(request);
-        const file = sourceFileForWorker(deps, requireWorkerJob(deps, params.id));
+        const file = sourceFileForWorker(deps, await requireWorkerJob(deps, params.id));
         const d = await deps.store.sourceDigest(params.id, file);
         const headers: Record<string, string> = {
           "content-type": "application/octet-stream",
@@ -61,7 +61,7 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
         const max = deps.config.maxUploadBytes;
         const declared = Number(request.headers.get("content-length") ?? NaN);
         if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
-        checkRun(requireWorkerJob(deps, params.id), ref);
+        checkRun(await requireWorkerJob(deps, params.id), ref);
         const bytes = await receiveOutput(deps.store.attemptDir(params.id, ref), params["*"], request.body, { maxBytes: max, sha256, partDir: deps.store.partDir(params.id) });
         deps.metrics.bytesTotal.inc({ direction: "worker_in" }, bytes);
         return { name: params["*"], bytes };
@@ -84,7 +84,7 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
       async ({ request, params }) => {
         worker(request);
         const ref = parseAttempt(params.attempt);
-        requireWorkerJob(deps, params.id);
+        await requireWorkerJob(deps, params.id);
         await deps.store.discardAttempt(deps.store.attemptDir(params.id, ref));
         return { discarded: attemptKey(ref) };
       },
