@@ -41,6 +41,9 @@ export async function startChannelRegistry(deps: { redis: IORedis; sub: IORedis;
   };
   const reloadAll = async () => {
     const all = await deps.redis.hgetall(CHANNELS_KEY);
+    // No hash at all is a Redis that lost its data, not every channel deleted: keep playing
+    // until the api role puts the records back (services/channels.ts syncChannels).
+    if (Object.keys(all).length === 0) return;
     for (const key of [...recs.keys()]) if (!(key in all)) set(key, null);
     for (const [key, text] of Object.entries(all)) set(key, parse(text));
   };
