@@ -52,12 +52,12 @@ export function locate(c: Pick<ClockState, "tracksSec" | "loop">, sec: number): 
 }
 
 /** A broadcast starts: the playlist stands still from `nowMs`. */
-export function goLive(c: ClockState, nowMs: number): ClockState {
+export function goLive<C extends Pick<ClockState, "liveSinceMs">>(c: C, nowMs: number): C {
   return c.liveSinceMs !== null ? c : { ...c, liveSinceMs: nowMs };
 }
 
 /** The broadcast ends: the playlist resumes where it stood when the broadcast began. */
-export function endLive(c: ClockState, nowMs: number): ClockState {
+export function endLive<C extends Pick<ClockState, "liveSinceMs" | "pausedSec">>(c: C, nowMs: number): C {
   if (c.liveSinceMs === null) return c;
   return { ...c, liveSinceMs: null, pausedSec: c.pausedSec + Math.max(0, nowMs - c.liveSinceMs) / 1000 };
 }

@@ -102,5 +102,15 @@ export const ChannelReport = T.Union([
     endReason: T.Union([T.String(), T.Null()]),
   }),
   T.Object({ kind: T.Literal("clock"), tenant: T.String(), channel: T.String(), pausedSec: T.Number(), liveSinceMs: T.Union([T.Number(), T.Null()]) }),
+  // A broadcast recorded at <data>/media/<jobId>/source, to submit as an audio job of its broadcaster.
+  T.Object({
+    kind: T.Literal("broadcast"),
+    jobId: T.String(),
+    tenant: T.String(),
+    principal: T.Object({ tokenId: T.Union([T.String(), T.Null()]), name: T.String(), tenant: T.String(), scopes: T.Array(T.String()) }),
+    channel: T.String(),
+    bytes: T.Integer(),
+    mime: T.String(),
+  }),
 ]);
 export type ChannelReport = Static<typeof ChannelReport>;

@@ -18,6 +18,7 @@ import { stopAll } from "./stops";
 import { createTrackLibrary } from "../channels/library";
 import { startChannelRegistry } from "../channels/registry";
 import { createStreamHub, type StreamHub } from "../api/stream-ws/index";
+import { createLiveHub, type LiveHub } from "../api/live-ws/index";
 import type { WebSocketHandler } from "bun";
 import type { WsData } from "../api/events-ws/hub";
 
@@ -27,12 +28,12 @@ export interface MonitorRole extends Role {
 }
 
 /** One Bun handler for both plugins: a socket's data says whose it is. */
-function composeSockets(events: WebSocketHandler<WsData>, stream: StreamHub): WebSocketHandler<WsData> {
+function composeSockets(events: WebSocketHandler<WsData>, stream: StreamHub, live: LiveHub): WebSocketHandler<WsData> {
   return {
     ...events,
-    open: (ws) => (ws.data.stream ? stream.open(ws) : events.open?.(ws)),
-    message: (ws, m) => (ws.data.stream ? stream.message(ws, m) : events.message!(ws, m)),
-    close: (ws, code, reason) => (ws.data.stream ? stream.close(ws) : events.close?.(ws, code, reason)),
+    open: (ws) => (ws.data.stream ? stream.open(ws) : ws.data.broadcast ? live.open(ws) : events.open?.(ws)),
+    message: (ws, m) => (ws.data.stream ? stream.message(ws, m) : ws.data.broadcast ? live.message(ws, m) : events.message!(ws, m)),
+    close: (ws, code, reason) => (ws.data.stream ? stream.close(ws) : ws.data.broadcast ? live.close(ws) : events.close?.(ws, code, reason)),
   };
 }
 
@@ -72,11 +73,24 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; rec
       authenticate: (req) => authenticate(db, req, config.jwtSecret),
     });
     stops.push(() => stream.stop());
+    const live = await createLiveHub({
+      registry,
+      redis,
+      sub: createRedis(ctx.redisUrl, "blocking", `medianode-live-${nodeId}`),
+      stream,
+      files: ctx.mediaFiles,
+      ffmpeg: ctx.media.ffmpeg,
+      log,
+      nodeId,
+      authenticate: (req) => authenticate(db, req, config.jwtSecret),
+    });
+    // Stopped before the listeners (reverse order): a broadcast in progress is finished and recorded.
+    stops.push(() => live.stop());
     log.info("monitor role started", { records: db !== null });
     return {
       hub,
       stream,
-      http: { upgrade: (req, srv) => hub.upgrade(req, srv) ?? stream.upgrade(req, srv), websocket: composeSockets(hub.websocket, stream) },
+      http: { upgrade: (req, srv) => hub.upgrade(req, srv) ?? stream.upgrade(req, srv) ?? live.upgrade(req, srv), websocket: composeSockets(hub.websocket, stream, live) },
       stop: () => stopAll(stops, log),
     };
   } catch (e) {

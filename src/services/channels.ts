@@ -13,9 +13,10 @@ import type { StoredChannel, StoredListenerSession } from "../store/records";
 import type { OutputFile } from "../jobs/schema";
 import { audit } from "./audit";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
-import { getVisibleJob } from "./jobs";
+import { checkRequest, getVisibleJob, submitJob } from "./jobs";
 
 type Deps = Pick<ServiceDeps, "records" | "db" | "redis" | "now" | "log">;
+import { SCOPES, type Scope } from "../store/tokens";
 
 /** The streamable renditions of an audio job's outputs: Ogg Opus files and AAC (remuxed to ADTS by the monitor). */
 export function streamRenditions(outputs: OutputFile[]): StreamRendition[] {
@@ -140,8 +141,20 @@ export async function listListeners(deps: Deps, who: Principal, name: string, li
   return (await deps.records.channels.listSessions(row.tenant, row.name, Math.min(Math.max(limit, 1), 1000), before)).map(sessionView);
 }
 
+/** A recorded broadcast becomes an audio job of its broadcaster (renditions, waveform as usual). */
+async function submitBroadcast(deps: ServiceDeps, r: Extract<ChannelReport, { kind: "broadcast" }>): Promise<void> {
+  const who: Principal = { ...r.principal, scopes: r.principal.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)) };
+  const request = { type: "audio" as const, metadata: { channel: r.channel, broadcast: true } };
+  try {
+    const checked = checkRequest(request);
+    await submitJob(deps, { ...checked, source: { kind: "upload", bytes: r.bytes, mime: r.mime, filename: `${r.channel}-live.webm` }, id: r.jobId }, who);
+  } catch (e) {
+    deps.log.error("recorded broadcast not submitted", { jobId: r.jobId, channel: r.channel, error: e });
+  }
+}
+
 /** Applies what monitors reported (listener sessions, clock changes); returns how many. */
-export async function drainChannelReports(deps: Deps, max = 1000): Promise<number> {
+export async function drainChannelReports(deps: ServiceDeps, max = 1000): Promise<number> {
   const [[, items]] = ((await deps.redis.multi().lrange(CHANNEL_REPORTS_KEY, 0, max - 1).ltrim(CHANNEL_REPORTS_KEY, max, -1).exec()) ?? [[null, []]]) as [[unknown, string[]]];
   if (!items?.length) return 0;
   const sessions: StoredListenerSession[] = [];
@@ -158,6 +171,7 @@ export async function drainChannelReports(deps: Deps, max = 1000): Promise<numbe
       continue;
     }
     if (r.kind === "clock") await deps.records.channels.setClock(r.tenant, r.channel, r.pausedSec, r.liveSinceMs);
+    else if (r.kind === "broadcast") await submitBroadcast(deps, r);
     else {
       const { kind: _, ...s } = r;
       sessions.push(s);
@@ -181,7 +195,7 @@ export async function syncChannels(deps: Deps): Promise<void> {
 }
 
 /** The api role's loop: drain reports every second, sync every 30 s. */
-export function startChannelKeeping(deps: Deps): { stop(): Promise<void> } {
+export function startChannelKeeping(deps: ServiceDeps): { stop(): Promise<void> } {
   let stopped = false;
   let last = 0;
   let running: Promise<void> = Promise.resolve();

@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import type { TestNode } from "./server";
 import { waitForJob } from "./server";
+import { oggPackets, opusPacketSamples, parseOggPages } from "../../src/channels/ogg";
 
 /** A `sec`-second sine tone as WAV. */
 export function makeTone(dir: string, name: string, sec: number, freq: number, title = name): string {
@@ -34,6 +35,8 @@ export type Msg = Record<string, unknown> & { type?: string };
 export interface Listener {
   ws: WebSocket;
   messages: Msg[];
+  /** Arrival time (ms) of each message. */
+  messageAt: number[];
   /** Every audio.data message in order. */
   chunks: Uint8Array[];
   /** Arrival time (ms) of each chunk. */
@@ -48,6 +51,7 @@ export async function listen(wsUrl: string): Promise<Listener> {
   const ws = new WebSocket(wsUrl);
   ws.binaryType = "arraybuffer";
   const messages: Msg[] = [];
+  const messageAt: number[] = [];
   const chunks: Uint8Array[] = [];
   const chunkAt: number[] = [];
   const waiters: { match: (m: Msg) => boolean; resolve: (m: Msg) => void }[] = [];
@@ -55,6 +59,7 @@ export async function listen(wsUrl: string): Promise<Listener> {
     if (typeof e.data === "string") {
       const m = JSON.parse(e.data) as Msg;
       messages.push(m);
+      messageAt.push(Date.now());
       for (const w of [...waiters]) if (w.match(m)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(m));
     } else {
       chunks.push(new Uint8Array(e.data as ArrayBuffer));
@@ -69,6 +74,7 @@ export async function listen(wsUrl: string): Promise<Listener> {
   return {
     ws,
     messages,
+    messageAt,
     chunks,
     chunkAt,
     closed,
@@ -95,4 +101,10 @@ export function probeCodec(file: string): { format: string; codec: string } {
   const r = Bun.spawnSync(["ffprobe", "-v", "error", "-show_entries", "format=format_name:stream=codec_name", "-of", "json", file], { stdout: "pipe", stderr: "pipe" });
   const j = JSON.parse(r.stdout.toString() || "{}") as { format?: { format_name: string }; streams?: { codec_name: string }[] };
   return { format: j.format?.format_name ?? "", codec: j.streams?.[0]?.codec_name ?? "" };
+}
+
+/** Seconds of Opus audio in whole Ogg pages (packet durations from their TOC). */
+export function opusSeconds(pages: Uint8Array): number {
+  const packets = oggPackets(parseOggPages(pages)).filter((p) => !/^Opus(Head|Tags)/.test(new TextDecoder().decode(p.data.subarray(0, 8))));
+  return packets.reduce((s, p) => s + opusPacketSamples(p.data), 0) / 48000;
 }

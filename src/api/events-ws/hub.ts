@@ -16,6 +16,7 @@ import type { Metrics } from "../../metrics/registry";
 import { isAdmin, type Principal } from "../../services/deps";
 import { requireScope } from "../auth";
 import type { Listener } from "../stream-ws/index";
+import type { Broadcaster } from "../live-ws/index";
 
 export interface WsData {
   principal: Principal;
@@ -25,6 +26,8 @@ export interface WsData {
   narrowOnOpen: { jobId: string; snapshot: MedianodeEvent | null } | null;
   /** Set on /v1/stream sockets (api/stream-ws): the monitor routes them there. */
   stream?: Listener;
+  /** Set on /v1/channels/:name/live sockets (api/live-ws). */
+  broadcast?: Broadcaster;
 }
 
 const ClientMessage = T.Union([
