@@ -12,9 +12,9 @@ import icon from "./icon.svg" with { type: "text" };
 const html = htmlText as unknown as string;
 const appJs = appJsText as string;
 
-/** No inline script or style attribute is needed: app.js sets styles through CSSOM. */
+/** No inline script or style attribute is needed: app.js sets styles through CSSOM. media-src blob: is the channel player's MediaSource. */
 export const DASHBOARD_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+  "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 function asset(body: string, type: string): () => Response {
   return () =>
