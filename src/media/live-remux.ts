@@ -7,8 +7,9 @@ import { dieWithParent } from "../process";
 export function liveRemuxArgs(o: { container: "webm" | "ogg"; opus: boolean; kbps?: number }): string[] {
   return [
     "-hide_banner", "-loglevel", "error", "-nostdin",
-    // Start at once: the header is enough to know the stream.
-    "-fflags", "+nobuffer", "-probesize", "32768", "-analyzeduration", "0",
+    // Start at once: the header is enough to know the stream (a bigger probe holds back
+    // seconds of a 64 kbps broadcast before the first packet comes out).
+    "-fflags", "+nobuffer", "-probesize", "4096", "-analyzeduration", "0",
     "-protocol_whitelist", "pipe", "-f", o.container === "webm" ? "webm" : "ogg", "-i", "pipe:0",
     "-map", "0:a:0", "-vn",
     ...(o.opus ? ["-c:a", "copy"] : ["-c:a", "libopus", "-b:a", `${o.kbps ?? 96}k`, "-ar", "48000"]),
