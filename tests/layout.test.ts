@@ -52,6 +52,32 @@ test("sharp only in media/, spawn only in media/ and the embedded Redis", () => 
   for (const f of spawners) expect(f).toMatch(/^(media\/|queue\/redis-server\.ts$)/);
 });
 
+const text = (f: string) => readFileSync(join(src, f), "utf8");
+const srcFiles = files(src).map((f) => relative(src, f));
+/** Files whose text matches `re`, src-relative. */
+const matching = (re: RegExp) => srcFiles.filter((f) => re.test(text(f)));
+
+test("the api calls services only: it never imports store/ or queue/", () => {
+  expect(violations(/^api\//, /^(store|queue)\//)).toEqual([]);
+});
+
+test("only queue/ builds BullMQ objects (queues, workers, event streams)", () => {
+  const builders = matching(/from "bullmq"/).filter((f) => /new (Queue|Worker|QueueEvents|FlowProducer|Job)\b/.test(text(f)));
+  expect(builders.length).toBeGreaterThan(0);
+  for (const f of builders) expect(f).toMatch(/^queue\//);
+});
+
+test("services/recovery.ts owns the reconcile and the unrecorded-job sweep", () => {
+  // Reading every open record, and asking which queued jobs have one, is the reconcile's alone.
+  expect(matching(/\.(listOpen|existingIds)\(/).filter((f) => !f.startsWith("store/"))).toEqual(["services/recovery.ts"]);
+  expect(matching(/function (startRecovery|removeUnrecordedJobs|snapshotQueues)\b|const reconcile(Once)? =/)).toEqual(["services/recovery.ts"]);
+});
+
+test("events/webhooks/deliver.ts owns the HTTP delivery of webhooks", () => {
+  expect(matching(/\bsignBody\(/).sort()).toEqual(["events/webhooks/deliver.ts", "events/webhooks/sign.ts"]);
+  expect(matching(/\bSIGNATURE_HEADER\]/)).toEqual(["events/webhooks/deliver.ts"]);
+});
+
 test("the import scan sees the real graph (so the rules above can fail)", () => {
   expect(edges).toContainEqual(["roles/serve.ts", "api/app"]);
   expect(edges).toContainEqual(["jobs/registry.ts", "jobs/image/processor"]);

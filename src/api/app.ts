@@ -6,8 +6,8 @@ import type { Principal, ServiceDeps } from "../services/deps";
 import { listAuditEntries } from "../services/audit";
 import { authenticate, requireScope } from "./auth";
 import { VERSION } from "../version";
-import { listNodes } from "../nodes/heartbeat";
-import { withRedis } from "../queue/connection";
+import { listOnlineNodes } from "../services/nodes";
+import { tokenCheck } from "../services/tokens";
 import { createRateLimiter } from "./rate-limit";
 import { healthRoutes } from "./health/index";
 import { jobsRoutes } from "./jobs/index";
@@ -68,10 +68,11 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
   // One token check per request, whichever route asks.
   const principals = new WeakMap<Request, Principal>();
   const perToken = createRateLimiter(deps.config.rateLimitPerToken, "token");
+  const tokens = tokenCheck(deps.db);
   const principalOf = (r: Request): Principal => {
     let p = principals.get(r);
     if (!p) {
-      p = authenticate(deps.db, r, deps.config.jwtSecret);
+      p = authenticate(tokens, r, deps.config.jwtSecret);
       perToken.take(p.tokenId ?? p.name);
       principals.set(r, p);
     }
@@ -112,7 +113,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
       "/v1/nodes",
       async ({ request }) => {
         requireScope(principalOf(request), "jobs:read");
-        return { items: await withRedis(() => listNodes(deps.redis)) };
+        return { items: await listOnlineNodes(deps) };
       },
       { detail: { tags: ["nodes"], summary: "Nodes seen in the last minute, with their capabilities" } },
     )

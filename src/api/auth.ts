@@ -1,9 +1,7 @@
 import { ForbiddenError, UnauthorizedError } from "../errors";
-import type { Principal } from "../services/deps";
-import { verifyToken } from "../services/tokens";
+import type { Principal, Scope } from "../services/deps";
+import type { TokenCheck } from "../services/tokens";
 import { looksLikeJwt, verifyJwt } from "./jwt";
-import type { Scope } from "../store/tokens";
-import type { Db } from "../store/db";
 
 /** Bearer header, or `?token=` (WebSocket and media players cannot always set headers). */
 export function tokenFrom(request: Request): string | null {
@@ -17,15 +15,15 @@ export function tokenFrom(request: Request): string | null {
 }
 
 /**
- * `db` null: a process that cannot read the record store (a monitor on another host with
+ * `tokens` null: a process that cannot read the record store (a monitor on another host with
  * SQLite) accepts JWTs only, since an opaque token is checked against its record.
  */
-export function authenticate(db: Db | null, request: Request, jwtSecret?: string): Principal {
+export function authenticate(tokens: TokenCheck | null, request: Request, jwtSecret?: string): Principal {
   const text = tokenFrom(request);
   if (!text) throw new UnauthorizedError("missing token: send Authorization: Bearer <token>");
   const jwt = !!jwtSecret && looksLikeJwt(text);
-  if (!jwt && !db) throw new UnauthorizedError("this node cannot read the record store, so it accepts JWTs only (MEDIANODE_JWT_SECRET), not opaque tokens");
-  const p = jwt ? verifyJwt(text, jwtSecret) : verifyToken(db!, text);
+  if (!jwt && !tokens) throw new UnauthorizedError("this node cannot read the record store, so it accepts JWTs only (MEDIANODE_JWT_SECRET), not opaque tokens");
+  const p = jwt ? verifyJwt(text, jwtSecret) : tokens!(text);
   if (!p) throw new UnauthorizedError("invalid, expired or revoked token");
   return p;
 }

@@ -3,8 +3,7 @@
 // the standard ones: exactly alg HS256 (no "none", no other algorithm), a constant-time
 // signature compare, exp required and enforced, nbf honoured, sub required.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { Principal } from "../services/deps";
-import type { Scope } from "../store/tokens";
+import type { Principal, Scope } from "../services/deps";
 
 /** Scopes a JWT may carry; admin and worker are for medianode's own tokens only. */
 const JWT_SCOPES: readonly Scope[] = ["jobs:read", "jobs:write"];

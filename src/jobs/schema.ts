@@ -147,8 +147,9 @@ export const Job = T.Object({
         etaSec: T.Optional(T.Number({ description: "Seconds left, from ffmpeg's speed" })),
         renditions: T.Optional(T.Record(T.String(), T.Number(), { description: "Per-rendition percent (video)" })),
         waiting: T.Optional(Waiting),
+        position: T.Optional(T.Integer({ minimum: 1, description: "While queued: 1 = next to run within its queue, priority counted" })),
       },
-      { description: "While active: the latest progress detail; while queued: `waiting`, when no online node can run the job" },
+      { description: "While active: the latest progress detail; while queued: `position`, and `waiting` when no online node can run the job" },
     ),
   ),
 });

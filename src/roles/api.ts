@@ -6,8 +6,10 @@ import { createEventBus, relayEvents } from "../events/bus";
 import { createRedis, waitForRedis } from "../queue/connection";
 import { createQueues, closeQueues } from "../queue/queues";
 import type { ServiceDeps } from "../services/deps";
-import { startRecorder, type Recorder } from "../services/recorder";
+import { startRecorder } from "../services/recorder";
+import { startRecovery } from "../services/recovery";
 import { createSubmitter } from "../services/submitter";
+import { createQueuePositions } from "../services/positions";
 import { startWebhooks } from "../services/webhooks";
 import { startRetention } from "../services/retention";
 import { startChannelKeeping } from "../services/channels";
@@ -28,7 +30,8 @@ export interface ApiRole extends Role {
   /** The record store this role writes (a monitor in the same process reads it). */
   db: Db;
   records: Records;
-  recorder: Recorder;
+  /** A queued job's position, for a monitor in the same process (services/positions.ts). */
+  positionOf(jobId: string): number | null;
   /** Set on first start: the admin token, to print once. */
   adminToken(): string | null;
   /** What a worker finished while stopping reaches the records before the recorder stops. */
@@ -54,7 +57,9 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     stops.push(() => relayConn.disconnect());
     stops.push(relayEvents(bus, relayConn, log));
     const records = sqliteRecords(db);
-    const base = { config, records, db, queues, redis, store: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now };
+    const positions = createQueuePositions({ records, bus, log });
+    stops.push(() => positions.stop());
+    const base = { config, records, db, queues, redis, store: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
     const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
     const retention = startRetention(deps, config.retentionDays);
     stops.push(() => retention.stop());
@@ -63,11 +68,13 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     // Channels (SPEC §12): their records mirrored into Redis, monitors' reports drained into SQLite.
     const channels = startChannelKeeping(deps);
     stops.push(() => channels.stop());
-    const recorder = await startRecorder(deps, ctx.redisUrl, { reconcileMs: o.reconcileMs });
+    const recorder = await startRecorder(deps, ctx.redisUrl);
     stops.push(() => recorder.stop());
+    const recovery = startRecovery(deps, recorder, { reconcileMs: o.reconcileMs });
+    stops.push(() => recovery.stop());
     // Start-up repair: rows written but never enqueued, jobs Redis lost, reports missed while
     // down, and jobs enqueued whose row was never written or was taken back (removed).
-    const r = await recorder.reconcile().catch((e) => (log.warn("start-up reconcile failed", { error: e }), null));
+    const r = await recovery.reconcile().catch((e) => (log.warn("start-up reconcile failed", { error: e }), null));
     if (r && (r.applied || r.requeued || r.removed)) log.info("start-up reconcile", { ...r });
     const { fetch } = createApp(deps, { scrape: ctx.scrape });
     let adminToken: string | null = null;
@@ -75,7 +82,7 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     return {
       db,
       records,
-      recorder,
+      positionOf: positions.of,
       http: { fetch },
       adminToken() {
         // Made once the port is ours (serve calls this after listen): a token made by a start
@@ -85,7 +92,7 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
         return adminToken;
       },
       async flush() {
-        await recorder.reconcile().catch((e) => log.warn("final reconcile failed; the next start repairs it", { error: e }));
+        await recovery.reconcile().catch((e) => log.warn("final reconcile failed; the next start repairs it", { error: e }));
       },
       stop: () => stopAll(stops, log),
     };

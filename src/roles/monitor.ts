@@ -11,6 +11,7 @@ import { snapshotEvent } from "../events/job-event";
 import { watchNodes } from "../nodes/watch";
 import { createRedis } from "../queue/connection";
 import { getVisibleJob } from "../services/jobs";
+import { tokenCheck } from "../services/tokens";
 import type { Db } from "../store/db";
 import type { Records } from "../store/records";
 import type { NodeContext, Role } from "./context";
@@ -38,7 +39,7 @@ function composeSockets(events: WebSocketHandler<WsData>, stream: StreamHub, liv
 }
 
 /** `db` for token checks (not behind the records interface yet), `records` for job snapshots; null where out of reach. */
-export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; records: Records | null }): Promise<MonitorRole> {
+export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; records: Records | null; positionOf?: (jobId: string) => number | null }): Promise<MonitorRole> {
   const { config, log, nodeId } = ctx;
   const stops: (() => unknown)[] = [];
   try {
@@ -50,13 +51,14 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; rec
     const nodes = await watchNodes(createRedis(ctx.redisUrl, "blocking", `medianode-nodes-${nodeId}`), redis, bus);
     stops.push(() => nodes.stop());
     const { db, records } = o;
+    const tokens = tokenCheck(db);
     const hub = createEventHub({
       bus,
       metrics: ctx.metrics,
       log,
       wsBufferBytes: config.wsBufferBytes,
-      authenticate: (req) => authenticate(db, req, config.jwtSecret),
-      snapshot: async (jobId, p) => (records ? snapshotEvent(await getVisibleJob({ records }, jobId, p)) : null),
+      authenticate: (req) => authenticate(tokens, req, config.jwtSecret),
+      snapshot: async (jobId, p) => (records ? snapshotEvent(await getVisibleJob({ records }, jobId, p), o.positionOf?.(jobId) ?? null) : null),
     });
     stops.push(() => hub.stop());
     const registry = await startChannelRegistry({ redis, sub: createRedis(ctx.redisUrl, "blocking", `medianode-channels-${nodeId}`), log });
@@ -70,7 +72,7 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; rec
       log,
       nodeId,
       listenersPerToken: config.streamListenersPerToken,
-      authenticate: (req) => authenticate(db, req, config.jwtSecret),
+      authenticate: (req) => authenticate(tokens, req, config.jwtSecret),
     });
     stops.push(() => stream.stop());
     const live = await createLiveHub({
@@ -82,7 +84,7 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; rec
       ffmpeg: ctx.media.ffmpeg,
       log,
       nodeId,
-      authenticate: (req) => authenticate(db, req, config.jwtSecret),
+      authenticate: (req) => authenticate(tokens, req, config.jwtSecret),
     });
     // Stopped before the listeners (reverse order): a broadcast in progress is finished and recorded.
     stops.push(() => live.stop());

@@ -20,7 +20,6 @@ import { VERSION } from "../version";
 import { newNodeId } from "../nodes/identity";
 import { createRedis, settleWithin } from "../queue/connection";
 import { startEmbeddedRedis } from "../queue/redis-server";
-import type { Recorder } from "../services/recorder";
 import { createLocalStore } from "../storage/local";
 import type { MediaStore } from "../storage/media-store";
 import { createRemoteStore } from "../storage/remote";
@@ -41,7 +40,6 @@ export interface Running {
   redisUrl: string;
   /** Set on first start: the admin token, to print once. */
   adminToken: string | null;
-  recorder: Recorder | null;
   /** Stops every role; running jobs get `graceMs` (default MEDIANODE_SHUTDOWN_GRACE_SEC) to finish. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -112,7 +110,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       if (db) stops.push(() => db.close());
     }
     const records: Records | null = api?.records ?? (recordsDb ? sqliteRecords(recordsDb) : null);
-    const monitor: MonitorRole | null = roles.has("monitor") ? await start(startMonitorRole(ctx, { db: recordsDb, records })) : null;
+    const monitor: MonitorRole | null = roles.has("monitor") ? await start(startMonitorRole(ctx, { db: recordsDb, records, positionOf: api?.positionOf })) : null;
     if (roles.has("metrics")) await start(startMetricsRole(ctx, { records }));
 
     // What this node can do: advertised by every process, and what decides which
@@ -195,7 +193,6 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       url: `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`,
       redisUrl,
       adminToken,
-      recorder: api?.recorder ?? null,
       async stop(graceMs = config.shutdownGraceSec * 1000) {
         if (worker && !stopping) await worker.stop(graceMs);
         // Flush: what the worker finished while stopping is in the records before the recorder stops.

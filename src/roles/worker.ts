@@ -1,4 +1,4 @@
-// The worker role: consumes the queues this node can serve (worker-queues.ts) and runs each
+// The worker role: consumes the queues this node can serve (queue/consumers.ts) and runs each
 // attempt with jobs/attempt.ts; media work runs in the thread pool. It owns the queue side of
 // an attempt: progress reports, cancel messages, the lock, hand-back on shutdown.
 // Workers never open SQLite: they report through Redis (BullMQ state, return values,
@@ -20,7 +20,7 @@ import type { UrlPolicy } from "../sources/url";
 import type { MediaStore } from "../storage/media-store";
 import { createMediaPool, type MediaPool } from "../workers/pool";
 import type { NodeContext, Role } from "./context";
-import { startConsumers } from "./worker-queues";
+import { startConsumers } from "../queue/consumers";
 
 export interface WorkerRoleOptions {
   /** The media files: in place (this host or a shared mount) or the api node's over HTTP. */
@@ -152,7 +152,7 @@ async function startQueueConsumers(deps: WorkerRoleDeps): Promise<WorkerRole> {
     }
   };
 
-  // The type queues, and the requirement queues this node's capabilities cover (worker-queues.ts).
+  // The type queues, and the requirement queues this node's capabilities cover (queue/consumers.ts).
   const consumers = await startConsumers({
     connection,
     redis: registryConn,

@@ -9,6 +9,7 @@ import type { LocalMediaStore } from "../storage/local";
 import type { Db } from "../store/db";
 import type { Records } from "../store/records";
 import type { Submitter } from "./submitter";
+import type { QueuePositions } from "./positions";
 import type { Scope } from "../store/tokens";
 
 /** Everything the api-side use-cases need, built once in roles/api.ts. */
@@ -30,6 +31,8 @@ export interface ServiceDeps {
   now(): number;
   /** The group commit of submissions (services/submitter.ts), one per api role. */
   submitter: Submitter;
+  /** Queued jobs' live.position, kept in memory from the queues' events (services/positions.ts). */
+  positions: QueuePositions;
 }
 
 /** Who is calling: resolved from a token (or, later, a JWT) by api/auth.ts. */
@@ -41,3 +44,5 @@ export interface Principal {
 }
 
 export const isAdmin = (p: Principal) => p.scopes.includes("admin");
+
+export type { Scope };

@@ -1,41 +1,33 @@
-// Turns what workers report through Redis into SQLite rows (the api role is the only writer).
+// Turns what workers report through Redis into records (the api role is the only writer).
 // BullMQ's event stream starts at "now" and is trimmed, so it is only a fast hint: the truth
-// is the BullMQ job itself, read on every hint and by a periodic reconcile of all open rows.
-import { QueueEvents, type Job } from "bullmq";
+// is the BullMQ job itself, read on every hint and by the periodic reconcile of all open
+// records (services/recovery.ts), which applies what it finds with this recorder's applyJob.
+import type { Job, Queue, QueueEvents } from "bullmq";
 import { Value } from "@sinclair/typebox/value";
 import { JOB_TYPES, type JobType } from "../jobs/schema";
 import type { MedianodeEvent } from "../events/types";
-import { jobEvent, snapshotEvent } from "../events/job-event";
+import { jobEvent } from "../events/job-event";
 import type { JobError, JobRecord } from "../jobs/schema";
 import { createRedis, settleWithin } from "../queue/connection";
-import { QUEUE_PREFIX, queueName } from "../queue/names";
+import { createQueueEvents } from "../queue/events";
 import { WorkItem, WorkProgress, WorkResult } from "../queue/payload";
-import { bullJobId, parseBullJobId } from "../queue/queues";
+import { parseBullJobId } from "../queue/queues";
 import type { ServiceDeps } from "./deps";
 import { enqueue } from "./jobs";
-import { onlineNodes, refreshWaiting } from "./waiting";
-import { queueOf, recordRequirement } from "./work-item";
+import { queueOf } from "./work-item";
 import { watchRequirementQueues } from "../queue/requirement-queues";
-import { removeUnrecordedJobs, snapshotQueues } from "./unrecorded";
 
-export interface Reconciled {
-  checked: number;
-  applied: number;
-  requeued: number;
-  /** BullMQ jobs without a row, removed. */
-  removed: number;
-}
+/** What applying one BullMQ job's state to its record did. */
+export type Applied = "applied" | "requeued" | "none";
 
 export interface Recorder {
-  /** Reads every open row's BullMQ job and applies it; re-enqueues what Redis lost; removes jobs without a row. */
-  reconcile(): Promise<Reconciled>;
-  /** The job's current state as an event (for a client that connects late). */
-  snapshot(row: JobRecord): MedianodeEvent;
+  /** Applies the state of one BullMQ job (null: Redis has none) to its open record. */
+  applyJob(row: JobRecord, found: Job | null | undefined): Promise<Applied>;
   stop(): Promise<void>;
 }
 
 
-export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { reconcileMs: number }): Promise<Recorder> {
+export async function startRecorder(deps: ServiceDeps, redisUrl: string): Promise<Recorder> {
   const observe = (e: MedianodeEvent, row: JobRecord) => {
     const m = deps.metrics;
     if (e.type === "job.active" && row.startedAt) m.jobWait.observe({ type: row.type }, Math.max(0, (row.startedAt - row.createdAt) / 1000));
@@ -52,7 +44,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
   };
 
   /** Applies the state of one BullMQ job to its row. Returns true when the row changed. */
-  const applyJob = async (row: JobRecord, found: Job | null | undefined): Promise<"applied" | "requeued" | "none"> => {
+  const applyJob = async (row: JobRecord, found: Job | null | undefined): Promise<Applied> => {
     let job = found;
     const now = deps.now();
     if (!job) {
@@ -135,18 +127,25 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     applyById(bullId).catch((e) => deps.log.warn("could not apply job report; reconcile will retry", { bullId, error: e }));
   };
   // One QueueEvents per queue: the type queues now, requirement queues as they are registered.
-  const watchQueue = (name: string, type: JobType, isTypeQueue: boolean, fromStart = false) => {
+  const watchQueue = (queue: Queue<WorkItem>, type: JobType, isTypeQueue: boolean, fromStart = false) => {
+    const name = queue.name;
     const conn = createRedis(redisUrl, "blocking", `medianode-events-${name}`);
     conns.push(conn);
     // A queue registered while we run is read from its first event: its first jobs may be
     // added (and run) before this watcher is ready. Queues known at start begin at "now";
     // the start-up reconcile covers what happened before.
-    const qe = new QueueEvents(name, { connection: conn, prefix: QUEUE_PREFIX, ...(fromStart ? { lastEventId: "0-0" } : {}) });
+    const qe = createQueueEvents(name, conn, { fromStart });
     qe.on("progress", ({ jobId, data }) => void onProgress(jobId, data).catch((e) => deps.log.warn("could not record progress", { bullId: jobId, error: e })));
     qe.on("completed", ({ jobId }) => hint(jobId));
     qe.on("failed", ({ jobId }) => hint(jobId));
     qe.on("delayed", ({ jobId }) => hint(jobId));
-    qe.on("active", ({ jobId }) => hint(jobId));
+    qe.on("active", ({ jobId }) => {
+      hint(jobId);
+      // Everyone behind it moves up one now (services/positions.ts).
+      deps.positions.touch(queue, true);
+    });
+    qe.on("waiting", () => deps.positions.touch(queue));
+    qe.on("removed", () => deps.positions.touch(queue));
     qe.on("error", (e) => deps.log.warn("queue events error", { queue: name, error: e }));
     // Pauses from any node reach every monitor through the queue's event stream; a type's
     // requirement queues pause with it, so only the type queue's events are announced.
@@ -161,61 +160,16 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { re
     events.push(qe);
     return qe;
   };
-  for (const type of JOB_TYPES) watchQueue(queueName(type), type, true);
+  for (const type of JOB_TYPES) watchQueue(deps.queues.of(type), type, true);
   const requirementWatch = await watchRequirementQueues(deps.redis, createRedis(redisUrl, "blocking", `medianode-requirements-${deps.nodeId}`), (q, atStart) => {
-    watchQueue(q.name, q.type, false, !atStart);
+    watchQueue(deps.queues.of(q.type, q.require), q.type, false, !atStart);
   });
   await Promise.all(events.map((e) => e.waitUntilReady()));
 
-  let reconciling: Promise<Reconciled> | null = null;
-  const reconcileOnce = async () => {
-    let checked = 0;
-    let applied = 0;
-    let requeued = 0;
-    let after = "";
-    // One read of the adverts per pass refreshes every queued job's live.waiting marker.
-    const nodes = await onlineNodes(deps);
-    // What Redis holds, one range read per queue and state. A row whose job sits where the row
-    // already says it is (queued and waiting, active and active) has nothing to apply: only the
-    // others are read job by job. Reading all of them made a pass cost two round trips per open
-    // row (a third of the api's CPU with 10,000 jobs queued).
-    const snapshot = await snapshotQueues(deps);
-    const parked = new Set(snapshot.flatMap((q) => q.parked));
-    const running = new Set(snapshot.flatMap((q) => q.running));
-    for (;;) {
-      const page = await deps.records.jobs.listOpen(after, 500);
-      if (page.length === 0) break;
-      after = page[page.length - 1]!.id;
-      for (const row of page) {
-        checked++;
-        const bullId = bullJobId(row.id, row.run);
-        const unchanged = row.status === "queued" ? parked.has(bullId) : running.has(bullId);
-        const r = unchanged ? "none" : await applyJob(row, await queueOf(deps.queues, row).getJob(bullId));
-        if (r === "none" && row.status === "queued" && nodes && recordRequirement(row).length) await refreshWaiting(deps, (await deps.records.jobs.get(row.id)) ?? row, nodes);
-        if (r === "applied") applied++;
-        if (r === "requeued") requeued++;
-      }
-    }
-    // The same snapshot: a job in it has its row committed already, unless it is an orphan.
-    const removed = await removeUnrecordedJobs(deps, snapshot);
-    return { checked, applied, requeued, removed };
-  };
-  const reconcile = () => {
-    reconciling ??= reconcileOnce().finally(() => (reconciling = null));
-    return reconciling;
-  };
-  const timer = setInterval(() => {
-    if (deps.redis.status !== "ready") return;
-    reconcile().catch((e) => deps.log.warn("reconcile failed", { error: e }));
-  }, o.reconcileMs);
-
   return {
-    reconcile,
-    snapshot: snapshotEvent,
+    applyJob,
     async stop() {
-      clearInterval(timer);
       requirementWatch.stop();
-      await reconciling?.catch(() => {});
       await settleWithin(2000, Promise.all(events.map((e) => e.close())));
       for (const c of conns) c.disconnect();
     },

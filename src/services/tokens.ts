@@ -53,6 +53,14 @@ export function revokeTokenById(db: Db, id: string, actor: Principal | string, n
   audit({ db, now: () => now }, actor, "token.revoke", id);
 }
 
+/** An opaque token's check against the records: its principal, or null. */
+export type TokenCheck = (text: string) => Principal | null;
+
+/** The token check of a process that reads these records (null: it cannot, so JWTs only). */
+export function tokenCheck(db: Db | null): TokenCheck | null {
+  return db ? (text) => verifyToken(db, text) : null;
+}
+
 const lastTouched = new Map<string, number>();
 
 /** Token text → principal, or null. Constant-time hash compare; revocation takes effect at once. */

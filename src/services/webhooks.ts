@@ -1,24 +1,24 @@
 // Webhooks (SPEC §4): subscriptions per tenant plus a job's own `webhook` URL; terminal
-// events only; signed; delivered from their own BullMQ queue with exponential backoff over
-// 24 h; a circuit breaker per endpoint URL; every attempt logged in SQLite.
+// events only; signed; delivered from their own queue (queue/deliveries.ts) with exponential
+// backoff over 24 h; a circuit breaker per endpoint URL; every attempt logged in SQLite. The
+// HTTP attempt itself is events/webhooks/deliver.ts.
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DelayedError, Queue, Worker, type Job } from "bullmq";
-import { InvalidOptionsError, NotFoundError, toMedianodeError } from "../errors";
+import { DelayedError, type Job } from "bullmq";
+import { InvalidOptionsError, NotFoundError } from "../errors";
 import { EVENT_TYPES, TERMINAL_EVENTS, type EventType, type MedianodeEvent } from "../events/types";
-import { signBody, SIGNATURE_HEADER } from "../events/webhooks/sign";
+import { postDelivery } from "../events/webhooks/deliver";
 import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerOpen } from "../events/webhooks/policy";
 import { newTokenId } from "../ids";
-import { createRedis, settleWithin } from "../queue/connection";
-import { QUEUE_PREFIX } from "../queue/names";
-import { checkUrl, safeFetch, type UrlPolicy } from "../sources/url";
+import { createRedis } from "../queue/connection";
+import { createDeliveryQueue, type DeliveryJob } from "../queue/deliveries";
+import { checkUrl, type UrlPolicy } from "../sources/url";
 import { getBreaker, getDelivery, insertDelivery, listAttempts, listDeliveries, recordAttempt, saveBreaker, type DeliveryRow } from "../store/deliveries";
 import { deleteWebhook, getWebhook, insertWebhook, listWebhooks, type WebhookRow } from "../store/webhooks";
 import { audit } from "./audit";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
 
-const WEBHOOK_QUEUE = "webhooks";
 const DELIVERY_TIMEOUT_MS = 10_000;
 /** First pause of a tripped breaker; it doubles while the endpoint keeps failing (max 1 h). */
 const BREAKER_COOLDOWN_MS = 30_000;
@@ -100,17 +100,36 @@ export interface WebhookDispatcher {
 export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promise<WebhookDispatcher> {
   const producer = createRedis(redisUrl, "blocking", "medianode-webhooks");
   const consumer = createRedis(redisUrl, "blocking", "medianode-webhooks-worker");
-  const queue = new Queue<{ deliveryId: string }>(WEBHOOK_QUEUE, { connection: producer, prefix: QUEUE_PREFIX });
-  queue.on("error", () => {});
   const jobSecret = perJobSecret(deps.config.dataDir, deps.config.webhookSecret);
   const backoffMs = deps.config.webhookBackoffMs;
   const attempts = attemptsFor24h(backoffMs);
 
+  const deliver = async (job: Job<DeliveryJob>, token?: string) => {
+    const d = getDelivery(deps.db, job.data.deliveryId);
+    if (!d || d.state !== "pending") return;
+    const now = deps.now();
+    const breaker = getBreaker(deps.db, d.url) ?? { url: d.url, consecutive_failures: 0, open_until: null };
+    if (breakerOpen(breaker, now)) {
+      // Paused endpoint: wait for the breaker without spending an attempt or calling it.
+      deps.metrics.webhookDeliveries.inc({ status: "circuit_open" });
+      await job.moveToDelayed(breaker.open_until!, token);
+      throw new DelayedError();
+    }
+    const attempt = job.attemptsMade + 1;
+    const secret = d.webhook_id ? (getWebhook(deps.db, d.webhook_id)?.secret ?? jobSecret) : jobSecret;
+    const out = await postDelivery(d.url, d.body, secret, policy(deps), Math.floor(now / 1000));
+    const ok = out.error === null;
+    const final = ok || attempt >= attempts;
+    recordAttempt(deps.db, { delivery_id: d.id, attempt, at: now, status_code: out.status, error: out.error, duration_ms: out.durationMs }, ok ? "delivered" : final ? "failed" : "pending");
+    saveBreaker(deps.db, ok ? breakerAfterSuccess(d.url) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
+    deps.metrics.webhookDeliveries.inc({ status: ok ? "delivered" : final ? "failed" : "retrying" });
+    if (!ok) throw new Error(out.error!);
+  };
+  const queue = createDeliveryQueue(producer, consumer, deliver, { concurrency: 16, onError: (e) => deps.log.warn("webhook worker error", { error: e }) });
+
   const enqueue = (d: Omit<DeliveryRow, "state" | "attempts" | "finished_at">) => {
     insertDelivery(deps.db, d);
-    void queue
-      .add("deliver", { deliveryId: d.id }, { jobId: d.id, attempts, backoff: { type: "exponential", delay: backoffMs }, removeOnComplete: true, removeOnFail: { age: 7 * 86400 } })
-      .catch((e) => deps.log.warn("webhook not queued", { delivery: d.id, error: e }));
+    void queue.add(d.id, { attempts, backoffMs }).catch((e) => deps.log.warn("webhook not queued", { delivery: d.id, error: e }));
   };
 
   const fanOut = async (e: MedianodeEvent & { jobId: string }, tenant: string) => {
@@ -129,48 +148,10 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
     fanOut({ ...e, jobId: e.jobId }, tenant).catch((err) => deps.log.error("webhook fan-out failed", { jobId: e.jobId, type: e.type, error: err }));
   });
 
-  const deliver = async (job: Job<{ deliveryId: string }>, token?: string) => {
-    const d = getDelivery(deps.db, job.data.deliveryId);
-    if (!d || d.state !== "pending") return;
-    const now = deps.now();
-    const breaker = getBreaker(deps.db, d.url) ?? { url: d.url, consecutive_failures: 0, open_until: null };
-    if (breakerOpen(breaker, now)) {
-      // Paused endpoint: wait for the breaker without spending an attempt or calling it.
-      deps.metrics.webhookDeliveries.inc({ status: "circuit_open" });
-      await job.moveToDelayed(breaker.open_until!, token);
-      throw new DelayedError();
-    }
-    const attempt = job.attemptsMade + 1;
-    const secret = d.webhook_id ? (getWebhook(deps.db, d.webhook_id)?.secret ?? jobSecret) : jobSecret;
-    const started = performance.now();
-    let status: number | null = null;
-    let error: string | null = null;
-    try {
-      const res = await safeFetch(d.url, policy(deps), {
-        method: "POST",
-        headers: { "content-type": "application/json", "user-agent": "medianode-webhooks", [SIGNATURE_HEADER]: signBody(secret, d.body, Math.floor(now / 1000)) },
-        body: d.body,
-      });
-      status = res.status;
-      await res.body?.cancel();
-      if (status < 200 || status >= 300) error = `HTTP ${status}`;
-    } catch (e) {
-      error = toMedianodeError(e).message;
-    }
-    const ok = error === null;
-    const final = ok || attempt >= attempts;
-    recordAttempt(deps.db, { delivery_id: d.id, attempt, at: now, status_code: status, error, duration_ms: Math.round(performance.now() - started) }, ok ? "delivered" : final ? "failed" : "pending");
-    saveBreaker(deps.db, ok ? breakerAfterSuccess(d.url) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
-    deps.metrics.webhookDeliveries.inc({ status: ok ? "delivered" : final ? "failed" : "retrying" });
-    if (!ok) throw new Error(error!);
-  };
-
-  const worker = new Worker<{ deliveryId: string }>(WEBHOOK_QUEUE, deliver, { connection: consumer, prefix: QUEUE_PREFIX, concurrency: 16 });
-  worker.on("error", (e) => deps.log.warn("webhook worker error", { error: e }));
   return {
     async stop() {
       off();
-      await settleWithin(2000, Promise.all([worker.close(), queue.close()]));
+      await queue.close();
       producer.disconnect();
       consumer.disconnect();
     },

@@ -3,7 +3,7 @@ import { Type as T } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { BadRequestError } from "../../errors";
 import { JOB_TYPES, type JobType } from "../../jobs/schema";
-import { JobStatus } from "../../jobs/schema";
+import { JobStatus, type JobRecord } from "../../jobs/schema";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { cancelJob, getVisibleJob, listVisibleJobs, retryJob, submitBatch, submitJob } from "../../services/jobs";
 import { jobView } from "./view";
@@ -22,6 +22,8 @@ const ListQuery = T.Object({
 });
 
 export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
+  // The position comes from memory (services/positions.ts): no Redis call per request.
+  const view = (r: JobRecord) => jobView(r, r.status === "queued" ? deps.positions.of(r.id) : null);
   return new Elysia({ prefix: "/v1/jobs", tags: ["jobs"] })
     .post(
       "/",
@@ -37,7 +39,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
             set.headers["idempotent-replayed"] = "true";
           }
           set.status = 202;
-          return jobView(row);
+          return view(row);
         } catch (e) {
           await intake.discard();
           throw e;
@@ -65,7 +67,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         }
         const rows = await submitBatch(deps, items, who);
         set.status = 202;
-        return { items: rows.map(jobView) };
+        return { items: rows.map((r) => view(r)) };
       },
       { parse: "none", detail: { summary: "Submit up to 1000 JSON job requests at once" } },
     )
@@ -76,7 +78,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         requireScope(who, "jobs:read");
         if (!Value.Check(ListQuery, query)) throw new BadRequestError("invalid query", { errors: [...Value.Errors(ListQuery, query)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
         const r = await listVisibleJobs(deps, who, { status: query.status, type: query.type as JobType | undefined, cursor: query.cursor, limit: query.limit ? Number(query.limit) : undefined });
-        return { items: r.rows.map(jobView), nextCursor: r.nextCursor };
+        return { items: r.rows.map((r) => view(r)), nextCursor: r.nextCursor };
       },
       { detail: { summary: "List jobs, newest first: ?status&type&limit&cursor" } },
     )
@@ -85,7 +87,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
       async ({ request, params }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:read");
-        return jobView(await getVisibleJob(deps, params.id, who));
+        return view(await getVisibleJob(deps, params.id, who));
       },
       { detail: { summary: "Get a job" } },
     )
@@ -94,7 +96,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
       async ({ request, params }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:write");
-        return jobView(await cancelJob(deps, params.id, who));
+        return view(await cancelJob(deps, params.id, who));
       },
       { detail: { summary: "Cancel a job (kills its ffmpeg at once)" } },
     )
@@ -105,7 +107,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         requireScope(who, "jobs:write");
         const row = await retryJob(deps, params.id, who);
         set.status = 202;
-        return jobView(row);
+        return view(row);
       },
       { parse: "none", detail: { summary: "Requeue a failed or cancelled job" } },
     );

@@ -8,16 +8,16 @@ export function outputUrl(jobId: string, name: string): string {
   return `/v1/jobs/${jobId}/outputs/${name.split("/").map(encodeURIComponent).join("/")}`;
 }
 
-/** Progress detail while active; only the `waiting` marker while queued; nothing once finished. */
-function liveView(r: JobRecord): { live?: LiveProgress } {
-  if (!r.live) return {};
-  const { waiting, ...progress } = r.live;
-  if (r.status === "active") return { live: progress };
-  if (r.status === "queued" && waiting) return { live: { waiting } };
-  return {};
+/** Progress detail while active; the `waiting` marker and the position while queued; nothing once finished. */
+function liveView(r: JobRecord, position: number | null): { live?: Job["live"] } {
+  const { waiting, ...progress }: LiveProgress = r.live ?? {};
+  if (r.status === "active") return r.live ? { live: progress } : {};
+  if (r.status !== "queued" || (!waiting && position === null)) return {};
+  return { live: { ...(waiting ? { waiting } : {}), ...(position !== null ? { position } : {}) } };
 }
 
-export function jobView(r: JobRecord): Job {
+/** `position`: the job's place in its queue (services/positions.ts), null when not known. */
+export function jobView(r: JobRecord, position: number | null = null): Job {
   return {
     id: r.id,
     type: r.type,
@@ -35,6 +35,6 @@ export function jobView(r: JobRecord): Job {
     createdAt: iso(r.createdAt)!,
     startedAt: iso(r.startedAt),
     finishedAt: iso(r.finishedAt),
-    ...liveView(r),
+    ...liveView(r, position),
   };
 }

@@ -18,8 +18,7 @@ import type { TrackFrame } from "../../channels/track";
 import { newJobId } from "../../ids";
 import type { Logger } from "../../log";
 import { startLiveRemux, type LiveRemux } from "../../media/live-remux";
-import { CHANNEL_REPORTS_KEY, channelLiveAudio, channelLiveKey, QUEUE_PREFIX } from "../../queue/names";
-import { subscribeWhenReady } from "../../queue/connection";
+import { publishLiveAudio, pushReport, releaseLiveLock, renewLiveLock, subscribeLiveAudio, takeLiveLock } from "../../channels/cluster";
 import type { Principal } from "../../services/deps";
 import type { LocalMediaStore } from "../../storage/local";
 import { requireScope } from "../auth";
@@ -80,22 +79,18 @@ interface RelayedAudio {
 
 export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
   const active = new Set<ServerWebSocket<WsData>>();
-  const pattern = `${QUEUE_PREFIX}:channel-audio:*`;
-  const prefix = `${QUEUE_PREFIX}:channel-audio:`;
-  deps.sub.on("pmessage", (_p: string, channel: string, text: string) => {
+  await subscribeLiveAudio(deps.sub, (key, text) => {
     try {
       const m = JSON.parse(text) as RelayedAudio;
       if (m.node === deps.nodeId) return;
-      deps.stream.relayLive(channel.slice(prefix.length), framesOf(m.frames.map((f) => Buffer.from(f, "base64"))), Buffer.from(m.head, "base64"));
+      deps.stream.relayLive(key, framesOf(m.frames.map((f) => Buffer.from(f, "base64"))), Buffer.from(m.head, "base64"));
     } catch (e) {
       deps.log.warn("broadcast audio from another node ignored", { error: e });
     }
   });
-  await deps.sub.psubscribe(pattern);
-  void subscribeWhenReady;
 
   const send = (ws: ServerWebSocket<WsData>, m: unknown) => ws.send(JSON.stringify(m));
-  const report = (r: ChannelReport) => deps.redis.rpush(CHANNEL_REPORTS_KEY, JSON.stringify(r)).catch((e) => deps.log.warn("channel report lost", { error: e }));
+  const report = (r: ChannelReport) => pushReport(deps.redis, r).catch((e) => deps.log.warn("channel report lost", { error: e }));
 
   const setClock = async (b: Broadcaster, change: (r: ChannelRecord, now: number) => ChannelRecord) => {
     const rec = deps.registry.get(b.key);
@@ -114,7 +109,7 @@ export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
     }
     deps.stream.relayLive(b.key, frames, b.head);
     const m: RelayedAudio = { node: deps.nodeId, head: b64(b.head), frames: frames.map((f) => b64(f.data)) };
-    deps.redis.publish(channelLiveAudio(b.key), JSON.stringify(m)).catch(() => {});
+    publishLiveAudio(deps.redis, b.key, JSON.stringify(m)).catch(() => {});
   };
 
   const pump = async (b: Broadcaster, remux: LiveRemux) => {
@@ -170,7 +165,7 @@ export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
       }
       await b.sink?.end();
       if (b.onAir) await setClock(b, endLive).catch((e) => deps.log.warn("broadcast end not shared", { error: e }));
-      await deps.redis.del(channelLiveKey(b.key)).catch(() => {});
+      await releaseLiveLock(deps.redis, b.key).catch(() => {});
       active.delete(ws!);
       // The recording becomes an audio job (renditions, waveform as usual), submitted by the api role.
       const recorded = b.onAir && code === 0 && b.bytesIn > 0;
@@ -194,15 +189,14 @@ export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
       const key = channelKey(rec.tenant, rec.name);
       const jobId = newJobId();
       // One broadcaster per channel, cluster-wide.
-      const got = await deps.redis.set(channelLiveKey(key), `${deps.nodeId}/${jobId}`, "PX", LOCK_MS, "NX");
-      if (got !== "OK") throw new MedianodeError("CONFLICT", `channel ${name} already has a broadcaster`);
+      if (!(await takeLiveLock(deps.redis, key, `${deps.nodeId}/${jobId}`, LOCK_MS))) throw new MedianodeError("CONFLICT", `channel ${name} already has a broadcaster`);
       const file = deps.files.sourcePath(jobId);
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
       const broadcast: Broadcaster = { principal, key, name: rec.name, jobId, file, sink: Bun.file(file).writer(), sniffed: [], remux: null, head: null, onAir: false, bytesIn: 0, ended: null, lockTimer: null };
-      broadcast.lockTimer = setInterval(() => void deps.redis.pexpire(channelLiveKey(key), LOCK_MS).catch(() => {}), LOCK_MS / 3);
+      broadcast.lockTimer = setInterval(() => void renewLiveLock(deps.redis, key, LOCK_MS).catch(() => {}), LOCK_MS / 3);
       if (srv.upgrade(req, { data: { principal, jobs: null, narrowOnOpen: null, broadcast } })) return undefined;
       clearInterval(broadcast.lockTimer);
-      await deps.redis.del(channelLiveKey(key));
+      await releaseLiveLock(deps.redis, key);
       throw new MedianodeError("BAD_REQUEST", "WebSocket upgrade failed");
     } catch (e) {
       const m = toMedianodeError(e);

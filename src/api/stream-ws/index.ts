@@ -19,7 +19,7 @@ import { concat } from "../../channels/ogg";
 import type { StreamCodec, TrackFrame } from "../../channels/track";
 import type { Logger } from "../../log";
 import type { Metrics } from "../../metrics/registry";
-import { CHANNEL_REPORTS_KEY, streamTokenKey } from "../../queue/names";
+import { pushReport, releaseStreamSlot, renewStreamSlots, takeStreamSlot } from "../../channels/cluster";
 import { isAdmin, type Principal } from "../../services/deps";
 import { requireScope } from "../auth";
 import type { WsData } from "../events-ws/hub";
@@ -87,7 +87,7 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
   const report = (l: Listener, endedAt: number | null, endReason: string | null) => {
     if (!l.rec || !l.codec) return;
     const r: ChannelReport = { kind: "session", id: l.id, tenant: l.rec.tenant, channel: l.rec.name, tokenId: l.principal.tokenId, node: deps.nodeId, codec: l.codec, bitrateKbps: l.lastBitrate, startedAt: l.startedAt, endedAt, bytes: l.bytes, endReason };
-    deps.redis.rpush(CHANNEL_REPORTS_KEY, JSON.stringify(r)).catch((e) => deps.log.warn("listener session not reported", { error: e }));
+    pushReport(deps.redis, r).catch((e) => deps.log.warn("listener session not reported", { error: e }));
   };
   const tokenKey = (p: Principal) => p.tokenId ?? `jwt:${p.tenant}:${p.name}`;
 
@@ -114,7 +114,7 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
     const l = ws.data.stream;
     if (l?.key) report(l, Date.now(), reason);
     if (l) {
-      deps.redis.zrem(streamTokenKey(tokenKey(l.principal)), l.id).catch(() => {});
+      releaseStreamSlot(deps.redis, tokenKey(l.principal), l.id).catch(() => {});
       l.key = null;
     }
     ws.close(code, reason);
@@ -256,12 +256,12 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
       const keys = deps.registry.all().map((r) => channelKey(r.tenant, r.name));
       for (const [k, n] of await readListeners(deps.redis, keys, now)) clusterCounts.set(k, n);
       // Per-token limits hold cluster-wide: each open stream's entry is renewed here.
-      const p = deps.redis.pipeline();
+      const slots: [string, string][] = [];
       for (const ws of sockets) {
         const l = ws.data.stream;
-        if (l?.key) p.zadd(streamTokenKey(tokenKey(l.principal)), now + 15_000, l.id).pexpire(streamTokenKey(tokenKey(l.principal)), 30_000);
+        if (l?.key && deps.listenersPerToken > 0) slots.push([tokenKey(l.principal), l.id]);
       }
-      await p.exec();
+      await renewStreamSlots(deps.redis, slots, now);
     } catch (e) {
       deps.log.warn("listener presence not written", { error: e });
     }
@@ -269,13 +269,7 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
 
   const takeSlot = async (l: Listener): Promise<boolean> => {
     if (deps.listenersPerToken <= 0 || isAdmin(l.principal)) return true;
-    const key = streamTokenKey(tokenKey(l.principal));
-    const now = deps.registry.now();
-    const res = await deps.redis.multi().zremrangebyscore(key, "-inf", now).zadd(key, now + 15_000, l.id).zcard(key).pexpire(key, 30_000).exec();
-    const n = Number(res?.[2]?.[1] ?? 0);
-    if (n <= deps.listenersPerToken) return true;
-    await deps.redis.zrem(key, l.id);
-    return false;
+    return takeStreamSlot(deps.redis, tokenKey(l.principal), l.id, deps.listenersPerToken, deps.registry.now());
   };
 
   const start = async (ws: ServerWebSocket<WsData>, l: Listener, channel: string, kbps: number) => {
@@ -373,7 +367,7 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
       const l = ws.data.stream;
       if (l?.key) {
         report(l, Date.now(), "closed by the listener");
-        deps.redis.zrem(streamTokenKey(tokenKey(l.principal)), l.id).catch(() => {});
+        releaseStreamSlot(deps.redis, tokenKey(l.principal), l.id).catch(() => {});
         l.key = null;
       }
     },

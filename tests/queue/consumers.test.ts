@@ -7,7 +7,7 @@ import { createRedis, waitForRedis } from "../../src/queue/connection";
 import { queueName } from "../../src/queue/names";
 import type { WorkItem, WorkResult } from "../../src/queue/payload";
 import { bullJobId, createQueues, type Queues } from "../../src/queue/queues";
-import { startConsumers, type Consumers } from "../../src/roles/worker-queues";
+import { startConsumers, type Consumers } from "../../src/queue/consumers";
 import { startTestRedis, type TestRedis } from "../helpers/redis";
 
 let redis: TestRedis;

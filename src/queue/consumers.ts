@@ -13,10 +13,10 @@ import type IORedis from "ioredis";
 import type { JobType } from "../jobs/schema";
 import type { Logger } from "../log";
 import { covers } from "../nodes/capabilities";
-import { settleWithin } from "../queue/connection";
-import { QUEUE_PREFIX, queueName } from "../queue/names";
-import type { WorkItem, WorkResult } from "../queue/payload";
-import { watchRequirementQueues } from "../queue/requirement-queues";
+import { settleWithin } from "./connection";
+import { QUEUE_PREFIX, queueName } from "./names";
+import type { WorkItem, WorkResult } from "./payload";
+import { watchRequirementQueues } from "./requirement-queues";
 
 export type Processor = (job: Job<WorkItem, WorkResult>, token?: string, signal?: AbortSignal) => Promise<WorkResult>;
 
