@@ -8,7 +8,7 @@ import type { Server, ServerWebSocket } from "bun";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type IORedis from "ioredis";
-import { MedianodeError, toMedianodeError } from "../../errors";
+import { MedianodeError } from "../../errors";
 import { endLive, goLive } from "../../channels/clock";
 import { createOggPageStream, sniffLiveInput } from "../../channels/live-input";
 import { oggPackets, opusPacketSamples, parseOpusHead } from "../../channels/ogg";
@@ -23,6 +23,7 @@ import type { Principal } from "../../services/deps";
 import type { LocalMediaStore } from "../../storage/local";
 import { requireScope } from "../auth";
 import type { WsData } from "../events-ws/hub";
+import { refuseUpgrade, type SocketPlugin } from "../ws-plugin";
 import type { StreamHub } from "../stream-ws/index";
 
 const LOCK_MS = 10_000;
@@ -60,13 +61,7 @@ export interface LiveHubDeps {
   authenticate(req: Request): Principal;
 }
 
-export interface LiveHub {
-  upgrade(req: Request, server: Server<WsData>): Promise<Response | undefined> | null;
-  open(ws: ServerWebSocket<WsData>): void;
-  message(ws: ServerWebSocket<WsData>, raw: string | Buffer): void;
-  close(ws: ServerWebSocket<WsData>): void;
-  stop(): Promise<void>;
-}
+export type LiveHub = SocketPlugin;
 
 const PATH = /^\/v1\/channels\/([^/]{1,64})\/live$/;
 const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
@@ -199,8 +194,7 @@ export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
       await releaseLiveLock(deps.redis, key);
       throw new MedianodeError("BAD_REQUEST", "WebSocket upgrade failed");
     } catch (e) {
-      const m = toMedianodeError(e);
-      return new Response(JSON.stringify(m.toBody()), { status: m.status, headers: { "content-type": "application/json" } });
+      return refuseUpgrade(e);
     }
   };
 

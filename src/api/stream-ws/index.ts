@@ -23,6 +23,7 @@ import { pushReport, releaseStreamSlot, renewStreamSlots, takeStreamSlot } from 
 import { isAdmin, type Principal } from "../../services/deps";
 import { requireScope } from "../auth";
 import type { WsData } from "../events-ws/hub";
+import { refuseUpgrade, type SocketPlugin } from "../ws-plugin";
 
 const TICK_MS = 100;
 const STATUS_EVERY_MS = 3000;
@@ -65,16 +66,11 @@ export interface StreamHubDeps {
   authenticate(req: Request): Principal;
 }
 
-export interface StreamHub {
-  upgrade(req: Request, server: Server<WsData>): Promise<Response | undefined> | null;
-  open(ws: ServerWebSocket<WsData>): void;
-  message(ws: ServerWebSocket<WsData>, raw: string | Buffer): void;
-  close(ws: ServerWebSocket<WsData>): void;
+export interface StreamHub extends SocketPlugin {
   /** Broadcast audio for a channel's live listeners on this node (api/live-ws). */
   relayLive(key: string, frames: TrackFrame[], opusHead: Uint8Array): void;
   /** Cluster-wide listener count of a channel (as last read). */
   listeners(key: string): number;
-  stop(): Promise<void>;
 }
 
 const errorBody = (e: unknown) => toMedianodeError(e).toBody();
@@ -330,8 +326,7 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
         if (srv.upgrade(req, { data: { principal, jobs: null, narrowOnOpen: null, stream } })) return undefined;
         throw new MedianodeError("BAD_REQUEST", "WebSocket upgrade failed");
       } catch (e) {
-        const m = toMedianodeError(e);
-        return new Response(JSON.stringify(m.toBody()), { status: m.status, headers: { "content-type": "application/json" } });
+        return refuseUpgrade(e);
       }
     };
 
