@@ -48,7 +48,7 @@ export async function run(): Promise<Result> {
       });
 
     await sh(["ffmpeg", "-v", "error", "-i", src, "-f", "null", "-t", "5", "-"]);
-    const node = await startTestNode({ MEDIANODE_ROLES: "api,worker", MEDIANODE_CONCURRENCY: "audio=1", MEDIANODE_IMPORT_DIRS: tmp.path });
+    const node = await startTestNode({ MEDIANODE_ROLES: "api,worker,monitor", MEDIANODE_CONCURRENCY: "audio=1", MEDIANODE_IMPORT_DIRS: tmp.path });
     let a1, a2, sep, nodeT;
     const events = await jobEvents(node);
     try {

@@ -112,7 +112,7 @@ export async function run(): Promise<Result> {
 
     // Reconcile at serve's production interval (15 s), not the tests' 1 s: with a round queued it
     // would re-read every open job from Redis each second beside the work being measured.
-    const node = await startTestNode({ MEDIANODE_ROLES: "api,worker", MEDIANODE_CONCURRENCY: `image=${WORKER_CONCURRENCY}` }, { reconcileMs: 15_000 });
+    const node = await startTestNode({ MEDIANODE_ROLES: "api,worker,monitor", MEDIANODE_CONCURRENCY: `image=${WORKER_CONCURRENCY}` }, { reconcileMs: 15_000 });
     const queue = new Queue(queueName("image"), { connection: node.redis.client(), prefix: QUEUE_PREFIX });
     const events = await jobEvents(node);
     try {
@@ -198,7 +198,7 @@ export async function run(): Promise<Result> {
         name: "image",
         description:
           `${timed.length} distinct 4000×3000 JPEGs (mean ${meanMiB.toFixed(1)} MiB; ${WARMUP} more as warm-up for each side), default variants (webp 256 q80 + webp 1440 q82 + thumbhash). ` +
-          `Node: api+worker roles in this process (startTestNode), MEDIANODE_CONCURRENCY image=${WORKER_CONCURRENCY}, raw-body uploads (POST /v1/jobs?type=image) from ${CLIENT_CONCURRENCY} client loops; a pass ends when the node's event stream (/v1/events) has sent job.completed for every job (the recorder emits it once the row is final in SQLite). ` +
+          `Node: api+worker+monitor roles in this process (startTestNode), MEDIANODE_CONCURRENCY image=${WORKER_CONCURRENCY}, raw-body uploads (POST /v1/jobs?type=image) from ${CLIENT_CONCURRENCY} client loops; a pass ends when the node's event stream (/v1/events) has sent job.completed for every job (the recorder emits it once the row is final in SQLite). ` +
           `Direct: the same sharp calls in this process, ${WORKER_CONCURRENCY} at a time. The two sides alternate in ${rounds.length} rounds over the same files.`,
         metrics: [
           { label: "node photos/s", value: nodeRate, unit: "photos/s" },

@@ -62,6 +62,15 @@ export async function run(): Promise<Result> {
       rmSync(out, { recursive: true, force: true });
       return { sec: t.wallSec, cpuSec: t.cpuSec, ladderSec, plan, files };
     };
+    /** The bare ladder (issue 16's baseline): the same one-ffmpeg split + var_stream_map run, libx264 veryfast, AAC, and nothing else. */
+    const bare = async (tag: string) => {
+      const out = join(tmp.path, tag);
+      const plan = buildVideoPlan(probe, videoDefaults({ ...OPTIONS, poster: false, storyboard: false, mp4: false }), clip, "file", out);
+      for (const r of plan.rungs) mkdirSync(join(out, r.name), { recursive: true });
+      const t = await timed(() => sh(["ffmpeg", "-y", ...plan.args]));
+      rmSync(out, { recursive: true, force: true });
+      return t;
+    };
     /** One ffmpeg per rung: decode, scale, encode with the same x264 and HLS settings. */
     const separate = () => timed(async () => {
       const out = join(tmp.path, "separate");
@@ -84,8 +93,9 @@ export async function run(): Promise<Result> {
     await sh(["ffmpeg", "-v", "error", "-i", clip, "-f", "null", "-t", "2", "-"]);
 
     // Reconcile at serve's production interval (15 s), not the tests' 1 s.
-    const node = await startTestNode({ MEDIANODE_ROLES: "api,worker", MEDIANODE_CONCURRENCY: "video=1", MEDIANODE_IMPORT_DIRS: tmp.path }, { reconcileMs: 15_000 });
+    const node = await startTestNode({ MEDIANODE_ROLES: "api,worker,monitor", MEDIANODE_CONCURRENCY: "video=1", MEDIANODE_IMPORT_DIRS: tmp.path }, { reconcileMs: 15_000 });
     const directs: Awaited<ReturnType<typeof single>>[] = [];
+    const bares: Awaited<ReturnType<typeof bare>>[] = [];
     const nodes: { value: Awaited<ReturnType<typeof timeJob>>; wallSec: number; cpuSec: number }[] = [];
     const order: string[] = [];
     let sepRun: Awaited<ReturnType<typeof separate>>;
@@ -95,7 +105,7 @@ export async function run(): Promise<Result> {
       await timeJob(node, events, { type: "video", source: { path: clip }, options: { ...OPTIONS, renditions: [360] } });
       sepRun = await separate();
       for (let i = 0; i < PASSES; i++) {
-        const d = async () => (directs.push(await single(`direct${i}`)), order.push("D"));
+        const d = async () => (directs.push(await single(`direct${i}`)), bares.push(await bare(`bare${i}`)), order.push("D B"));
         const n = async () => (nodes.push(await timed(() => timeJob(node, events, { type: "video", source: { path: clip }, options: OPTIONS }))), order.push("N"));
         if (i % 2 === 0) (await d(), await n());
         else (await n(), await d());
@@ -106,6 +116,7 @@ export async function run(): Promise<Result> {
     }
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     const direct = sum(directs.map((x) => x.sec)) / directs.length;
+    const bareWall = sum(bares.map((x) => x.wallSec)) / bares.length;
     const directCpu = sum(directs.map((x) => x.cpuSec)) / directs.length;
     const nodeWall = sum(nodes.map((x) => x.value.wallSec)) / nodes.length;
     const nodeCpu = sum(nodes.map((x) => x.cpuSec)) / nodes.length;
@@ -127,6 +138,7 @@ export async function run(): Promise<Result> {
       metrics: [
         { label: "node job wall (mean)", value: nodeWall, unit: "s" },
         { label: "direct, same outputs (mean)", value: direct, unit: "s" },
+        { label: "bare ladder only (mean)", value: bareWall, unit: "s" },
         { label: "four separate runs", value: sep, unit: "s" },
         { label: "node CPU (process + ffmpeg/ffprobe children, mean)", value: nodeCpu, unit: "s" },
         { label: "direct CPU (mean)", value: directCpu, unit: "s" },
@@ -134,6 +146,7 @@ export async function run(): Promise<Result> {
       ],
       ratios: [
         { label: "node/direct wall", value: nodeWall / direct, target: { op: "<=", value: 1.05 } },
+        { label: "node job/bare ladder wall (issue 16)", value: nodeWall / bareWall, target: { op: "<=", value: 1.05 } },
         { label: "node/direct wall, median of pairs", value: pairRatios[Math.floor(pairRatios.length / 2)]! },
         { label: "separate/single speedup (wall)", value: sep / direct },
         { label: "node/direct CPU", value: nodeCpu / directCpu },
@@ -149,7 +162,7 @@ export async function run(): Promise<Result> {
       details: {
         directSec: directs.map((x) => x.sec), directLadderSec: directs.map((x) => x.ladderSec), directCpu: directs.map((x) => x.cpuSec),
         nodeSec: nodes.map((x) => x.value.wallSec), nodeRunSec: nodes.map((x) => x.value.runSec), nodeCpu: nodes.map((x) => x.cpuSec),
-        order, separateSec: sep, separateCpu: sepRun.cpuSec, argv: a1.plan.args.map((x) => x.replace(tmp.path, "$TMP")),
+        bareSec: bares.map((x) => x.wallSec), order, separateSec: sep, separateCpu: sepRun.cpuSec, argv: a1.plan.args.map((x) => x.replace(tmp.path, "$TMP")),
       },
     };
   } finally {

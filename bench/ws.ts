@@ -504,7 +504,7 @@ export async function run(): Promise<Result> {
     node = await spawnNode({
       REDIS_URL: redis.url,
       MEDIANODE_DATA_DIR: join(dir.path, "data"),
-      MEDIANODE_ROLES: "api,worker,metrics",
+      MEDIANODE_ROLES: "api,worker,monitor,metrics",
       // One address opens 1,000 sockets and polls /metrics: the per-IP/token limits are for the internet.
       MEDIANODE_RATE_LIMIT_PER_TOKEN: "0",
       MEDIANODE_RATE_LIMIT_PER_IP: "0",
@@ -571,7 +571,7 @@ export async function run(): Promise<Result> {
     return {
       name: "ws",
       description:
-        `${CLIENTS} WebSocket clients (admin token, unfiltered /v1/events?token=T) in ${CLIENT_PROCS} Bun processes of their own, connected in batches of ${CONNECT_BATCH}, to one node in its own process (bench/node-child.ts, MEDIANODE_ROLES=api,worker,metrics, image concurrency = cores), ` +
+        `${CLIENTS} WebSocket clients (admin token, unfiltered /v1/events?token=T) in ${CLIENT_PROCS} Bun processes of their own, connected in batches of ${CONNECT_BATCH}, to one node in its own process (bench/node-child.ts, MEDIANODE_ROLES=api,worker,monitor,metrics, image concurrency = cores), ` +
         `while ${JOBS} image jobs run (raw-body POST /v1/jobs?type=image of a 1×1 JPEG, ${SUBMIT_CONCURRENCY} uploads in flight, after ${WARMUP_JOBS} warm-up jobs). ` +
         `Latency = client receive time − the event's \`at\` (set by the api node when it emits the event; same clock). Node CPU = utime+stime of /proc/<pid>/stat (all its threads, media threads included) from the first upload until all jobs are terminal + ${SETTLE_MS} ms; ` +
         `the baseline is the same ${JOBS} jobs on the same node with 0 clients connected. ${PASSES} passes of each, alternating which goes first; figures are over all passes.`,

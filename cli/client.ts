@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
 import type { JobType } from "../src/jobs/schema";
 import type { Job, JobList } from "../src/jobs/schema";
+import type { PlaybackView } from "../src/api/playback/schema";
 import type { TypeCounts } from "../src/queue/queues";
 import { ApiError, UnreachableError, UsageError } from "./output";
 
@@ -93,6 +94,8 @@ export interface Client {
   queues(): Promise<QueueCounts[]>;
   pauseQueue(name: string, pause: boolean): Promise<{ name: string; paused: boolean }>;
   nodes(): Promise<unknown>;
+  /** Playback URLs of a completed job (SPEC §10); ttl in seconds, default the server's (24 h). */
+  playback(id: string, ttlSec?: number): Promise<PlaybackView>;
   /** Absolute URL of a path the server returned (output urls are relative). */
   absolute(path: string): string;
 }
@@ -109,6 +112,15 @@ function asJob(x: unknown): Job {
     throw new ApiError(0, "BAD_RESPONSE", "the server sent a job without id/status/progress/outputs");
   }
   return o as unknown as Job;
+}
+
+function asPlayback(x: unknown): PlaybackView {
+  const o = asObject(x, "playback URLs");
+  const urlOrNull = (v: unknown) => v === null || typeof v === "string";
+  if (typeof o.base !== "string" || typeof o.expiresAt !== "string" || !urlOrNull(o.hls) || !urlOrNull(o.mp4) || !urlOrNull(o.poster)) {
+    throw new ApiError(0, "BAD_RESPONSE", "the server sent playback URLs without base/expiresAt/hls/mp4/poster");
+  }
+  return o as unknown as PlaybackView;
 }
 
 export function createClient(settings: ClientSettings, fetchImpl: typeof fetch = fetch): Client {
@@ -175,6 +187,7 @@ export function createClient(settings: ClientSettings, fetchImpl: typeof fetch =
       return asObject(await call("POST", `/v1/queues/${enc(name)}/${pause ? "pause" : "resume"}`), "a queue") as { name: string; paused: boolean };
     },
     nodes: () => call("GET", "/v1/nodes"),
+    playback: async (id, ttlSec) => asPlayback(await call("GET", `/v1/jobs/${enc(id)}/playback${ttlSec === undefined ? "" : `?ttl=${ttlSec}`}`)),
     absolute: (path) => (/^https?:\/\//.test(path) ? path : base + path),
   };
 }

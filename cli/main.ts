@@ -4,6 +4,7 @@
 // process.exit but the entry point below (a process.exit inside bun test ends the run).
 import { Command } from "commander";
 import pkg from "../package.json" with { type: "json" };
+import { configCommand } from "./commands/config";
 import { doctorCommand } from "./commands/doctor";
 import { jobsCommand } from "./commands/jobs";
 import { migrateCommand } from "./commands/migrate";
@@ -26,7 +27,7 @@ export function buildProgram(io: Io, ctx: Ctx = { io, exitCode: 0 }): Command {
     .description("self-hosted media processing node: probe, image, video, audio and thumbnail jobs")
     .version(pkg.version, "-V, --version")
     .addHelpText("after", "\nExit codes: 0 ok, 1 job failed or refused, 2 usage error, 3 server unreachable.");
-  for (const make of [serveCommand, workerCommand, submitCommand, jobsCommand, queuesCommand, nodesCommand, tokenCommand, migrateCommand, doctorCommand]) {
+  for (const make of [serveCommand, workerCommand, submitCommand, jobsCommand, queuesCommand, nodesCommand, tokenCommand, migrateCommand, doctorCommand, configCommand]) {
     program.addCommand(make(ctx));
   }
   // addCommand does not copy these settings to subcommands: apply them to the whole tree.

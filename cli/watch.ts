@@ -2,6 +2,7 @@
 // Polls GET /v1/jobs/:id; the WebSocket stream (SPEC §4) replaces the polling later.
 import type { Job } from "../src/jobs/schema";
 import type { Client } from "./client";
+import type { PlaybackView } from "../src/api/playback/schema";
 import { createProgress, formatBytes, JobNotCompletedError, printJson, say, table, warn, type Io } from "./output";
 
 export const POLL_MS = 300;
@@ -61,6 +62,22 @@ export function summarizeResult(job: Job): string[] {
 }
 
 /** Prints a finished job; throws JobNotCompletedError (exit 1) unless it completed. */
+/** The one URL to hand a player: the HLS master, else the MP4, else the base of every output. */
+export function primaryPlaybackUrl(p: PlaybackView): string {
+  return p.hls ?? p.mp4 ?? p.base;
+}
+
+/** After the outputs: a URL that plays anywhere. Best effort: the job did complete either way. */
+export async function printPlayback(io: Io, client: Client, job: Job): Promise<void> {
+  if (job.status !== "completed" || !job.outputs.length) return;
+  try {
+    const p = await client.playback(job.id);
+    say(io, `playback: ${primaryPlaybackUrl(p)} (until ${p.expiresAt})`);
+  } catch (e) {
+    warn(io, `no playback URL: ${(e as Error).message}`);
+  }
+}
+
 export function printFinished(io: Io, client: Client, job: Job, json: boolean): void {
   if (json) printJson(io, job);
   else if (job.status === "completed") {

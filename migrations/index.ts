@@ -4,12 +4,18 @@ import m0001 from "./0001_init.sql" with { type: "text" };
 import m0002 from "./0002_add_job_live.sql" with { type: "text" };
 import m0003 from "./0003_drop_enqueued_flag.sql" with { type: "text" };
 import m0004 from "./0004_add_webhooks.sql" with { type: "text" };
-import m0005 from "./0005_add_channels.sql" with { type: "text" };
+import m0005 from "./0005_key_breakers_by_subscription.sql" with { type: "text" };
+import m0006 from "./0006_namespace_jwt_tenants.sql" with { type: "text" };
+import m0007 from "./0007_add_token_webhook_secrets.sql" with { type: "text" };
+import m0009 from "./0009_add_channels.sql" with { type: "text" };
 
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: "0001_init.sql", sql: m0001 },
   { version: 2, name: "0002_add_job_live.sql", sql: m0002 },
   { version: 3, name: "0003_drop_enqueued_flag.sql", sql: m0003 },
   { version: 4, name: "0004_add_webhooks.sql", sql: m0004 },
-  { version: 5, name: "0005_add_channels.sql", sql: m0005 },
+  { version: 5, name: "0005_key_breakers_by_subscription.sql", sql: m0005 },
+  { version: 6, name: "0006_namespace_jwt_tenants.sql", sql: m0006 },
+  { version: 7, name: "0007_add_token_webhook_secrets.sql", sql: m0007 },
+  { version: 9, name: "0009_add_channels.sql", sql: m0009 },
 ];

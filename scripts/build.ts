@@ -11,7 +11,7 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
 const result = Bun.spawnSync(
-  [process.execPath, "build", "--compile", "--minify-syntax", "--sourcemap=none", join(root, "cli/main.ts"), join(root, "src/workers/thread.ts"), "--outfile", join(dist, "medianode")],
+  [process.execPath, "build", "--compile", "--minify-syntax", "--sourcemap=none", join(root, "cli/main.ts"), join(root, "src/pool/thread.ts"), "--outfile", join(dist, "medianode")],
   { cwd: root, stdout: "inherit", stderr: "inherit" },
 );
 if (result.exitCode !== 0) process.exit(result.exitCode ?? 1);

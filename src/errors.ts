@@ -21,6 +21,7 @@ export const API_ERROR_CODES = [
   "FORBIDDEN",
   "NOT_FOUND",
   "CONFLICT",
+  "GONE",
   "PAYLOAD_TOO_LARGE",
   "INVALID_OPTIONS",
   "RATE_LIMITED",
@@ -36,6 +37,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  GONE: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA: 415,
   INVALID_OPTIONS: 422,
@@ -82,6 +84,8 @@ export class UnauthorizedError extends make("UNAUTHORIZED") {}
 export class ForbiddenError extends make("FORBIDDEN") {}
 export class NotFoundError extends make("NOT_FOUND") {}
 export class ConflictError extends make("CONFLICT") {}
+/** A playback URL past its expiry, or revoked because the job's outputs were replaced or deleted (SPEC §10). */
+export class GoneError extends make("GONE") {}
 export class PayloadTooLargeError extends make("PAYLOAD_TOO_LARGE") {}
 export class InvalidOptionsError extends make("INVALID_OPTIONS") {}
 export class RateLimitedError extends make("RATE_LIMITED") {}
@@ -104,6 +108,14 @@ export function toMedianodeError(e: unknown): MedianodeError {
   if (sysCode === "ENOSPC" || sysCode === "EDQUOT" || /No space left on device|Disk quota exceeded/i.test(err.message)) {
     return new StorageError("no space left on device", { reason: err.message.slice(0, 500) }, { cause: err });
   }
+  // SQLite (bun:sqlite's SQLiteError carries the code): a full disk is STORAGE, another
+  // process holding the write lock is a 503 to retry shortly, neither is INTERNAL.
+  if (typeof sysCode === "string" && sysCode.startsWith("SQLITE_FULL")) {
+    return new StorageError("the database's disk is full", { reason: err.message.slice(0, 200) }, { cause: err });
+  }
+  if (typeof sysCode === "string" && (sysCode.startsWith("SQLITE_BUSY") || sysCode.startsWith("SQLITE_LOCKED"))) {
+    return new UnavailableError("the database is busy (another process holds its write lock); retry shortly", { retryAfterSec: 1 }, { cause: err });
+  }
   return new InternalError(err.message || "internal error", undefined, { cause: err });
 }
 
@@ -119,9 +131,6 @@ export function errorValue(e: unknown): ErrorValue {
 }
 export function isErrorCode(x: unknown): x is ErrorCode {
   return typeof x === "string" && x in HTTP_STATUS;
-}
-export function fromErrorValue(v: ErrorValue): MedianodeError {
-  return new MedianodeError(isErrorCode(v.code) ? v.code : "INTERNAL", v.message, v.details);
 }
 
 /** CLI exit codes (SPEC §5): 0 ok, 1 job failed or refused, 2 usage, 3 server unreachable. */

@@ -13,7 +13,3 @@ export function newJobId(): string {
 export function newTokenId(): string {
   return "t_" + next().toLowerCase();
 }
-
-export function isJobId(s: string): boolean {
-  return /^j_[0-9a-z]{26}$/.test(s);
-}

@@ -8,5 +8,3 @@ const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
 export function dieWithParent(argv: string[], signal: "KILL" | "TERM" = "KILL"): string[] {
   return SETPRIV ? [SETPRIV, "--pdeathsig", signal, "--", ...argv] : argv;
 }
-
-export const hasParentDeathSignal = SETPRIV !== undefined;

@@ -11,6 +11,10 @@ export interface LoadSpec {
   concurrency: number;
   /** Stop early after this long (the count is then what completed). */
   maxSec: number;
+  /** Requests cycle through these instead of `url` (e.g. every segment of a playlist). */
+  urls?: string[];
+  /** Read bodies as bytes, not text (large binary files: no UTF-8 decode in the client). */
+  binary?: boolean;
 }
 
 export interface LoadResult {
@@ -19,13 +23,19 @@ export interface LoadResult {
   rps: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   statuses: Record<string, number>;
+  /** Body bytes received. */
+  bytes: number;
   firstError?: string;
 }
 
 async function main() {
   const spec = JSON.parse(process.argv[2]!) as LoadSpec;
-  const host = new URL(spec.url).hostname;
-  if (host !== "127.0.0.1" && host !== "localhost" && host !== "::1") throw new Error(`loadgen targets loopback only, not ${host}`);
+  const urls = spec.urls?.length ? spec.urls : [spec.url];
+  for (const u of urls) {
+    const host = new URL(u).hostname;
+    if (host !== "127.0.0.1" && host !== "localhost" && host !== "::1") throw new Error(`loadgen targets loopback only, not ${host}`);
+  }
+  let bytes = 0;
   const lat: number[] = [];
   const statuses: Record<string, number> = {};
   let firstError: string | undefined;
@@ -34,14 +44,16 @@ async function main() {
   const deadline = t0 + spec.maxSec * 1000;
   const lane = async () => {
     while (next < spec.requests && performance.now() < deadline) {
+      const url = urls[next % urls.length]!;
       next++;
       const s = performance.now();
       let status = "error";
       try {
-        const r = await fetch(spec.url, { method: spec.method, headers: spec.headers, body: spec.body });
-        const text = await r.text();
+        const r = await fetch(url, { method: spec.method, headers: spec.headers, body: spec.body || undefined });
+        const body = spec.binary ? new Uint8Array(await r.arrayBuffer()) : new TextEncoder().encode(await r.text());
+        bytes += body.byteLength;
         status = String(r.status);
-        if (r.status >= 300 && !firstError) firstError = `${r.status} ${text.slice(0, 300)}`;
+        if (r.status >= 400 && !firstError) firstError = `${r.status} ${new TextDecoder().decode(body.subarray(0, 300))}`;
       } catch (e) {
         if (!firstError) firstError = (e as Error).message;
       }
@@ -59,6 +71,7 @@ async function main() {
     rps: lat.length / wallSec,
     latencyMs: { p50: pick(50), p90: pick(90), p99: pick(99), max: lat[lat.length - 1]!, mean: lat.reduce((a, b) => a + b, 0) / lat.length },
     statuses,
+    bytes,
     ...(firstError ? { firstError } : {}),
   };
   console.log(JSON.stringify(out));

@@ -8,9 +8,11 @@ import { loadConfig } from "../../src/config/load";
 import type { Config } from "../../src/config/schema";
 import { FFMPEG_INSTALL_HINT, ffmpegEncoders, ffmpegHwaccels, ffmpegVersion, resolveBinaries } from "../../src/media/binaries";
 import { encoderDevice, usableEncoders, usableHwaccels } from "../../src/media/hardware";
+import { findHeifConvert, HEIF_INSTALL_HINT } from "../../src/media/heif";
 import { createRedis, waitForRedis } from "../../src/queue/connection";
 import { findRedisServer, REDIS_INSTALL_HINT } from "../../src/queue/redis-server";
 import { dbPath, openDb } from "../../src/store/db";
+import { dataDirOwnerProblem } from "../data-dir";
 import { formatBytes, printJson, say, table } from "../output";
 import { definedFlags, type Ctx } from "../options";
 
@@ -52,6 +54,13 @@ async function checkFfmpeg(config: Config): Promise<Check[]> {
       });
     }
   }
+  // HEIC/HEIF (iPhone photos): decoded by libheif's heif-convert; without it the node does not advertise "heic" and never takes such a job.
+  const heif = findHeifConvert();
+  out.push(
+    heif
+      ? { name: "heic", status: "ok", detail: `${heif}: HEIC/HEIF photos decode here (advertised as the heic capability)` }
+      : { name: "heic", status: "warn", detail: "heif-convert not found: HEIC/HEIF photos go to other nodes (this one does not advertise heic)", hint: HEIF_INSTALL_HINT },
+  );
   if (!b.ffprobe) out.push({ name: "ffprobe", status: "fail", detail: "not found", hint: FFMPEG_INSTALL_HINT });
   else {
     const v = await ffmpegVersion(b.ffprobe);
@@ -116,6 +125,9 @@ function checkDataDir(config: Config): Check[] {
 
 function checkSqlite(config: Config): Check {
   const file = dbPath(config.dataDir);
+  // Opening it as another user would leave a WAL the service cannot open: say so instead.
+  const owner = dataDirOwnerProblem(config.dataDir, "doctor");
+  if (owner) return { name: "sqlite", status: "fail", detail: `${file} not opened: ${owner}` };
   try {
     if (existsSync(config.dataDir)) {
       openDb(file).close();

@@ -5,7 +5,7 @@ import type { Job } from "../../src/jobs/schema";
 import type { Client } from "../client";
 import { formatBytes, printJson, say, table, type Io } from "../output";
 import { clientFrom, intArg, withClientOptions, type Ctx } from "../options";
-import { followJob, printFinished, summarizeResult } from "../watch";
+import { followJob, primaryPlaybackUrl, printFinished, summarizeResult } from "../watch";
 
 const STATUSES = ["queued", "active", "completed", "failed", "cancelled"];
 
@@ -102,6 +102,18 @@ export function jobsCommand(ctx: Ctx): Command {
         const j = await clientFrom(ctx, o).retryJob(id);
         if (o.json) printJson(ctx.io, j);
         else say(ctx.io, `job ${j.id} ${j.status}`);
+      }),
+  );
+
+  jobs.addCommand(
+    sub("url", "print a playback URL that plays with no header (HLS, else the MP4, else the base for any output); --json for all of them")
+      .argument("<id>", "job id (completed)")
+      .option("--ttl <seconds>", "how long it works (default 86400; at most the server's MEDIANODE_PLAYBACK_MAX_TTL_SEC)", intArg(1))
+      .option("--json", "print {hls, mp4, poster, base, expiresAt}")
+      .action(async (id: string, o: Common & { ttl?: number }) => {
+        const p = await clientFrom(ctx, o).playback(id, o.ttl);
+        if (o.json) printJson(ctx.io, p);
+        else say(ctx.io, primaryPlaybackUrl(p));
       }),
   );
 

@@ -4,6 +4,7 @@ import { MIGRATIONS } from "../../migrations/index";
 import { loadConfig } from "../../src/config/load";
 import { dbPath, openDb } from "../../src/store/db";
 import { migrate } from "../../src/store/migrate";
+import { requireDataDirOwner } from "../data-dir";
 import { printJson, say } from "../output";
 import type { Ctx } from "../options";
 
@@ -14,6 +15,7 @@ export function migrateCommand(ctx: Ctx): Command {
     .option("--json", "print {database, applied, latest}")
     .action((o: { dataDir?: string; json?: boolean }) => {
       const config = loadConfig({ flags: { dataDir: o.dataDir }, env: ctx.io.env });
+      requireDataDirOwner(config.dataDir, "migrate");
       const file = dbPath(config.dataDir);
       const db = openDb(file);
       try {

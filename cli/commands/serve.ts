@@ -5,6 +5,7 @@ import type { Config } from "../../src/config/schema";
 import { createLogger } from "../../src/log";
 import type { Running } from "../../src/roles/serve";
 import { adminTokenPath } from "../../src/services/tokens";
+import { requireDataDirOwner } from "../data-dir";
 import { say, warn, type Io } from "../output";
 import { definedFlags, type Ctx } from "../options";
 
@@ -41,6 +42,7 @@ export function serveCommand(ctx: Ctx): Command {
     .addHelpText("after", "\nOther settings come from the environment or medianode.config.json (SPEC §6); a bad value stops start-up (exit 2).")
     .action(async (o: Record<string, unknown>) => {
       const config = loadConfig({ flags: definedFlags(o, ["roles", "port", "host", "dataDir"]), env: ctx.io.env });
+      requireDataDirOwner(config.dataDir, "serve");
       // Loaded here, not at the top: the other commands start faster without the server code.
       const { startServe } = await import("../../src/roles/serve");
       const running = await startServe(config, serveLog(config));

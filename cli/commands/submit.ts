@@ -6,7 +6,7 @@ import { Command, Option } from "commander";
 import { JOB_TYPES, type JobType } from "../../src/jobs/schema";
 import { UsageError, printJson, say } from "../output";
 import { clientFrom, intArg, jsonArg, withClientOptions, type Ctx } from "../options";
-import { followJob, printFinished } from "../watch";
+import { followJob, printFinished, printPlayback } from "../watch";
 
 const BY_EXTENSION: Record<string, JobType> = {};
 for (const e of ["jpg", "jpeg", "png", "apng", "webp", "gif", "avif", "heic", "heif", "tif", "tiff", "svg", "bmp", "jxl"]) BY_EXTENSION[e] = "image";
@@ -72,5 +72,6 @@ export function submitCommand(ctx: Ctx): Command {
     }
     const done = await followJob(client, job, ctx.io, { quiet: o.quiet });
     printFinished(ctx.io, client, done, !!o.json);
+    if (!o.json) await printPlayback(ctx.io, client, done);
   });
 }

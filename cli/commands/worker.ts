@@ -1,6 +1,7 @@
 // `medianode worker`: the worker role alone, on another host, sharing the api node's Redis.
 import { Command } from "commander";
 import { loadConfig } from "../../src/config/load";
+import { requireDataDirOwner } from "../data-dir";
 import { say, UnreachableError, UsageError } from "../output";
 import { definedFlags, type Ctx } from "../options";
 import { runUntilSignal, serveLog } from "./serve";
@@ -46,6 +47,7 @@ export function workerCommand(ctx: Ctx): Command {
       }
       if (config.server !== undefined) checkServerFlags(config.server, config.token);
       config.roles = ["worker"];
+      requireDataDirOwner(config.dataDir, "worker");
       const { startServe } = await import("../../src/roles/serve");
       const { ServerUnreachableError } = await import("../../src/storage/remote");
       let running;

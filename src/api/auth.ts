@@ -3,14 +3,29 @@ import type { Principal, Scope } from "../services/deps";
 import type { TokenCheck } from "../services/tokens";
 import { looksLikeJwt, verifyJwt } from "./jwt";
 
-/** Bearer header, or `?token=` (WebSocket and media players cannot always set headers). */
+/**
+ * Where a token may come in the query string: the WebSockets (browsers cannot set headers on
+ * one: the event stream, a channel's listeners and its broadcaster, SPEC §12) and GET of an output file (a media player or a link opened in a new tab). Anywhere
+ * else a `?token=` would end up in proxy logs and browser history for no need (issue #12). Pure.
+ */
+export function queryTokenAllowed(method: string, pathname: string): boolean {
+  if (pathname === "/v1/events" || pathname === "/v1/stream") return true;
+  if (method === "GET" && /^\/v1\/channels\/[^/]+\/live$/.test(pathname)) return true;
+  return (method === "GET" || method === "HEAD") && /^\/v1\/jobs\/[^/]+\/outputs\/./.test(pathname);
+}
+
+/** Bearer header, or `?token=` where queryTokenAllowed says so. */
 export function tokenFrom(request: Request): string | null {
   const h = request.headers.get("authorization");
   if (h) {
     const m = /^Bearer\s+(\S+)$/i.exec(h);
     return m ? m[1]! : null;
   }
-  const q = new URL(request.url).searchParams.get("token");
+  const url = new URL(request.url);
+  const q = url.searchParams.get("token");
+  if (q && !queryTokenAllowed(request.method, url.pathname)) {
+    throw new UnauthorizedError("?token= is accepted only on the WebSockets (/v1/events, /v1/stream, /v1/channels/:name/live) and output downloads: send Authorization: Bearer <token>");
+  }
   return q || null;
 }
 

@@ -18,6 +18,12 @@ function b64json(part: string): Record<string, unknown> | null {
   }
 }
 
+/**
+ * A JWT's tenant: its subject in a namespace of its own, so `sub=admin` never meets the token
+ * tenant "admin" (token tenants cannot contain ':', services/tokens.ts). Pure.
+ */
+export const jwtTenant = (sub: string) => `jwt:${sub}`;
+
 export function looksLikeJwt(text: string): boolean {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(text);
 }
@@ -40,5 +46,5 @@ export function verifyJwt(text: string, secret: string, nowSec = Math.floor(Date
   const asked = typeof claims.scope === "string" ? claims.scope.split(" ") : JWT_SCOPES;
   const scopes = JWT_SCOPES.filter((s) => asked.includes(s));
   if (scopes.length === 0) return null;
-  return { tokenId: `jwt:${sub}`, name: sub, tenant: sub, scopes };
+  return { tokenId: `jwt:${sub}`, name: sub, tenant: jwtTenant(sub), scopes, expiresAtMs: (exp + LEEWAY_SEC) * 1000 };
 }

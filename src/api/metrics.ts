@@ -24,6 +24,12 @@ export function metricsRoutes(metrics: Metrics, refresh: () => Promise<void>) {
       await refresh().catch(() => {});
       return new Response(await metrics.registry.metrics(), { headers: { "content-type": metrics.registry.contentType } });
     },
-    { detail: { summary: "Prometheus metrics" } },
+    {
+      detail: {
+        summary: "Prometheus metrics (docs/metrics.md)",
+        security: [],
+        responses: { 200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: { type: "string" } } } } },
+      },
+    },
   );
 }

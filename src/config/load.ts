@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
+import ipaddr from "ipaddr.js";
 import {
   ALL_ROLES,
   CONFIG_KEYS,
@@ -55,6 +56,16 @@ function parseList(raw: Raw): string[] {
     .filter(Boolean);
 }
 
+/** IPs and CIDRs (10.0.0.0/8, ::1, 192.168.1.5), each checked; a bare IP is a /32 or /128. */
+function parseCidrs(name: string, raw: Raw): string[] {
+  const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(",").map((s) => s.trim()).filter(Boolean);
+  for (const c of list) {
+    const ok = c.includes("/") ? ipaddr.isValidCIDR(c) : ipaddr.isValid(c);
+    if (!ok) throw new ConfigError(name, `"${c}" is not an IP address or CIDR (e.g. 127.0.0.1, 10.0.0.0/8, ::1)`);
+  }
+  return list;
+}
+
 function parseCapabilities(name: string, raw: Raw): string[] {
   const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(",").map((s) => s.trim()).filter(Boolean);
   const re = new RegExp(CAPABILITY_PATTERN);
@@ -99,7 +110,13 @@ function parseValue(key: ConfigKey, spec: KeySpec, raw: Raw, base: Config): unkn
   switch (spec.kind) {
     case "string":
       if (typeof raw !== "string" || raw === "") throw new ConfigError(name, "expected a non-empty string");
+      if (spec.min !== undefined && raw.length < spec.min) throw new ConfigError(name, `must be at least ${spec.min} characters long`);
       return raw;
+    case "url": {
+      const u = URL.canParse(String(raw)) ? new URL(String(raw)) : null;
+      if (!u || (u.protocol !== "http:" && u.protocol !== "https:") || u.search || u.hash) throw new ConfigError(name, `expected an http(s) URL without query, got ${JSON.stringify(raw)}`);
+      return u.href.replace(/\/+$/, "");
+    }
     case "int":
       return parseInt10(name, raw, spec.min ?? 0);
     case "bytes":
@@ -108,6 +125,8 @@ function parseValue(key: ConfigKey, spec: KeySpec, raw: Raw, base: Config): unkn
       return parseList(raw);
     case "roles":
       return parseRoles(name, raw);
+    case "cidrs":
+      return parseCidrs(name, raw);
     case "capabilities":
       return parseCapabilities(name, raw);
     case "concurrency":
@@ -115,10 +134,6 @@ function parseValue(key: ConfigKey, spec: KeySpec, raw: Raw, base: Config): unkn
     case "enum":
       if (!spec.values!.includes(String(raw))) throw new ConfigError(name, `expected one of ${spec.values!.join(", ")}, got ${JSON.stringify(raw)}`);
       return String(raw);
-    case "bool":
-      if (["1", "true", "yes", true].includes(raw as string)) return true;
-      if (["0", "false", "no", false].includes(raw as string)) return false;
-      throw new ConfigError(name, "expected true or false");
   }
   void key;
 }
@@ -134,38 +149,82 @@ export interface LoadOptions {
   defaults?: Partial<Config>;
 }
 
-/** Flags > environment > medianode.config.json > defaults; every value checked once here. */
+/** The config file's name in the data dir, the working directory and /etc/medianode. */
+export const CONFIG_FILE_NAME = "medianode.config.json";
+/** The system-wide file: an operator's commands and the service find the same settings. */
+export const ETC_CONFIG_FILE = `/etc/medianode/${CONFIG_FILE_NAME}`;
+
+/**
+ * Where the config file is looked for, in order; the first that exists is used (pure).
+ * MEDIANODE_CONFIG alone when set (tests point it at nothing, so /etc is never read there).
+ */
+export function configFileCandidates(env: Record<string, string | undefined>, dataDir: string, cwd: string): string[] {
+  if (env.MEDIANODE_CONFIG) return [resolve(cwd, env.MEDIANODE_CONFIG)];
+  return [...new Set([resolve(cwd, dataDir, CONFIG_FILE_NAME), resolve(cwd, CONFIG_FILE_NAME), ETC_CONFIG_FILE])];
+}
+
+/** Where a value came from: `name` is the flag, variable or file it was read from. */
+export interface ValueSource {
+  from: "flag" | "env" | "file" | "default";
+  name: string;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  sources: Record<ConfigKey, ValueSource>;
+  /** The config file used, or null. */
+  file: string | null;
+  /** Every place looked at for it, in order. */
+  looked: string[];
+}
+
+function readConfigFile(filePath: string): Record<string, Raw> {
+  let values: Record<string, Raw>;
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(filePath, "utf8"));
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
+    values = parsed as Record<string, Raw>;
+  } catch (e) {
+    throw new ConfigError(filePath, `cannot read config file: ${(e as Error).message}`);
+  }
+  for (const k of Object.keys(values)) {
+    if (!(k in CONFIG_KEYS)) throw new ConfigError(filePath, `unknown key "${k}" (keys: ${Object.keys(CONFIG_KEYS).join(", ")})`);
+  }
+  return values;
+}
+
+/** Flags > environment > config file > defaults; every value checked once here. */
 export function loadConfig(opts: LoadOptions = {}): Config {
+  return loadConfigWithSources(opts).config;
+}
+
+/** loadConfig, also saying where each value came from (`medianode config`). */
+export function loadConfigWithSources(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const config: Config = { ...defaultConfig(opts.cores ?? availableParallelism()), ...opts.defaults };
-  const filePath = opts.file ?? env.MEDIANODE_CONFIG ?? "medianode.config.json";
-  let fileValues: Record<string, Raw> = {};
-  if (existsSync(filePath)) {
-    try {
-      const parsed: unknown = JSON.parse(readFileSync(filePath, "utf8"));
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
-      fileValues = parsed as Record<string, Raw>;
-    } catch (e) {
-      throw new ConfigError(filePath, `cannot read config file: ${(e as Error).message}`);
-    }
-    for (const k of Object.keys(fileValues)) {
-      if (!(k in CONFIG_KEYS)) throw new ConfigError(filePath, `unknown key "${k}" (keys: ${Object.keys(CONFIG_KEYS).join(", ")})`);
-    }
-  }
-  const layers: [Partial<Record<string, Raw>>, (k: ConfigKey) => string][] = [
-    [fileValues, (k) => `${filePath}: ${k}`],
-    [Object.fromEntries(Object.entries(CONFIG_KEYS).map(([k, s]) => [k, env[s.env] === "" ? undefined : env[s.env]])), (k) => CONFIG_KEYS[k].env],
-    [opts.flags ?? {}, (k) => `--${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`],
+  const flags = opts.flags ?? {};
+  // The data dir is known before the file is read: it is one of the places the file may be.
+  const lookupDataDir = String(flags.dataDir ?? (env.MEDIANODE_DATA_DIR || undefined) ?? config.dataDir);
+  const looked = opts.file ? [opts.file] : configFileCandidates(env, lookupDataDir, process.cwd());
+  const filePath = looked.find((f) => existsSync(f)) ?? null;
+  const fileValues = filePath ? readConfigFile(filePath) : {};
+  const flagName = (k: ConfigKey) => `--${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
+  const layers: [Partial<Record<string, Raw>>, ValueSource["from"], (k: ConfigKey) => string][] = [
+    [fileValues, "file", (k) => `${filePath}: ${k}`],
+    [Object.fromEntries(Object.entries(CONFIG_KEYS).map(([k, s]) => [k, env[s.env] === "" ? undefined : env[s.env]])), "env", (k) => CONFIG_KEYS[k].env],
+    [flags, "flag", flagName],
   ];
+  const sources = Object.fromEntries(Object.keys(CONFIG_KEYS).map((k) => [k, { from: "default", name: "default" }])) as Record<ConfigKey, ValueSource>;
   const mutable = config as unknown as Record<string, unknown>;
-  for (const [values, label] of layers) {
+  for (const [values, from, label] of layers) {
     for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
       const raw = values[key];
       if (raw === undefined) continue;
       const spec: KeySpec = { ...CONFIG_KEYS[key], env: label(key) };
       mutable[key] = parseValue(key, spec, raw, config);
+      sources[key] = { from, name: from === "file" ? filePath! : label(key) };
     }
   }
   config.dataDir = resolve(config.dataDir);
-  return config;
+  return { config, sources, file: filePath, looked };
 }

@@ -8,7 +8,7 @@ export const ALL_ROLES: readonly Role[] = ["api", "worker", "monitor", "metrics"
 export type LogFormat = "json" | "pretty";
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-type Kind = "string" | "int" | "bytes" | "roles" | "list" | "capabilities" | "concurrency" | "enum" | "bool";
+type Kind = "string" | "url" | "int" | "bytes" | "roles" | "list" | "cidrs" | "capabilities" | "concurrency" | "enum";
 
 /**
  * A capability name: an ffmpeg encoder or hwaccel name as ffmpeg prints it (libsvtav1,
@@ -23,7 +23,10 @@ export interface KeySpec<K extends Kind = Kind> {
   doc: string;
   /** Allowed values for `enum` keys. */
   values?: readonly string[];
+  /** Smallest value (int, bytes) or length (string). */
   min?: number;
+  /** Never printed in full (`medianode config` masks it). */
+  secret?: boolean;
 }
 
 export const CONFIG_KEYS = {
@@ -39,7 +42,7 @@ export const CONFIG_KEYS = {
   stallSec: { env: "MEDIANODE_STALL_SEC", kind: "int", min: 1, doc: "An ffmpeg without progress this long is killed (TIMEOUT)." },
   importDirs: { env: "MEDIANODE_IMPORT_DIRS", kind: "list", doc: "Folders a `{path}` source may be read from." },
   urlAllowlist: { env: "MEDIANODE_URL_ALLOWLIST", kind: "list", doc: "Hosts/CIDRs a URL source may reach despite SSRF rules." },
-  jwtSecret: { env: "MEDIANODE_JWT_SECRET", kind: "string", doc: "HS256 secret for tenant JWTs." },
+  jwtSecret: { env: "MEDIANODE_JWT_SECRET", kind: "string", secret: true, doc: "HS256 secret for tenant JWTs." },
   ffmpegPath: { env: "MEDIANODE_FFMPEG_PATH", kind: "string", doc: "ffmpeg binary; else PATH, else the bundled build." },
   ffprobePath: { env: "MEDIANODE_FFPROBE_PATH", kind: "string", doc: "ffprobe binary; else PATH." },
   retentionDays: { env: "MEDIANODE_RETENTION_DAYS", kind: "int", min: 0, doc: "Finished jobs older than this are removed (0 = keep)." },
@@ -48,9 +51,9 @@ export const CONFIG_KEYS = {
   attempts: { env: "MEDIANODE_ATTEMPTS", kind: "int", min: 1, doc: "Default attempts per job." },
   workerThreads: { env: "MEDIANODE_WORKER_THREADS", kind: "int", min: 1, doc: "Threads in the media pool (default: cores)." },
   server: { env: "MEDIANODE_SERVER", kind: "string", doc: "worker: api node URL for the HTTP store." },
-  token: { env: "MEDIANODE_TOKEN", kind: "string", doc: "API token (CLI, remote worker)." },
+  token: { env: "MEDIANODE_TOKEN", kind: "string", secret: true, doc: "API token (CLI, remote worker)." },
   url: { env: "MEDIANODE_URL", kind: "string", doc: "CLI: the server to talk to." },
-  webhookSecret: { env: "MEDIANODE_WEBHOOK_SECRET", kind: "string", doc: "Signs per-job webhook URLs (default: <data>/webhook.secret, made at first start)." },
+  webhookSecret: { env: "MEDIANODE_WEBHOOK_SECRET", kind: "string", secret: true, doc: "Signs per-job webhook URLs (default: <data>/webhook.secret, made at first start)." },
   rateLimitPerToken: { env: "MEDIANODE_RATE_LIMIT_PER_TOKEN", kind: "int", min: 0, doc: "Requests per second per token (bursts of 4×); 0 = off." },
   rateLimitPerIp: { env: "MEDIANODE_RATE_LIMIT_PER_IP", kind: "int", min: 0, doc: "Requests per second per client IP (bursts of 4×); 0 = off." },
   corsOrigins: { env: "MEDIANODE_CORS_ORIGINS", kind: "list", doc: "Origins allowed to call the API from a browser (default: none)." },
@@ -58,7 +61,21 @@ export const CONFIG_KEYS = {
   wsBufferBytes: { env: "MEDIANODE_WS_BUFFER_BYTES", kind: "bytes", min: 1024, doc: "Unsent events a WebSocket client may fall behind by before it is closed (1013)." },
   shutdownGraceSec: { env: "MEDIANODE_SHUTDOWN_GRACE_SEC", kind: "int", min: 0, doc: "On SIGTERM, running jobs get this long to finish; then they are handed back to the queue. Keep systemd's TimeoutStopSec above it." },
   lockSec: { env: "MEDIANODE_LOCK_SEC", kind: "int", min: 2, doc: "Job lock (renewed every half of it while the worker lives); a dead worker's job returns after it plus half of it. Lower only to test takeover." },
+  playbackSecret: { env: "MEDIANODE_PLAYBACK_SECRET", kind: "string", min: 32, doc: "Signs playback URLs (/p/...); the same on every api node of a cluster (default: <data>/playback.secret, made at first start, mode 0600)." },
+  playbackMaxTtlSec: { env: "MEDIANODE_PLAYBACK_MAX_TTL_SEC", kind: "int", min: 1, doc: "Longest lifetime a playback URL may be given (?ttl=), in seconds." },
+  playbackBaseUrl: { env: "MEDIANODE_PLAYBACK_BASE_URL", kind: "url", doc: "Origin playback URLs are built on (e.g. a CDN in front: https://media.example.com); default: the origin the /playback request came to." },
   webhookBackoffMs: { env: "MEDIANODE_WEBHOOK_BACKOFF_MS", kind: "int", min: 10, doc: "First webhook retry delay; it doubles, attempts span 24 h." },
+  trustedProxies: { env: "MEDIANODE_TRUSTED_PROXIES", kind: "cidrs", doc: "Reverse proxies (IPs/CIDRs) whose X-Forwarded-For/-Proto/-Host are believed, for per-IP limits, logs and the URLs the node writes (default: none)." },
+  requireSetsPerTenant: { env: "MEDIANODE_REQUIRE_SETS_PER_TENANT", kind: "int", min: 1, doc: "Distinct options.require sets one tenant may have in use at once (422 beyond); a set unused for MEDIANODE_REQUIRE_SET_IDLE_SEC is freed." },
+  requireSetIdleSec: { env: "MEDIANODE_REQUIRE_SET_IDLE_SEC", kind: "int", min: 1, doc: "An options.require set with no queued or running job, not submitted to for this long, no longer counts against its tenant or the cluster." },
+  maxDurationSec: { env: "MEDIANODE_MAX_DURATION_SEC", kind: "int", min: 1, doc: "Longest source (probed duration) a job accepts; longer is INVALID_INPUT." },
+  maxFramePixels: { env: "MEDIANODE_MAX_FRAME_PIXELS", kind: "int", min: 1, doc: "Largest video frame (width × height) a job accepts; larger is INVALID_INPUT." },
+  minSourceBytesPerSec: { env: "MEDIANODE_MIN_SOURCE_BYTES_PER_SEC", kind: "int", min: 0, doc: "A source holding fewer bytes per second of its probed duration is refused (INVALID_INPUT): a tiny file claiming hours of media; 0 = off." },
+  logRetentionDays: { env: "MEDIANODE_LOG_RETENTION_DAYS", kind: "int", min: 0, doc: "Webhook deliveries (with their attempts) and audit entries older than this are pruned (0 = keep)." },
+  minFreeBytes: { env: "MEDIANODE_MIN_FREE_BYTES", kind: "bytes", min: 0, doc: "An upload is refused (507) when the media store has less free space than this (plus the upload's declared size)." },
+  maxUploadsPerToken: { env: "MEDIANODE_MAX_UPLOADS_PER_TOKEN", kind: "int", min: 1, doc: "Uploads one token may stream at once (429 beyond)." },
+  wsMessagesPerSec: { env: "MEDIANODE_WS_MESSAGES_PER_SEC", kind: "int", min: 1, doc: "Messages a WebSocket client may send per second (bursts of 4×); beyond, it is closed (1008)." },
+  wsMaxSubscriptions: { env: "MEDIANODE_WS_MAX_SUBSCRIPTIONS", kind: "int", min: 1, doc: "Jobs one WebSocket connection may subscribe to at once." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -90,12 +107,26 @@ export interface Config {
   url: string;
   webhookSecret: string | undefined;
   webhookBackoffMs: number;
+  playbackSecret: string | undefined;
+  playbackMaxTtlSec: number;
+  playbackBaseUrl: string | undefined;
   shutdownGraceSec: number;
   lockSec: number;
   rateLimitPerToken: number;
   rateLimitPerIp: number;
   corsOrigins: string[];
   wsBufferBytes: number;
+  trustedProxies: string[];
+  requireSetsPerTenant: number;
+  requireSetIdleSec: number;
+  maxDurationSec: number;
+  maxFramePixels: number;
+  minSourceBytesPerSec: number;
+  logRetentionDays: number;
+  minFreeBytes: number;
+  maxUploadsPerToken: number;
+  wsMessagesPerSec: number;
+  wsMaxSubscriptions: number;
   streamListenersPerToken: number;
 }
 
@@ -128,12 +159,26 @@ export function defaultConfig(cores: number): Config {
     url: "http://127.0.0.1:8080",
     webhookSecret: undefined,
     webhookBackoffMs: 5000,
+    playbackSecret: undefined,
+    playbackMaxTtlSec: 7 * 86_400,
+    playbackBaseUrl: undefined,
     shutdownGraceSec: 30,
     lockSec: 20,
     rateLimitPerToken: 100,
     rateLimitPerIp: 200,
     corsOrigins: [],
     wsBufferBytes: 1024 * 1024,
+    trustedProxies: [],
+    requireSetsPerTenant: 8,
+    requireSetIdleSec: 600,
+    maxDurationSec: 6 * 3600,
+    maxFramePixels: 7680 * 4320,
+    minSourceBytesPerSec: 16,
+    logRetentionDays: 30,
+    minFreeBytes: 256 * 1024 * 1024,
+    maxUploadsPerToken: 16,
+    wsMessagesPerSec: 20,
+    wsMaxSubscriptions: 1000,
     streamListenersPerToken: 10,
   };
 }

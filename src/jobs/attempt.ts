@@ -14,13 +14,13 @@ import { startRangeProxy, type RangeProxy } from "../sources/range-proxy";
 import { downloadUrl, type UrlPolicy } from "../sources/url";
 import { inspectSource } from "../sources/validate";
 import type { MediaStore } from "../storage/media-store";
-import type { MediaPool } from "../workers/pool";
+import type { MediaPool } from "../pool/pool";
 import type { MediaSettings, ProgressReport } from "./pipeline";
 import { pipelineFor } from "./registry";
 import type { OutputFile } from "./schema";
 
 export interface AttemptDeps {
-  store: MediaStore;
+  mediaStore: MediaStore;
   pool: MediaPool;
   media: MediaSettings;
   /** URL sources: allowlist, size and time caps (the job timeout). */
@@ -36,6 +36,8 @@ export interface AttemptInput {
   attempt: number;
   signal: AbortSignal;
   onProgress(p: ProgressReport): void;
+  /** The BullMQ lock token of this run: a remote media store sends it with uploads and commits (issue #12). */
+  lockToken?: string;
   /** Extends the job's lock; false when another worker holds the job now. */
   keepLock(): Promise<boolean>;
 }
@@ -57,14 +59,14 @@ export class LockLostError extends CancelledError {
 async function fetchSource(deps: AttemptDeps, a: AttemptInput): Promise<{ input: string; protocols: string; proxy: RangeProxy | null }> {
   const { item, type, signal } = a;
   const src = item.source;
-  if (src.kind === "upload") return { input: await deps.store.fetchSource(item.id, signal), protocols: "file", proxy: null };
-  if (src.kind === "path") return { input: await deps.store.importSource(item.id, src.path, deps.importDirs, signal), protocols: "file", proxy: null };
+  if (src.kind === "upload") return { input: await deps.mediaStore.fetchSource(item.id, signal), protocols: "file", proxy: null };
+  if (src.kind === "path") return { input: await deps.mediaStore.importSource(item.id, src.path, deps.importDirs, signal), protocols: "file", proxy: null };
   if (type === "probe") {
     // A probe reads only the bytes ffprobe asks for (SPEC §2), not the whole file.
     const proxy = startRangeProxy(src.url, deps.urlPolicy);
     return { input: proxy.url, protocols: "http,tcp", proxy };
   }
-  const input = deps.store.sourcePath(item.id);
+  const input = deps.mediaStore.sourcePath(item.id);
   try {
     await downloadUrl(src.url, input, deps.urlPolicy);
   } catch (e) {
@@ -73,7 +75,7 @@ async function fetchSource(deps: AttemptDeps, a: AttemptInput): Promise<{ input:
     throw e;
   }
   // A downloaded source gets the same check as an upload: media of the job's kind, or 415.
-  await inspectSource(input, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels });
+  await inspectSource(input, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits });
   return { input, protocols: "file", proxy: null };
 }
 
@@ -84,7 +86,7 @@ export async function runAttempt(deps: AttemptDeps, a: AttemptInput): Promise<At
   try {
     const source = await fetchSource(deps, a);
     proxy = source.proxy;
-    attemptDir = await deps.store.prepareAttempt(item.id, item.run, a.attempt);
+    attemptDir = await deps.mediaStore.prepareAttempt(item.id, item.run, a.attempt, a.lockToken);
     const out = await deps.pool.run(
       a.type,
       { jobId: item.id, input: source.input, inputProtocols: source.protocols, outDir: attemptDir, options: item.options, media: deps.media },
@@ -93,13 +95,13 @@ export async function runAttempt(deps: AttemptDeps, a: AttemptInput): Promise<At
     if (proxy) out.result.bytesFetched = proxy.bytesFetched();
     // Extending (not just reading) the lock leaves a full lock period for the renames.
     if (!(await a.keepLock())) throw new LockLostError();
-    await deps.store.commitAttempt(item.id, attemptDir, a.signal);
+    await deps.mediaStore.commitAttempt(item.id, attemptDir, a.signal);
     attemptDir = null;
     return { outputs: out.outputs, result: out.result };
   } finally {
     proxy?.stop();
-    if (attemptDir) await deps.store.discardAttempt(attemptDir).catch(() => {});
+    if (attemptDir) await deps.mediaStore.discardAttempt(attemptDir).catch(() => {});
     // A remote worker's copies (source, outputs) go once the attempt ends; in place: nothing.
-    await deps.store.releaseJob(item.id).catch(() => {});
+    await deps.mediaStore.releaseJob(item.id).catch(() => {});
   }
 }

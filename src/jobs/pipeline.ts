@@ -1,9 +1,10 @@
 // The contract every job type implements. A processor runs inside a media-pool thread
-// (src/workers/thread.ts): it gets plain data, a signal and a progress callback, and
+// (src/pool/thread.ts): it gets plain data, a signal and a progress callback, and
 // returns its outputs. It never touches SQLite, BullMQ or HTTP.
 import type { TSchema, Static } from "@sinclair/typebox";
 import type { JobType } from "../jobs/schema";
 import type { OutputFile } from "./schema";
+import type { MediaLimits } from "../media/limits";
 
 export interface MediaSettings {
   ffmpeg: string | null;
@@ -15,6 +16,12 @@ export interface MediaSettings {
   timeoutMs: number;
   /** Image decompression-bomb guard. */
   maxPixels: number;
+  /** Duration, frame size and density bounds for audio/video sources (issue #12). */
+  limits?: MediaLimits;
+  /** Hardware encoders whose device came up on this node (media/hardware.ts): what hwaccel "auto" may use. */
+  hwEncoders?: string[];
+  /** heif-convert (libheif), when installed: HEIC/HEIF decoding. */
+  heifConvert?: string | null;
 }
 
 export interface ProgressReport {
@@ -50,6 +57,8 @@ export interface Pipeline<S extends TSchema = TSchema, R = Static<S>> {
   options: S;
   /** Fills in defaults; the stored job keeps the resolved options. */
   defaults(input: Static<S>): R;
+  /** Capabilities the resolved options imply (added to options.require, so routing sees them). */
+  requires?(resolved: R): string[];
   /** What a source must be for this job type (checked on upload and before the run). */
   accepts: readonly ("video" | "audio" | "image")[];
   run(ctx: ProcessorContext<R>): Promise<ProcessorOutput>;

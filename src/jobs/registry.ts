@@ -62,5 +62,8 @@ export function resolveOptions(type: JobType, input: unknown): Record<string, un
     throw new InvalidOptionsError(`invalid options for ${type} job`, { errors });
   }
   const resolved = p.defaults(raw as never) as Record<string, unknown>;
+  // What the options imply (a codec's encoder, an explicit hardware method) joins the explicit requirement.
+  const implied = p.requires?.(resolved as never) ?? [];
+  if (implied.length) require = normalizeRequire([...(require ?? []), ...implied]);
   return require ? { ...resolved, require } : resolved;
 }

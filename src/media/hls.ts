@@ -16,17 +16,21 @@ export interface MasterVariant {
   frameRate?: number;
   /** RFC 6381 codec strings, e.g. ["avc1.64001f", "mp4a.40.2"]. */
   codecs: string[];
+  /** RFC 8216bis VIDEO-RANGE: SDR, or PQ/HLG for HDR kept. */
+  videoRange?: "SDR" | "PQ" | "HLG";
 }
 
 /** The master playlist text. Pure. */
 export function masterPlaylist(variants: MasterVariant[]): string {
-  const lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"];
+  // VIDEO-RANGE needs version 8 of the protocol (RFC 8216bis); fMP4 media playlists say 7 themselves.
+  const lines = ["#EXTM3U", `#EXT-X-VERSION:${variants.some((v) => v.videoRange) ? 8 : 3}`, "#EXT-X-INDEPENDENT-SEGMENTS"];
   for (const v of variants) {
     const attrs = [`BANDWIDTH=${Math.max(1, Math.round(v.bandwidth))}`];
     if (v.averageBandwidth) attrs.push(`AVERAGE-BANDWIDTH=${Math.round(v.averageBandwidth)}`);
     if (v.width && v.height) attrs.push(`RESOLUTION=${v.width}x${v.height}`);
     if (v.frameRate) attrs.push(`FRAME-RATE=${v.frameRate.toFixed(3)}`);
     if (v.codecs.length) attrs.push(`CODECS="${v.codecs.join(",")}"`);
+    if (v.videoRange) attrs.push(`VIDEO-RANGE=${v.videoRange}`);
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(",")}`, v.uri);
   }
   return lines.join("\n") + "\n";
@@ -35,6 +39,11 @@ export function masterPlaylist(variants: MasterVariant[]): string {
 export interface PlaylistSegment {
   uri: string;
   durationSec: number;
+}
+
+/** The init segment of an fMP4 media playlist (EXT-X-MAP URI), or null. Pure. */
+export function playlistInitUri(text: string): string | null {
+  return /^#EXT-X-MAP:.*URI="([^"]+)"/m.exec(text)?.[1] ?? null;
 }
 
 /** Segments of a media playlist (EXTINF + URI lines). Pure. */
@@ -53,6 +62,8 @@ export function parseMediaPlaylist(text: string): PlaylistSegment[] {
 }
 
 export interface VariantStats {
+  /** EXT-X-MAP of an fMP4 playlist. */
+  initUri: string | null;
   segments: { uri: string; durationSec: number; bytes: number }[];
   durationSec: number;
   bytes: number;
@@ -62,7 +73,8 @@ export interface VariantStats {
 
 /** Reads a media playlist and the sizes of its segments. */
 export async function variantStats(playlistPath: string): Promise<VariantStats> {
-  const segs = parseMediaPlaylist(await readFile(playlistPath, "utf8"));
+  const text = await readFile(playlistPath, "utf8");
+  const segs = parseMediaPlaylist(text);
   const dir = dirname(playlistPath);
   const segments = await Promise.all(segs.map(async (s) => ({ ...s, bytes: (await stat(join(dir, s.uri))).size })));
   const durationSec = Math.round(segments.reduce((a, s) => a + s.durationSec, 0) * 1000) / 1000;
@@ -70,7 +82,7 @@ export async function variantStats(playlistPath: string): Promise<VariantStats> 
   // Very short segments (the last one) give noisy peaks; they still count when they are all there is.
   const rated = segments.filter((s) => s.durationSec >= 1);
   const peakBitrate = Math.max(0, ...(rated.length ? rated : segments).map((s) => (s.bytes * 8) / Math.max(s.durationSec, 0.001)));
-  return { segments, durationSec, bytes, peakBitrate, averageBitrate: durationSec > 0 ? (bytes * 8) / durationSec : 0 };
+  return { initUri: playlistInitUri(text), segments, durationSec, bytes, peakBitrate, averageBitrate: durationSec > 0 ? (bytes * 8) / durationSec : 0 };
 }
 
 /** RFC 6381 string of an H.264 stream from ffprobe's profile name and level (e.g. "High", 31 → avc1.64001f). */

@@ -4,10 +4,12 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import type SharpNS from "sharp";
 import type { OutputInfo } from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
 import { InvalidInputError, UnsupportedMediaError, type MedianodeError } from "../errors";
+import { decodeHeif, readHeifLayout } from "./heif";
 
 type Sharp = typeof SharpNS;
 let sharpModule: Sharp | null = null;
@@ -78,6 +80,8 @@ export interface VariantPlan {
 
 export interface ImageInfo {
   format: string;
+  /** HEVC-coded HEIF (HEIC): decoded by libheif (media/heif.ts), not by sharp. */
+  heic: boolean;
   width: number;
   height: number;
   pages: number;
@@ -111,6 +115,9 @@ export function sharpError(e: unknown): MedianodeError {
 export interface ImageLimits {
   /** Decompression-bomb guard (width × height). */
   maxPixels: number;
+  /** heif-convert, for HEIC sources (absent: HEIC is UNSUPPORTED_MEDIA on this node). */
+  heifConvert?: string | null;
+  signal?: AbortSignal;
 }
 
 /** Header-only read (no decode); orientation applied to width/height. */
@@ -122,7 +129,7 @@ export async function readImageInfo(path: string, limits: ImageLimits): Promise<
     const h = m.autoOrient?.height ?? m.height ?? 0;
     if (!w || !h) throw new InvalidInputError("image has no dimensions");
     if (w * h > limits.maxPixels) throw new InvalidInputError(`image is too large: ${w}x${h} exceeds the pixel limit of ${limits.maxPixels}`);
-    return { format: m.format ?? "unknown", width: w, height: h, pages: m.pages ?? 1, hasAlpha: !!m.hasAlpha };
+    return { format: m.format ?? "unknown", heic: m.format === "heif" && m.compression === "hevc", width: w, height: h, pages: m.pages ?? 1, hasAlpha: !!m.hasAlpha };
   } catch (e) {
     throw e instanceof InvalidInputError ? e : sharpError(e);
   }
@@ -130,13 +137,26 @@ export async function readImageInfo(path: string, limits: ImageLimits): Promise<
 
 /** Decodes once and writes every variant plus a thumbhash. */
 export async function renderVariants(path: string, outDir: string, plans: VariantPlan[], limits: ImageLimits): Promise<RenderResult> {
-  const sharp = loadSharp();
   const source = await readImageInfo(path, limits);
+  if (!source.heic) return await renderDecoded(path, source, outDir, plans, limits, true);
+  // HEIC: libheif decodes (irot/imir applied) to a lossless PNG beside the outputs; sharp goes on from there.
+  const png = join(outDir, ".heic-decoded.png");
+  try {
+    const [layout] = await Promise.all([readHeifLayout(path), decodeHeif(limits.heifConvert, path, png, limits.signal)]);
+    const transformed = layout.rotation !== 0 || layout.mirror !== null;
+    return await renderDecoded(png, source, outDir, plans, limits, !transformed);
+  } finally {
+    await rm(png, { force: true });
+  }
+}
+
+async function renderDecoded(path: string, source: ImageInfo, outDir: string, plans: VariantPlan[], limits: ImageLimits, exifOrientation: boolean): Promise<RenderResult> {
+  const sharp = loadSharp();
   const largest = Math.max(...plans.map((p) => p.size), 100);
   let raw: { data: Buffer; info: OutputInfo };
   try {
-    raw = await sharp(path, { limitInputPixels: limits.maxPixels, failOn: "warning" })
-      .autoOrient()
+    const decoded = sharp(path, { limitInputPixels: limits.maxPixels, failOn: "warning" });
+    raw = await (exifOrientation ? decoded.autoOrient() : decoded)
       .toColourspace("srgb")
       .resize({ width: largest, height: largest, fit: "inside", withoutEnlargement: true })
       .raw({ depth: "uchar" })
@@ -168,7 +188,9 @@ export async function renderVariants(path: string, outDir: string, plans: Varian
     .raw()
     .toBuffer({ resolveWithObject: true });
   const hash = rgbaToThumbHash(small.info.width, small.info.height, small.data);
-  return { source, variants: variants.sort((a, b) => plans.indexOf(a.plan) - plans.indexOf(b.plan)), thumbhash: Buffer.from(hash).toString("base64") };
+  // A HEIC's size as displayed: what libheif wrote, its transforms applied.
+  const shown = source.heic ? await sharp(path).metadata().then((m) => ({ width: exifOrientation ? (m.autoOrient?.width ?? m.width ?? source.width) : (m.width ?? source.width), height: exifOrientation ? (m.autoOrient?.height ?? m.height ?? source.height) : (m.height ?? source.height) })) : {};
+  return { source: { ...source, ...shown }, variants: variants.sort((a, b) => plans.indexOf(a.plan) - plans.indexOf(b.plan)), thumbhash: Buffer.from(hash).toString("base64") };
 }
 
 /** Encodes an existing frame file into a resized image (thumbnail job). */

@@ -15,6 +15,15 @@ export const ProbeStream = T.Object({
   rotation: T.Optional(T.Number()),
   /** Cover art in an audio file: a video stream that is one picture. */
   attachedPic: T.Optional(T.Boolean()),
+  /** ffprobe profile name ("Main 10", "High"...). */
+  profile: T.Optional(T.Union([T.String(), T.Null()])),
+  /** Colour signalling of a video stream, ffprobe's names (bt2020, smpte2084, arib-std-b67, bt2020nc, tv). */
+  colorPrimaries: T.Optional(T.Union([T.String(), T.Null()])),
+  colorTransfer: T.Optional(T.Union([T.String(), T.Null()])),
+  colorSpace: T.Optional(T.Union([T.String(), T.Null()])),
+  colorRange: T.Optional(T.Union([T.String(), T.Null()])),
+  /** The Dolby Vision configuration record, when the stream has one. */
+  dolbyVision: T.Optional(T.Object({ profile: T.Integer(), level: T.Integer(), compatibilityId: T.Integer(), baseLayer: T.Boolean(), enhancementLayer: T.Boolean() })),
   sampleRate: T.Optional(T.Integer()),
   channels: T.Optional(T.Integer()),
   channelLayout: T.Optional(T.Union([T.String(), T.Null()])),
@@ -48,6 +57,15 @@ function rate(v: unknown): number | null {
   if (!a || !b) return null;
   return Math.round((a / b) * 1000) / 1000;
 }
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "unknown" ? v : null);
+
+function dolbyVisionOf(s: Raw): ProbeStream["dolbyVision"] {
+  const sides = Array.isArray(s.side_data_list) ? (s.side_data_list as Raw[]) : [];
+  const dv = sides.find((sd) => sd.side_data_type === "DOVI configuration record");
+  if (!dv) return undefined;
+  return { profile: int(dv.dv_profile) ?? 0, level: int(dv.dv_level) ?? 0, compatibilityId: int(dv.dv_bl_signal_compatibility_id) ?? 0, baseLayer: dv.bl_present_flag === 1, enhancementLayer: dv.el_present_flag === 1 };
+}
+
 function rotationOf(s: Raw): number | undefined {
   const sides = Array.isArray(s.side_data_list) ? (s.side_data_list as Raw[]) : [];
   for (const sd of sides) if (typeof sd.rotation === "number" || typeof sd.rotation === "string") return Number(sd.rotation);
@@ -75,7 +93,14 @@ export function parseProbe(json: unknown): ProbeResult {
         pixFmt: typeof s.pix_fmt === "string" ? s.pix_fmt : null,
         fieldOrder: typeof s.field_order === "string" ? s.field_order : null,
         attachedPic: disposition.attached_pic === 1,
+        profile: str(s.profile),
+        colorPrimaries: str(s.color_primaries),
+        colorTransfer: str(s.color_transfer),
+        colorSpace: str(s.color_space),
+        colorRange: str(s.color_range),
       });
+      const dv = dolbyVisionOf(s);
+      if (dv) base.dolbyVision = dv;
       const rot = rotationOf(s);
       if (rot !== undefined && rot !== 0) base.rotation = rot;
     } else if (type === "audio") {

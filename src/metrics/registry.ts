@@ -2,6 +2,7 @@
 // (not prom-client's global one), so that several nodes can live in one test process.
 import { readdirSync } from "node:fs";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { VERSION } from "../version";
 
 // Media jobs last from milliseconds (probe) to hours (a long encode).
 const JOB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400];
@@ -19,6 +20,8 @@ export const METRIC_NAMES = [
   "medianode_http_request_duration_seconds",
   "medianode_ws_clients",
   "medianode_webhook_deliveries_total",
+  "medianode_job_failures_total",
+  "medianode_build_info",
 ] as const;
 
 /** Live audio channels' metrics (SPEC §12, not §9's list). */
@@ -47,6 +50,7 @@ export interface Metrics {
   /** Listeners of each channel on this monitor node (SPEC §12). */
   streamListeners: Gauge<"channel">;
   streamBytes: Counter<"channel">;
+  jobFailures: Counter<"type" | "code">;
 }
 
 /**
@@ -55,13 +59,18 @@ export interface Metrics {
  */
 function processMetrics(registry: Registry): void {
   const startSec = Math.round(Date.now() / 1000 - process.uptime());
-  new Gauge({
+  // A counter, as Prometheus defines it (a gauge named *_total is what promtool refused).
+  // collect() adds what was used since the last scrape, so the exposed value is the total.
+  let cpuSec = 0;
+  new Counter({
     name: "process_cpu_seconds_total",
-    help: "User and system CPU time spent in seconds.",
+    help: "Total user and system CPU time spent in seconds.",
     registers: [registry],
     collect() {
       const u = process.cpuUsage();
-      this.set((u.user + u.system) / 1e6);
+      const now = (u.user + u.system) / 1e6;
+      if (now > cpuSec) this.inc(now - cpuSec);
+      cpuSec = now;
     },
   });
   new Gauge({
@@ -91,6 +100,8 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   const r = [registry];
   processMetrics(registry);
+  // Exported by every process whatever its roles: dashboards find nodes (worker-only too) by it.
+  new Gauge({ name: "medianode_build_info", help: "Always 1; the version of the medianode that runs.", labelNames: ["version"], registers: r }).set({ version: VERSION }, 1);
   return {
     registry,
     jobsTotal: new Counter({ name: "medianode_jobs_total", help: "Jobs that reached a terminal state.", labelNames: ["type", "status"], registers: r }),
@@ -109,5 +120,6 @@ export function createMetrics(): Metrics {
     jobsByStatus: new Gauge({ name: "medianode_jobs", help: "Job records by status (the record store; exported where the metrics role can read it).", labelNames: ["status"], registers: r }),
     streamListeners: new Gauge({ name: "medianode_stream_listeners", help: "Listeners of a live audio channel on this monitor node.", labelNames: ["channel"], registers: r }),
     streamBytes: new Counter({ name: "medianode_stream_bytes_total", help: "Audio bytes sent to a channel's listeners by this monitor node.", labelNames: ["channel"], registers: r }),
+    jobFailures: new Counter({ name: "medianode_job_failures_total", help: "Jobs that failed, by their error code (SPEC §2's list).", labelNames: ["type", "code"], registers: r }),
   };
 }

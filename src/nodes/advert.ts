@@ -11,6 +11,7 @@ export const NodeAdvert = T.Object({
   ffmpegVersion: T.Union([T.String(), T.Null()]),
   encoders: T.Array(T.String()),
   hwaccels: T.Array(T.String()),
+  decoders: T.Optional(T.Array(T.String(), { description: "Image formats this node decodes beyond sharp's own: \"heic\" when libheif's heif-convert is installed (absent from older nodes)" })),
   labels: T.Optional(T.Array(T.String(), { description: "MEDIANODE_CAPABILITIES: operator labels (absent from older nodes)" })),
   freeDiskBytes: T.Union([T.Integer(), T.Null()]),
   startedAt: T.String(),

@@ -26,9 +26,9 @@ export function requirementOf(options: Record<string, unknown>): string[] {
   return Array.isArray(r) ? normalizeRequire(r.filter((x): x is string => typeof x === "string")) : [];
 }
 
-/** Everything a node offers: its ffmpeg encoders and hwaccels, and its operator labels. */
-export function nodeCapabilities(n: Pick<NodeAdvert, "encoders" | "hwaccels"> & { labels?: readonly string[] }): Set<string> {
-  return new Set([...n.encoders, ...n.hwaccels, ...(n.labels ?? [])]);
+/** Everything a node offers: its ffmpeg encoders and hwaccels, its extra decoders (heic), and its operator labels. */
+export function nodeCapabilities(n: Pick<NodeAdvert, "encoders" | "hwaccels"> & { decoders?: readonly string[]; labels?: readonly string[] }): Set<string> {
+  return new Set([...n.encoders, ...n.hwaccels, ...(n.decoders ?? []), ...(n.labels ?? [])]);
 }
 
 /** True when `caps` has every name in `require` (an empty requirement is always covered). */

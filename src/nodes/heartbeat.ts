@@ -14,6 +14,8 @@ export interface HeartbeatInput {
   ffmpegVersion: string | null;
   encoders: string[];
   hwaccels: string[];
+  /** Image formats decoded beyond sharp's own ("heic"). */
+  decoders?: string[];
   labels: string[];
   dataDir: string;
   activeJobs(): number;
@@ -40,6 +42,7 @@ export async function startHeartbeat(redis: IORedis, input: HeartbeatInput, log:
     ffmpegVersion: input.ffmpegVersion,
     encoders: input.encoders,
     hwaccels: input.hwaccels,
+    decoders: input.decoders ?? [],
     labels: input.labels,
     freeDiskBytes: freeDisk(input.dataDir),
     startedAt,

@@ -1,7 +1,6 @@
 // monitor role: node.online / node.offline events from announcements, and from adverts that
 // expired without a goodbye (a node that was killed).
-import { Value } from "@sinclair/typebox/value";
-import { subscribeWhenReady } from "../queue/connection";
+import { onChannelMessage, subscribeWhenReady } from "../queue/connection";
 import type IORedis from "ioredis";
 import type { EventBus } from "../events/bus";
 import { NODE_EVENTS_CHANNEL, HEARTBEAT_MS } from "./advert";
@@ -15,15 +14,7 @@ export async function watchNodes(sub: IORedis, redis: IORedis, bus: EventBus): P
   const emit = (type: "node.online" | "node.offline", node: unknown, id: string) =>
     bus.emit({ type, node: id, at: new Date().toISOString(), data: node }, null);
   await subscribeWhenReady(sub, NODE_EVENTS_CHANNEL);
-  sub.on("message", (ch, raw) => {
-    if (ch !== NODE_EVENTS_CHANNEL) return;
-    let m: unknown;
-    try {
-      m = JSON.parse(raw);
-    } catch {
-      return;
-    }
-    if (!Value.Check(Announcement, m)) return;
+  onChannelMessage(sub, NODE_EVENTS_CHANNEL, Announcement, (m) => {
     if (m.kind === "online") known.add(m.node.id);
     else known.delete(m.node.id);
     emit(m.kind === "online" ? "node.online" : "node.offline", m.node, m.node.id);

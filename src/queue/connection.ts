@@ -1,3 +1,5 @@
+import type { Static, TSchema } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
 import IORedis, { type RedisOptions } from "ioredis";
 import { UnavailableError } from "../errors";
 
@@ -49,6 +51,23 @@ export function createRedis(url: string, use: RedisUse, name?: string): IORedis 
 export async function subscribeWhenReady(conn: IORedis, ...channels: string[]): Promise<void> {
   if (conn.status !== "ready") await new Promise<void>((resolve) => conn.once("ready", () => resolve()));
   await conn.subscribe(...channels);
+}
+
+/**
+ * Calls `fn` with each message on `channel` that is JSON of `schema`'s shape. Anything else is
+ * dropped: a peer of another version, or another channel on the same subscriber connection.
+ */
+export function onChannelMessage<S extends TSchema>(sub: IORedis, channel: string, schema: S, fn: (message: Static<S>) => void): void {
+  sub.on("message", (ch: string, raw: string) => {
+    if (ch !== channel) return;
+    let m: unknown;
+    try {
+      m = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (Value.Check(schema, m)) fn(m);
+  });
 }
 
 /** Wraps a Redis call so that "Redis is down" becomes a 503 with a clear code. */

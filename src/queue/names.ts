@@ -32,6 +32,10 @@ export function parseQueueName(name: string): { type: JobType; require: string[]
  * and the api role read it to find the queues they must consume or watch.
  */
 export const REQUIREMENT_QUEUES_KEY = `${QUEUE_PREFIX}:requirement-queues`;
+/** Hash: requirement queue name → when a job was last submitted to it (ms), to find unused ones. */
+export const REQUIREMENT_USED_KEY = `${QUEUE_PREFIX}:requirement-queues:used`;
+/** Sorted set per tenant: the requirement queues it uses, scored by last use (ms). */
+export const requirementTenantKey = (tenant: string) => `${QUEUE_PREFIX}:requirement-queues:tenant:${tenant}`;
 /** Pub/sub hint sent when a requirement queue is added to the set, so nobody waits for the next re-read. */
 export const REQUIREMENT_QUEUES_CHANNEL = `${QUEUE_PREFIX}:requirement-queues`;
 

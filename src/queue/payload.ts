@@ -5,7 +5,7 @@ import { JobTypeSchema, StoredSource, JobErrorSchema, OutputFileSchema } from ".
 
 export const WorkItem = T.Object({
   id: T.String(),
-  /** The row's run counter: reports of an older run (before a retry) are ignored. */
+  /** The record's run counter: reports of an older run (before a retry) are ignored. */
   run: T.Integer(),
   type: JobTypeSchema,
   tenant: T.String(),

@@ -1,12 +1,28 @@
 import { Queue, type JobsOptions } from "bullmq";
+import { Type as T, type Static } from "@sinclair/typebox";
 import type IORedis from "ioredis";
 import { JOB_TYPES, type JobType } from "../jobs/schema";
 import { InvalidOptionsError } from "../errors";
-import { parseQueueName, QUEUE_PREFIX, queueName, REQUIREMENT_QUEUES_CHANNEL, REQUIREMENT_QUEUES_KEY } from "./names";
+import { parseQueueName, QUEUE_PREFIX, queueName, REQUIREMENT_QUEUES_CHANNEL, REQUIREMENT_QUEUES_KEY, REQUIREMENT_USED_KEY, requirementTenantKey } from "./names";
 import type { WorkItem } from "./payload";
 
 /** Distinct requirement queues the registry accepts: each costs every watcher a connection. */
 export const MAX_REQUIREMENT_QUEUES = 64;
+
+export interface RequirementLimits {
+  /** Distinct sets one tenant may have in use at once (MEDIANODE_REQUIRE_SETS_PER_TENANT). */
+  perTenant: number;
+  /** A set with no queued or active job, not submitted to for this long, is freed (MEDIANODE_REQUIRE_SET_IDLE_SEC). */
+  idleMs: number;
+}
+export const DEFAULT_REQUIREMENT_LIMITS: RequirementLimits = { perTenant: 8, idleMs: 600_000 };
+
+export interface RegisterOptions {
+  /** Whose submission this is: a set new to the tenant counts against its own quota. */
+  tenant: string;
+  /** Re-registering an accepted job (recovery, retry): recorded, never refused. */
+  force?: boolean;
+}
 
 /** The producer side's queues: one per type, plus requirement queues made on first use. */
 export interface Queues {
@@ -16,7 +32,7 @@ export interface Queues {
    * Records a requirement queue in Redis before its first job is added, so workers and
    * monitors find it; a new one starts paused when its type is paused. No-op for [].
    */
-  register(type: JobType, require: readonly string[]): Promise<void>;
+  register(type: JobType, require: readonly string[], o: RegisterOptions): Promise<void>;
   /** The type's queue, then every requirement queue of the type in the registry. */
   ofType(type: JobType): Promise<Queue<WorkItem>[]>;
   close(): Promise<void>;
@@ -26,7 +42,7 @@ export interface Queues {
 // reconciles after downtime; SQLite is the record, so Redis memory stays bounded.
 const KEEP = { age: 24 * 3600, count: 20_000 };
 
-export function createQueues(conn: IORedis): Queues {
+export function createQueues(conn: IORedis, limits: RequirementLimits = DEFAULT_REQUIREMENT_LIMITS): Queues {
   const made = new Map<string, Queue<WorkItem>>();
   const byName = (name: string) => {
     let q = made.get(name);
@@ -46,15 +62,57 @@ export function createQueues(conn: IORedis): Queues {
     return q;
   };
   for (const type of JOB_TYPES) byName(queueName(type));
+  /** No job waiting, delayed or running in the queue (finished ones do not count). */
+  const empty = async (name: string) => {
+    const c = await byName(name).getJobCounts("waiting", "prioritized", "active", "delayed", "waiting-children");
+    return Object.values(c).every((n) => n === 0);
+  };
+  /** Unused: empty now and not submitted to for idleMs. A set never stamped is stamped now (kept). */
+  const unused = async (name: string, now: number) => {
+    const at = await conn.hget(REQUIREMENT_USED_KEY, name);
+    if (at === null) {
+      await conn.hset(REQUIREMENT_USED_KEY, name, now);
+      return false;
+    }
+    return now - Number(at) >= limits.idleMs && (await empty(name));
+  };
+  /** Drops a tenant's unused sets from its quota. */
+  const freeTenant = async (tenant: string, now: number) => {
+    const key = requirementTenantKey(tenant);
+    for (const name of await conn.zrangebyscore(key, 0, now - limits.idleMs)) if (await empty(name)) await conn.zrem(key, name);
+  };
+  /** Drops unused sets from the registry (workers stop being told about them; their slot is free). */
+  const freeRegistry = async (now: number) => {
+    for (const name of await conn.smembers(REQUIREMENT_QUEUES_KEY)) {
+      if (await unused(name, now)) {
+        await conn.srem(REQUIREMENT_QUEUES_KEY, name);
+        await conn.hdel(REQUIREMENT_USED_KEY, name);
+      }
+    }
+  };
   return {
     of: (type, require = []) => byName(queueName(type, require)),
-    async register(type, require) {
+    async register(type, require, o) {
       if (require.length === 0) return;
       const name = queueName(type, require);
-      // A known set costs one round trip; only a new one is counted against the cap.
+      const now = Date.now();
+      const tenantKey = requirementTenantKey(o.tenant);
+      // A set new to this tenant counts against its own quota (its unused sets are freed first),
+      // so no tenant can use up the registry's slots for everyone (issue #12 point 3).
+      if (!o.force && (await conn.zscore(tenantKey, name)) === null && (await conn.zcard(tenantKey)) >= limits.perTenant) {
+        await freeTenant(o.tenant, now);
+        if ((await conn.zcard(tenantKey)) >= limits.perTenant) {
+          throw new InvalidOptionsError(`this tenant already uses ${limits.perTenant} distinct options.require sets (MEDIANODE_REQUIRE_SETS_PER_TENANT); reuse one of them`, { require });
+        }
+      }
+      await conn.zadd(tenantKey, now, name);
+      await conn.hset(REQUIREMENT_USED_KEY, name, now);
+      // A known set costs a few round trips; only a new one is counted against the cap.
       if ((await conn.sadd(REQUIREMENT_QUEUES_KEY, name)) === 0) return;
-      if ((await conn.scard(REQUIREMENT_QUEUES_KEY)) > MAX_REQUIREMENT_QUEUES) {
+      if ((await conn.scard(REQUIREMENT_QUEUES_KEY)) > MAX_REQUIREMENT_QUEUES) await freeRegistry(now);
+      if (!o.force && (await conn.scard(REQUIREMENT_QUEUES_KEY)) > MAX_REQUIREMENT_QUEUES) {
         await conn.srem(REQUIREMENT_QUEUES_KEY, name);
+        await conn.zrem(tenantKey, name);
         throw new InvalidOptionsError(`too many distinct options.require sets in use (at most ${MAX_REQUIREMENT_QUEUES}); reuse an existing one`, { require });
       }
       if (await byName(queueName(type)).isPaused()) await byName(name).pause();
@@ -68,6 +126,15 @@ export function createQueues(conn: IORedis): Queues {
       await Promise.all([...made.values()].map((x) => x.close()));
     },
   };
+}
+
+/**
+ * True when `token` holds the BullMQ lock of job `bullId` in `queue` now: the lock key exists
+ * only while the job is active, and holds the token of the worker that took it.
+ */
+export async function holdsLock(redis: IORedis, queue: Queue, bullId: string, token: string): Promise<boolean> {
+  if (!token) return false;
+  return (await redis.get(queue.toKey(`${bullId}:lock`))) === token;
 }
 
 /** SPEC priority (-100..100, higher sooner) → BullMQ priority (1 is the highest). */
@@ -98,14 +165,15 @@ export function parseBullJobId(bullId: string): { id: string; run: number } | nu
   return m ? { id: m[1]!, run: Number(m[2]) } : null;
 }
 
-export interface TypeCounts {
-  waiting: number;
-  active: number;
-  delayed: number;
-  failed: number;
-  completed: number;
-  paused: boolean;
-}
+export const TypeCounts = T.Object({
+  waiting: T.Integer(),
+  active: T.Integer(),
+  delayed: T.Integer(),
+  failed: T.Integer(),
+  completed: T.Integer(),
+  paused: T.Boolean(),
+});
+export type TypeCounts = Static<typeof TypeCounts>;
 
 /**
  * One job type's counts, summed over its queue and its requirement queues (one line per

@@ -24,6 +24,8 @@ import { stopAll } from "./stops";
 export interface ApiRoleOptions {
   /** How often open records are reconciled with Redis. */
   reconcileMs: number;
+  /** First retention sweep after start (default 30 s; tests sooner). */
+  retentionFirstMs?: number;
 }
 
 export interface ApiRole extends Role {
@@ -49,7 +51,7 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     const redis = createRedis(ctx.redisUrl, "producer", `medianode-api-${ctx.nodeId}`);
     stops.push(() => redis.disconnect());
     await waitForRedis(redis, 10_000).catch((e) => log.warn("Redis not ready at start; writes answer 503 until it is", { error: e }));
-    const queues = createQueues(redis);
+    const queues = createQueues(redis, { perTenant: config.requireSetsPerTenant, idleMs: config.requireSetIdleSec * 1000 });
     stops.push(() => closeQueues(queues));
     const bus = createEventBus(log);
     // Queues while Redis reconnects (a "blocking" connection): a late event beats a lost one.
@@ -59,9 +61,9 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     const records = sqliteRecords(db);
     const positions = createQueuePositions({ records, bus, log });
     stops.push(() => positions.stop());
-    const base = { config, records, db, queues, redis, store: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
+    const base = { config, records, db, queues, redis, mediaStore: ctx.mediaStore, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
     const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
-    const retention = startRetention(deps, config.retentionDays);
+    const retention = startRetention(deps, { jobs: config.retentionDays, logs: config.logRetentionDays }, { firstMs: o.retentionFirstMs });
     stops.push(() => retention.stop());
     const webhooks = await startWebhooks(deps, ctx.redisUrl);
     stops.push(() => webhooks.stop());
@@ -76,7 +78,7 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     // down, and jobs enqueued whose row was never written or was taken back (removed).
     const r = await recovery.reconcile().catch((e) => (log.warn("start-up reconcile failed", { error: e }), null));
     if (r && (r.applied || r.requeued || r.removed)) log.info("start-up reconcile", { ...r });
-    const { fetch } = createApp(deps, { scrape: ctx.scrape });
+    const { fetch } = createApp(deps, { scrape: ctx.scrape, clientOf: ctx.clientOf });
     let adminToken: string | null = null;
     let tokenMade = false;
     return {

@@ -7,6 +7,7 @@ import type { Logger } from "../log";
 import type { Metrics } from "../metrics/registry";
 import type { LocalMediaStore } from "../storage/local";
 import type { WsData } from "../api/events-ws/hub";
+import type { ClientInfo } from "../api/forwarded";
 
 export interface NodeContext {
   config: Config;
@@ -16,7 +17,9 @@ export interface NodeContext {
   metrics: Metrics;
   media: MediaSettings;
   /** The media files in this host's data dir. */
-  mediaFiles: LocalMediaStore;
+  mediaStore: LocalMediaStore;
+  /** Who sent a request (its address through trusted proxies only), as the node's gate found it. */
+  clientOf(req: Request): ClientInfo;
   /** Gauges read on demand: each role adds its own; /metrics runs them all before it answers. */
   onScrape(refresh: () => void | Promise<void>): void;
   /** Runs every refresh added with onScrape (a failing one leaves its gauges as they were). */

@@ -11,7 +11,7 @@ import { snapshotEvent } from "../events/job-event";
 import { watchNodes } from "../nodes/watch";
 import { createRedis } from "../queue/connection";
 import { getVisibleJob } from "../services/jobs";
-import { tokenCheck } from "../services/tokens";
+import { tokenCheck, tokenRevokedCheck } from "../services/tokens";
 import type { Db } from "../store/db";
 import type { Records } from "../store/records";
 import type { NodeContext, Role } from "./context";
@@ -57,13 +57,16 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; rec
       metrics: ctx.metrics,
       log,
       wsBufferBytes: config.wsBufferBytes,
+      wsMessagesPerSec: config.wsMessagesPerSec,
+      wsMaxSubscriptions: config.wsMaxSubscriptions,
+      tokenRevoked: tokenRevokedCheck(db),
       authenticate: (req) => authenticate(tokens, req, config.jwtSecret),
       snapshot: async (jobId, p) => (records ? snapshotEvent(await getVisibleJob({ records }, jobId, p), o.positionOf?.(jobId) ?? null) : null),
     });
     stops.push(() => hub.stop());
     const registry = await startChannelRegistry({ redis, sub: createRedis(ctx.redisUrl, "blocking", `medianode-channels-${nodeId}`), log });
     stops.push(() => registry.stop());
-    const library = createTrackLibrary({ files: ctx.mediaFiles, ffmpeg: ctx.media.ffmpeg, log });
+    const library = createTrackLibrary({ files: ctx.mediaStore, ffmpeg: ctx.media.ffmpeg, log });
     const stream = createStreamHub({
       registry,
       library,
@@ -80,7 +83,7 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; rec
       redis,
       sub: createRedis(ctx.redisUrl, "blocking", `medianode-live-${nodeId}`),
       stream,
-      files: ctx.mediaFiles,
+      files: ctx.mediaStore,
       ffmpeg: ctx.media.ffmpeg,
       log,
       nodeId,

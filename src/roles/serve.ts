@@ -4,16 +4,16 @@
 import { mkdirSync, chmodSync } from "node:fs";
 import type { Server } from "bun";
 import type { Config } from "../config/schema";
-import { errorResponse } from "../api/app";
 import { createOpsApp } from "../api/ops";
-import { createRateLimiter } from "../api/rate-limit";
+import { createClientGate } from "../api/client-gate";
 import type { WsData } from "../api/events-ws/hub";
-import { BadRequestError, type MedianodeError } from "../errors";
+import { BadRequestError } from "../errors";
 import { createMetrics } from "../metrics/registry";
 import type { MediaSettings } from "../jobs/pipeline";
 import type { Logger } from "../log";
 import { ffmpegEncoders, ffmpegHwaccels, ffmpegVersion, resolveBinaries } from "../media/binaries";
-import { usableEncoders, usableHwaccels } from "../media/hardware";
+import { encoderDevice, usableEncoders, usableHwaccels } from "../media/hardware";
+import { findHeifConvert, HEIC_CAPABILITY } from "../media/heif";
 import { startHeartbeat } from "../nodes/heartbeat";
 import { nodeCapabilities } from "../nodes/capabilities";
 import { VERSION } from "../version";
@@ -22,7 +22,7 @@ import { createRedis, settleWithin } from "../queue/connection";
 import { startEmbeddedRedis } from "../queue/redis-server";
 import { createLocalStore } from "../storage/local";
 import type { MediaStore } from "../storage/media-store";
-import { createRemoteStore } from "../storage/remote";
+import { createRemoteMediaStore } from "../storage/remote";
 import { dbPath, openRecordsReadOnly, type Db } from "../store/db";
 import type { Records } from "../store/records";
 import { sqliteRecords } from "../store/sqlite/index";
@@ -49,19 +49,28 @@ export const MAX_PIXELS = 268_402_689;
 
 export function mediaSettings(config: Config): MediaSettings {
   const b = resolveBinaries({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
-  return { ...b, stallMs: config.stallSec * 1000, timeoutMs: config.jobTimeoutSec * 1000, maxPixels: MAX_PIXELS };
+  return {
+    ...b,
+    stallMs: config.stallSec * 1000,
+    timeoutMs: config.jobTimeoutSec * 1000,
+    maxPixels: MAX_PIXELS,
+    heifConvert: findHeifConvert(),
+    limits: { maxDurationSec: config.maxDurationSec, maxFramePixels: config.maxFramePixels, minBytesPerSec: config.minSourceBytesPerSec },
+  };
 }
 
 export interface ServeOptions {
   /** How often open records are reconciled with Redis (api role). */
   reconcileMs?: number;
+  /** First retention sweep after start (default 30 s; tests sooner). */
+  retentionFirstMs?: number;
 }
 
 /** A worker without the api role and with --server reaches the media over the api node's HTTP. */
 async function workerMedia(config: Config, ctx: NodeContext): Promise<MediaStore> {
-  if (!config.server || config.roles.includes("api")) return ctx.mediaFiles;
+  if (!config.server || config.roles.includes("api")) return ctx.mediaStore;
   if (!config.token) throw new BadRequestError("--server needs --token: a token with the worker scope (MEDIANODE_TOKEN)");
-  const remote = createRemoteStore({ dataDir: config.dataDir, server: config.server, token: config.token, log: ctx.log });
+  const remote = createRemoteMediaStore({ dataDir: config.dataDir, server: config.server, token: config.token, log: ctx.log });
   // Refused or unreachable at start, not a silent hang on the first job.
   await remote.hello();
   return remote;
@@ -84,6 +93,8 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       redisUrl = embedded.url;
     }
     const refreshers: (() => void | Promise<void>)[] = [];
+    // Who the client is (trusted proxies only) and the per-IP limit: before any role sees it.
+    const gate = createClientGate(config, nlog);
     const ctx: NodeContext = {
       config,
       nodeId,
@@ -91,8 +102,9 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       redisUrl,
       metrics: createMetrics(),
       media: mediaSettings(config),
-      mediaFiles: createLocalStore(config.dataDir),
+      mediaStore: createLocalStore(config.dataDir),
       onScrape: (r) => void refreshers.push(r),
+      clientOf: gate.clientOf,
       scrape: async () => void (await Promise.all(refreshers.map((r) => Promise.resolve().then(r).catch((e) => nlog.warn("gauge refresh failed", { error: e }))))),
     };
     const start = async <R extends Role>(r: Promise<R>): Promise<R> => {
@@ -100,7 +112,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       stops.push(() => role.stop(0));
       return role;
     };
-    const api: ApiRole | null = roles.has("api") ? await start(startApiRole(ctx, { reconcileMs: o.reconcileMs ?? 15_000 })) : null;
+    const api: ApiRole | null = roles.has("api") ? await start(startApiRole(ctx, { reconcileMs: o.reconcileMs ?? 15_000, retentionFirstMs: o.retentionFirstMs })) : null;
     // The roles that read records: the api's own handle in its process, else a read-only one
     // where the file is in reach (same host), else none (they do without, see each role).
     let recordsDb: Db | null = api?.db ?? null;
@@ -119,10 +131,14 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
     const ff = ctx.media.ffmpeg;
     const [ffVersion, built, hwaccels] = await Promise.all([ffmpegVersion(ff), ffmpegEncoders(ff), ffmpegHwaccels(ff).then((l) => usableHwaccels(ff, l))]);
     const encoders = usableEncoders(built, hwaccels);
+    // HEIC/HEIF decoding is a capability too: a node without libheif never takes such a job.
+    const decoders = ctx.media.heifConvert ? [HEIC_CAPABILITY] : [];
     let worker: WorkerRole | null = null;
     if (roles.has("worker")) {
-      const capabilities = [...nodeCapabilities({ encoders, hwaccels, labels: config.capabilities })];
-      worker = await startWorkerRole(ctx, { store: await workerMedia(config, ctx), capabilities });
+      const capabilities = [...nodeCapabilities({ encoders, hwaccels, decoders, labels: config.capabilities })];
+      // hwaccel "auto" picks among the hardware encoders whose device came up here.
+      const media: MediaSettings = { ...ctx.media, hwEncoders: encoders.filter((e) => encoderDevice(e) !== null) };
+      worker = await startWorkerRole(ctx, { mediaStore: await workerMedia(config, ctx), capabilities, media });
       const w = worker;
       // Stopped by stop() with its grace period first; this one is for a failed start.
       stops.push(() => w.stop(0));
@@ -134,20 +150,16 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
     if (!plain) {
       const opsRedis = createRedis(redisUrl, "producer", `medianode-ops-${nodeId}`);
       stops.push(() => opsRedis.disconnect());
-      const ops = createOpsApp({ redis: opsRedis, media: ctx.media, store: ctx.mediaFiles, db: recordsDb ?? undefined }, ctx.metrics, ctx.scrape);
+      const ops = createOpsApp({ redis: opsRedis, media: ctx.media, mediaStore: ctx.mediaStore, db: recordsDb ?? undefined }, ctx.metrics, ctx.scrape);
       plain = (req) => ops.handle(req);
     }
     const main = plain;
-    const perIp = createRateLimiter(config.rateLimitPerIp, "address");
     const server: Server<WsData> = Bun.serve<WsData>({
       hostname: config.host,
       port: config.port,
       fetch: (req, srv) => {
-        try {
-          perIp.take(srv.requestIP(req)?.address ?? "unknown");
-        } catch (e) {
-          return errorResponse(e as MedianodeError);
-        }
+        const refused = gate.admit(req, srv.requestIP(req)?.address);
+        if (refused) return refused;
         const ws = monitor?.http?.upgrade?.(req, srv) ?? null;
         return ws === null ? main(req) : ws;
       },
@@ -174,6 +186,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
         ffmpegVersion: ffVersion,
         encoders,
         hwaccels,
+        decoders,
         labels: config.capabilities,
         dataDir: config.dataDir,
         activeJobs: () => worker?.active() ?? 0,

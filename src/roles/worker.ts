@@ -13,20 +13,23 @@ import { attemptFailure, failureMessage } from "../jobs/attempt-failure";
 import type { MediaSettings } from "../jobs/pipeline";
 import { SUPPORTED_TYPES } from "../jobs/registry";
 import type { Logger } from "../log";
-import { createRedis, subscribeWhenReady } from "../queue/connection";
+import { createRedis, onChannelMessage, subscribeWhenReady } from "../queue/connection";
 import { CONTROL_CHANNEL } from "../queue/names";
 import { ControlMessage, WorkItem, type WorkProgress, type WorkResult } from "../queue/payload";
 import type { UrlPolicy } from "../sources/url";
 import type { MediaStore } from "../storage/media-store";
-import { createMediaPool, type MediaPool } from "../workers/pool";
+import { createMediaPool, type MediaPool } from "../pool/pool";
 import type { NodeContext, Role } from "./context";
 import { startConsumers } from "../queue/consumers";
+import { jobRelativeText } from "../storage/paths";
 
 export interface WorkerRoleOptions {
   /** The media files: in place (this host or a shared mount) or the api node's over HTTP. */
-  store: MediaStore;
+  mediaStore: MediaStore;
   /** Encoders, hwaccels and MEDIANODE_CAPABILITIES labels: what options.require may ask of this node. */
   capabilities: string[];
+  /** Media settings for this role (hardware encoders found here); the node's by default. */
+  media?: MediaSettings;
 }
 
 interface WorkerRoleDeps extends WorkerRoleOptions {
@@ -50,7 +53,7 @@ export async function startWorkerRole(ctx: NodeContext, o: WorkerRoleOptions): P
   const pool = createMediaPool(ctx.config.workerThreads, ctx.log);
   ctx.onScrape(() => ctx.metrics.ffmpegProcesses.set(pool.active()));
   try {
-    const consumers = await startQueueConsumers({ ...o, config: ctx.config, redisUrl: ctx.redisUrl, pool, media: ctx.media, nodeId: ctx.nodeId, log: ctx.log });
+    const consumers = await startQueueConsumers({ ...o, config: ctx.config, redisUrl: ctx.redisUrl, pool, media: o.media ?? ctx.media, nodeId: ctx.nodeId, log: ctx.log });
     let stopping: Promise<void> | null = null;
     return {
       active: consumers.active,
@@ -91,7 +94,7 @@ async function startQueueConsumers(deps: WorkerRoleDeps): Promise<WorkerRole> {
   // A download may take as long as the job may: the job timeout is its time cap.
   const urlPolicy: UrlPolicy = { allowlist: config.urlAllowlist, maxBytes: config.maxUploadBytes, timeoutMs: config.jobTimeoutSec * 1000 };
 
-  const attemptDeps: AttemptDeps = { store: deps.store, pool: deps.pool, media: deps.media, urlPolicy, importDirs: config.importDirs, jobTimeoutMs: config.jobTimeoutSec * 1000 };
+  const attemptDeps: AttemptDeps = { mediaStore: deps.mediaStore, pool: deps.pool, media: deps.media, urlPolicy, importDirs: config.importDirs, jobTimeoutMs: config.jobTimeoutSec * 1000 };
 
   const processor = (type: JobType) => async (job: Job<WorkItem, WorkResult>, token?: string, signal?: AbortSignal): Promise<WorkResult> => {
     if (!Value.Check(WorkItem, job.data)) throw new UnrecoverableError("malformed job payload");
@@ -103,6 +106,16 @@ async function startQueueConsumers(deps: WorkerRoleDeps): Promise<WorkerRole> {
     running.set(item.id, me);
     signal?.addEventListener("abort", () => ac.abort(new CancelledError("cancelled")), { once: true });
     let lastSent = 0;
+    // Whether this attempt got anywhere: a TIMEOUT with no progress at all is not retried
+    // (another attempt would spend the same hours on the same file, issue #12). A pipeline's
+    // first report is its "started" mark (probe says 10): only a rise past it counts.
+    let progressed = false;
+    let baseline: number | null = null;
+    const onProgress = (p: Omit<WorkProgress, "run" | "node">) => {
+      if (baseline === null) baseline = p.progress;
+      else if (p.progress > baseline) progressed = true;
+      report(p);
+    };
     const report = (p: Omit<WorkProgress, "run" | "node">, force = false) => {
       const now = Date.now();
       if (me.lost || (!force && now - lastSent < PROGRESS_EVERY_MS)) return;
@@ -117,7 +130,8 @@ async function startQueueConsumers(deps: WorkerRoleDeps): Promise<WorkerRole> {
         type,
         attempt,
         signal: ac.signal,
-        onProgress: (p) => report(p),
+        onProgress,
+        lockToken: token,
         // Only the lock holder may move outputs into place: a worker cut off from Redis longer
         // than its lock finds another worker owns the job now, and its attempt is dropped.
         keepLock: async () => {
@@ -140,8 +154,10 @@ async function startQueueConsumers(deps: WorkerRoleDeps): Promise<WorkerRole> {
         jlog.info("job handed back on shutdown");
         throw new WaitingError();
       }
-      const f = attemptFailure(e, ac.signal.aborted ? ac.signal.reason : undefined, attempt, job.opts.attempts ?? 1);
-      (f.final ? jlog.error : jlog.warn)("job attempt failed", { code: f.error.code, error: f.error.message, final: f.final });
+      // Job errors reach the tenant: name files relative to the job, not by this node's paths.
+      const relative = (t: string) => jobRelativeText(t, deps.mediaStore.root);
+      const f = attemptFailure(e, ac.signal.aborted ? ac.signal.reason : undefined, attempt, job.opts.attempts ?? 1, { progressed, relative });
+      (f.final ? jlog.error : jlog.warn)("job attempt failed", { code: f.error.code, error: f.error.message, final: f.final, ...(f.error.code === "TIMEOUT" ? { progressed } : {}) });
       await job.updateData({ ...item, lastError: f.error }).catch(() => {});
       // The one place a non-retryable code becomes BullMQ's "do not retry".
       if (!f.retryable) throw new UnrecoverableError(failureMessage(f));
@@ -181,14 +197,7 @@ async function startQueueConsumers(deps: WorkerRoleDeps): Promise<WorkerRole> {
   });
 
   await subscribeWhenReady(sub, CONTROL_CHANNEL);
-  sub.on("message", (_ch, raw) => {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(raw);
-    } catch {
-      return;
-    }
-    if (!Value.Check(ControlMessage, msg)) return;
+  onChannelMessage(sub, CONTROL_CHANNEL, ControlMessage, (msg) => {
     const r = running.get(msg.jobId);
     if (r) {
       log.info("cancelling job", { jobId: msg.jobId });

@@ -22,7 +22,7 @@ export interface ServiceDeps {
   queues: Queues;
   /** Fail-fast connection (no offline queue) for adds, reads and control publishes. */
   redis: IORedis;
-  store: LocalMediaStore;
+  mediaStore: LocalMediaStore;
   media: MediaSettings;
   log: Logger;
   metrics: Metrics;
@@ -41,6 +41,8 @@ export interface Principal {
   name: string;
   tenant: string;
   scopes: Scope[];
+  /** When the credential stops being valid (a JWT's exp, leeway included); long-lived streams are closed then. */
+  expiresAtMs?: number;
 }
 
 export const isAdmin = (p: Principal) => p.scopes.includes("admin");

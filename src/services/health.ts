@@ -1,16 +1,17 @@
 import { statfsSync } from "node:fs";
+import { Type as T, type Static } from "@sinclair/typebox";
 import { FFMPEG_INSTALL_HINT } from "../media/binaries";
 import type { ServiceDeps } from "./deps";
 
-export interface Check {
-  ok: boolean;
-  detail: string;
-}
+export const Check = T.Object({ ok: T.Boolean(), detail: T.String() });
+export type Check = Static<typeof Check>;
+/** GET /readyz's body (200 ready, 503 not). */
+export const Readiness = T.Object({ status: T.Union([T.Literal("ready"), T.Literal("not ready")]), checks: T.Record(T.String(), Check) });
 
 const MIN_FREE_BYTES = 512 * 1024 * 1024;
 
 /** Readiness (SPEC §3): Redis, SQLite, disk space, ffmpeg, each with a reason when not ok. */
-export type HealthDeps = Pick<ServiceDeps, "redis" | "media"> & { db?: ServiceDeps["db"]; store: Pick<ServiceDeps["store"], "root"> };
+export type HealthDeps = Pick<ServiceDeps, "redis" | "media"> & { db?: ServiceDeps["db"]; mediaStore: Pick<ServiceDeps["mediaStore"], "root"> };
 
 /** Readiness: `db` is checked where this process has the api role (workers never open SQLite). */
 export async function readiness(deps: HealthDeps): Promise<{ ready: boolean; checks: Record<string, Check> }> {
@@ -34,9 +35,9 @@ export async function readiness(deps: HealthDeps): Promise<{ ready: boolean; che
     }
   }
   try {
-    const s = statfsSync(deps.store.root);
+    const s = statfsSync(deps.mediaStore.root);
     const free = s.bavail * s.bsize;
-    checks.disk = free >= MIN_FREE_BYTES ? { ok: true, detail: `${Math.round(free / 2 ** 20)} MiB free` } : { ok: false, detail: `only ${Math.round(free / 2 ** 20)} MiB free in ${deps.store.root}` };
+    checks.disk = free >= MIN_FREE_BYTES ? { ok: true, detail: `${Math.round(free / 2 ** 20)} MiB free` } : { ok: false, detail: `only ${Math.round(free / 2 ** 20)} MiB free in the media store` };
   } catch (e) {
     checks.disk = { ok: false, detail: (e as Error).message };
   }

@@ -34,18 +34,18 @@ export interface SubmitInput extends CheckedRequest {
 /** Hands a row to BullMQ. Idempotent: BullMQ dedupes on the job id while the job exists. */
 export async function enqueue(deps: ServiceDeps, row: JobRecord): Promise<void> {
   // Registered again each time: Redis may have lost the registry with the job.
-  await withRedis(() => deps.queues.register(row.type, recordRequirement(row)));
+  await withRedis(() => deps.queues.register(row.type, recordRequirement(row), { tenant: row.tenant, force: true }));
   await withRedis(() => queueOf(deps.queues, row).add(row.type, workItem(row), jobOptions(bullJobId(row.id, row.run), row.priority, row.maxAttempts)));
 }
 
 /** Requirement queues are registered before their jobs' rows exist, so a 422 (too many sets) leaves nothing behind. */
-async function registerAll(deps: ServiceDeps, wanted: { type: JobType; options: Record<string, unknown> }[]): Promise<void> {
+async function registerAll(deps: ServiceDeps, wanted: { type: JobType; options: Record<string, unknown> }[], tenant: string): Promise<void> {
   const seen = new Map<string, { type: JobType; require: string[] }>();
   for (const w of wanted) {
     const require = requirementOf(w.options);
     if (require.length) seen.set(queueName(w.type, require), { type: w.type, require });
   }
-  for (const { type, require } of seen.values()) await withRedis(() => deps.queues.register(type, require));
+  for (const { type, require } of seen.values()) await withRedis(() => deps.queues.register(type, require, { tenant }));
 }
 
 /** Marks the fresh rows no online node can run (live.waiting); returns them as they now are. */
@@ -92,7 +92,7 @@ export async function submitJob(deps: ServiceDeps, input: SubmitInput, who: Prin
   const { options } = input;
   if (req.webhook) await checkWebhookUrl(deps, req.webhook);
   await requireRedis(deps);
-  await registerAll(deps, [{ type: req.type, options }]);
+  await registerAll(deps, [{ type: req.type, options }], who.tenant);
   const r = await deps.submitter.submit({ request: req, source: input.source, options, who, id: input.id });
   if (!r.created) return r;
   const [row] = requirementOf(options).length ? await markWaiting(deps, [r.row]) : [r.row];
@@ -165,7 +165,7 @@ export async function submitBatch(deps: ServiceDeps, items: { request: JobReques
   });
   for (const w of new Set(prepared.map((p) => p.request.webhook).filter((x): x is string => !!x))) await checkWebhookUrl(deps, w);
   await requireRedis(deps);
-  await registerAll(deps, prepared.map((p) => ({ type: p.request.type, options: p.options })));
+  await registerAll(deps, prepared.map((p) => ({ type: p.request.type, options: p.options })), who.tenant);
   const results = await Promise.all(prepared.map((p) => deps.submitter.submit(p)));
   const created = await markWaiting(deps, results.filter((r) => r.created).map((r) => r.row));
   const byId = new Map(created.map((r) => [r.id, r]));

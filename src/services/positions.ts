@@ -13,7 +13,7 @@ import type { ServiceDeps } from "./deps";
 
 /** Positions beyond this are not tracked (the range read stays bounded); such a job shows none. */
 export const MAX_TRACKED_POSITIONS = 10_000;
-export const POSITION_DEBOUNCE_MS = 200;
+export const POSITION_DEBOUNCE_MS = 500;
 
 export interface QueuePositions {
   /** The job's position in its queue now, or null (not queued, or beyond the tracked range). */
@@ -54,7 +54,9 @@ export function createQueuePositions(deps: Pick<ServiceDeps, "records" | "bus" |
   const announce = async (jobId: string, position: number) => {
     const r = await deps.records.jobs.get(jobId);
     if (!r || r.status !== "queued") return;
-    const e: MedianodeEvent = { type: "job.queued", jobId, status: "queued", progress: r.progress, node: r.node, at: new Date().toISOString(), data: { position } };
+    // A progress report of a job still queued (status says so): job.queued stays one per
+    // queuing (submit, retry), so a client counting those is not misled.
+    const e: MedianodeEvent = { type: "job.progress", jobId, status: "queued", progress: r.progress, node: r.node, at: new Date().toISOString(), data: { position } };
     deps.bus.emit(e, r.tenant);
   };
 

@@ -4,7 +4,10 @@ import { NotFoundError } from "../errors";
 import { JOB_TYPES, type JobType } from "../jobs/schema";
 import { withRedis } from "../queue/connection";
 import { queueName } from "../queue/names";
-import { countType, setTypePaused, type TypeCounts } from "../queue/queues";
+import { countType, setTypePaused, TypeCounts } from "../queue/queues";
+
+/** The counts of one type's queues (its requirement queues included), as /v1/queues shows them. */
+export { TypeCounts };
 import { audit } from "./audit";
 import type { Principal, ServiceDeps } from "./deps";
 

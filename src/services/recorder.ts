@@ -6,6 +6,7 @@ import type { Job, Queue, QueueEvents } from "bullmq";
 import { Value } from "@sinclair/typebox/value";
 import { JOB_TYPES, type JobType } from "../jobs/schema";
 import type { MedianodeEvent } from "../events/types";
+import { isErrorCode, toJobErrorCode, type JobErrorCode } from "../errors";
 import { jobEvent } from "../events/job-event";
 import type { JobError, JobRecord } from "../jobs/schema";
 import { createRedis, settleWithin } from "../queue/connection";
@@ -27,12 +28,19 @@ export interface Recorder {
 }
 
 
+/** The failed record's error code, bounded to SPEC §2's list (a label value never grows). */
+function failureCode(row: JobRecord): JobErrorCode {
+  const code = row.error?.code;
+  return isErrorCode(code) ? toJobErrorCode(code) : "INTERNAL";
+}
+
 export async function startRecorder(deps: ServiceDeps, redisUrl: string): Promise<Recorder> {
   const observe = (e: MedianodeEvent, row: JobRecord) => {
     const m = deps.metrics;
     if (e.type === "job.active" && row.startedAt) m.jobWait.observe({ type: row.type }, Math.max(0, (row.startedAt - row.createdAt) / 1000));
     if (e.type === "job.completed" || e.type === "job.failed") {
       m.jobsTotal.inc({ type: row.type, status: row.status });
+      if (e.type === "job.failed") m.jobFailures.inc({ type: row.type, code: failureCode(row) });
       if (row.startedAt && row.finishedAt) m.jobDuration.observe({ type: row.type }, Math.max(0, (row.finishedAt - row.startedAt) / 1000));
       const dur = row.result?.durationSec;
       if (e.type === "job.completed" && row.type !== "probe" && typeof dur === "number" && dur > 0) m.mediaSeconds.inc({ type: row.type }, dur);

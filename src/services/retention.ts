@@ -1,33 +1,54 @@
 // MEDIANODE_RETENTION_DAYS: finished jobs older than this are removed with their files, in
 // the background (SQLite is the record; Redis already drops finished jobs after a day).
+// MEDIANODE_LOG_RETENTION_DAYS (30): finished webhook deliveries with their attempts, and audit
+// entries, older than this are pruned, so the logs do not grow without end (issue #12).
 import type { Logger } from "../log";
 import type { LocalMediaStore } from "../storage/local";
 import type { Records } from "../store/records";
+import type { Db } from "../store/db";
+import { pruneAudit } from "../store/audit";
+import { pruneDeliveries } from "../store/deliveries";
 
 export interface RetentionDeps {
   records: Records;
-  store: LocalMediaStore;
+  /** Deliveries and audit are still on the SQLite handle (not behind `records` yet). */
+  db: Db;
+  mediaStore: LocalMediaStore;
   log: Logger;
   now(): number;
 }
 
 /** Removes up to `batch` expired jobs; returns how many. */
-export async function sweepRetention(deps: RetentionDeps, days: number, batch = 500): Promise<number> {
+export async function sweepRetention(deps: Omit<RetentionDeps, "db">, days: number, batch = 500): Promise<number> {
   if (days <= 0) return 0;
   const cutoff = deps.now() - days * 86_400_000;
   const rows = await deps.records.jobs.listFinishedBefore(cutoff, batch);
   for (const r of rows) {
-    await deps.store.removeJob(r.id);
+    await deps.mediaStore.removeJob(r.id);
     await deps.records.jobs.delete(r.id);
   }
   if (rows.length) deps.log.info("retention removed finished jobs", { count: rows.length, days });
   return rows.length;
 }
 
-export function startRetention(deps: RetentionDeps, days: number, everyMs = 3_600_000): { stop(): void } {
-  if (days <= 0) return { stop() {} };
-  const run = () => void sweepRetention(deps, days).catch((e) => deps.log.warn("retention sweep failed", { error: e }));
-  const first = setTimeout(run, 30_000);
+/** Prunes deliveries (with attempts) and audit entries older than `days`; returns how many rows. */
+export function sweepLogs(deps: Pick<RetentionDeps, "db" | "log" | "now">, days: number, batch = 5000): { deliveries: number; audit: number } {
+  if (days <= 0) return { deliveries: 0, audit: 0 };
+  const cutoff = deps.now() - days * 86_400_000;
+  const r = { deliveries: pruneDeliveries(deps.db, cutoff, batch), audit: pruneAudit(deps.db, cutoff, batch) };
+  if (r.deliveries || r.audit) deps.log.info("retention pruned delivery and audit logs", { ...r, days });
+  return r;
+}
+
+export function startRetention(deps: RetentionDeps, days: { jobs: number; logs: number }, o: { everyMs?: number; firstMs?: number } = {}): { stop(): void } {
+  if (days.jobs <= 0 && days.logs <= 0) return { stop() {} };
+  const run = () =>
+    void (async () => {
+      sweepLogs(deps, days.logs);
+      await sweepRetention(deps, days.jobs);
+    })().catch((e) => deps.log.warn("retention sweep failed", { error: e }));
+  const everyMs = o.everyMs ?? 3_600_000;
+  const first = setTimeout(run, o.firstMs ?? 30_000);
   const timer = setInterval(run, everyMs);
   return {
     stop() {

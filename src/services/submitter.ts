@@ -83,6 +83,8 @@ export function createSubmitter(deps: SubmitterDeps): Submitter {
 
   const flushOnce = async (batch: Pending[]) => {
     let inserted: Awaited<ReturnType<typeof insertAll>>;
+    // A busy database is retried by the store (store/sqlite: BEGIN IMMEDIATE, then async
+    // retries); what still fails answers every request of the batch (503 with Retry-After).
     try {
       inserted = await insertAll(batch);
     } catch (e) {

@@ -3,7 +3,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { newTokenId } from "../ids";
 import { InvalidOptionsError, NotFoundError } from "../errors";
-import { countActiveAdminTokens, getToken, insertToken, listTokens, revokeToken, touchToken, SCOPES, type Scope, type TokenRow } from "../store/tokens";
+import { countActiveAdminTokens, getToken, insertToken, listTokens, revokeToken, setWebhookSecret, touchToken, SCOPES, type Scope, type TokenRow } from "../store/tokens";
 import type { Db } from "../store/db";
 import { audit } from "./audit";
 import type { Principal } from "./deps";
@@ -17,18 +17,35 @@ export interface CreatedToken {
   scopes: Scope[];
   tenant: string;
   token: string;
+  /** Signs the webhooks of this token's jobs (X-Medianode-Signature); shown once, like the token. Null for the first-start admin token (it uses the node's secret). */
+  webhookSecret: string | null;
 }
 
-export function createToken(db: Db, input: { name: string; scopes?: string[]; tenant?: string }, actor: Principal | string, now = Date.now()): CreatedToken {
+const newWebhookSecret = () => randomBytes(32).toString("base64url");
+
+export function createToken(db: Db, input: { name: string; scopes?: string[]; tenant?: string; nodeWebhookSecret?: boolean }, actor: Principal | string, now = Date.now()): CreatedToken {
   const scopes = (input.scopes?.length ? input.scopes : ["jobs:write", "jobs:read"]) as Scope[];
   for (const s of scopes) if (!(SCOPES as readonly string[]).includes(s)) throw new InvalidOptionsError(`unknown scope "${s}" (scopes: ${SCOPES.join(", ")})`);
   if (!/^[\w.@-]{1,64}$/.test(input.name)) throw new InvalidOptionsError("name must be 1-64 letters, digits, . _ @ -");
   const id = newTokenId();
   const secret = randomBytes(24).toString("base64url");
   const tenant = input.tenant ?? input.name;
-  insertToken(db, { id, name: input.name, hash: hash(secret), scopes, tenant, now });
+  // No ':' in a token's tenant: `jwt:<sub>` is the JWT tenants' namespace (api/jwt.ts).
+  if (!/^[\w.@-]{1,64}$/.test(tenant)) throw new InvalidOptionsError("tenant must be 1-64 letters, digits, . _ @ - (no ':': jwt:<sub> is where JWT tenants live)");
+  const webhookSecret = input.nodeWebhookSecret ? null : newWebhookSecret();
+  insertToken(db, { id, name: input.name, hash: hash(secret), scopes, tenant, now, webhookSecret });
   audit({ db, now: () => now }, actor, "token.create", id, { name: input.name, scopes, tenant });
-  return { id, name: input.name, scopes, tenant, token: `mn_${id}.${secret}` };
+  return { id, name: input.name, scopes, tenant, token: `mn_${id}.${secret}`, webhookSecret };
+}
+
+/** A new signing secret for the webhooks of a token's jobs; returned once, the old one stops at once. */
+export function rotateWebhookSecret(db: Db, id: string, actor: Principal | string, now = Date.now()): { id: string; webhookSecret: string } {
+  const row = getToken(db, id);
+  if (!row || row.revoked_at !== null) throw new NotFoundError(`no active token ${id}`);
+  const webhookSecret = newWebhookSecret();
+  setWebhookSecret(db, id, webhookSecret);
+  audit({ db, now: () => now }, actor, "token.rotate_webhook_secret", id);
+  return { id, webhookSecret };
 }
 
 export function tokenView(r: TokenRow) {
@@ -61,6 +78,16 @@ export function tokenCheck(db: Db | null): TokenCheck | null {
   return db ? (text) => verifyToken(db, text) : null;
 }
 
+/** Whether an opaque token is revoked or gone (open streams re-check theirs); null db: it cannot tell. */
+export function tokenRevokedCheck(db: Db | null): ((tokenId: string) => boolean) | null {
+  return db
+    ? (id) => {
+        const row = getToken(db, id);
+        return !row || row.revoked_at !== null;
+      }
+    : null;
+}
+
 const lastTouched = new Map<string, number>();
 
 /** Token text → principal, or null. Constant-time hash compare; revocation takes effect at once. */
@@ -75,10 +102,12 @@ export function verifyToken(db: Db, text: string, now = Date.now()): Principal |
   // last_used_at is advisory: write it at most once a minute per token, not on every request.
   if ((lastTouched.get(row.id) ?? 0) < now - 60_000) {
     lastTouched.set(row.id, now);
+    // Advisory: a busy or full database must not fail the request it rides on, and a monitor or
+    // metrics node reads the records read-only (the api node records last use).
     try {
       touchToken(db, row.id, now);
     } catch {
-      // A monitor or metrics node reads the records read-only: the api node records last use.
+      lastTouched.delete(row.id);
     }
   }
   return { tokenId: row.id, name: row.name, tenant: row.tenant, scopes: JSON.parse(row.scopes) as Scope[] };
@@ -91,7 +120,9 @@ export function adminTokenPath(dataDir: string): string {
 /** First start with no admin token (other tokens may exist already): make one, write <data>/admin.token (0600), return it to print once. */
 export function ensureAdminToken(db: Db, dataDir: string): CreatedToken | null {
   if (countActiveAdminTokens(db) > 0) return null;
-  const t = createToken(db, { name: "admin", scopes: ["admin"], tenant: "admin" }, "system");
+  // The operator's own token signs with the node's secret (<data>/webhook.secret), which the
+  // operator holds already; every other token gets a secret of its own.
+  const t = createToken(db, { name: "admin", scopes: ["admin"], tenant: "admin", nodeWebhookSecret: true }, "system");
   const path = adminTokenPath(dataDir);
   writeFileSync(path, t.token + "\n", { mode: 0o600 });
   chmodSync(path, 0o600);

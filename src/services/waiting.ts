@@ -24,7 +24,7 @@ export async function onlineNodes(deps: Pick<ServiceDeps, "redis">): Promise<Nod
 }
 
 /**
- * Brings one queued row's marker up to date with the online nodes; emits `job.queued` with
+ * Brings one queued record's marker up to date with the online nodes; emits `job.queued` with
  * `data.waiting` (the marker, or null once cleared) when it changes. Returns the row as it
  * is now. `event: false` at submit, where the caller's own job.queued carries the marker.
  */
@@ -48,6 +48,7 @@ async function expire(deps: ServiceDeps, row: JobRecord, w: Waiting): Promise<Jo
   const done = await deps.records.jobs.finish(row.id, row.run, { status: "failed", error: { code: "TIMEOUT", message }, at: deps.now() });
   if (!done) return row;
   deps.metrics.jobsTotal.inc({ type: done.type, status: "failed" });
+  deps.metrics.jobFailures.inc({ type: done.type, code: "TIMEOUT" });
   deps.bus.emit(jobEvent("job.failed", done, { error: { code: "TIMEOUT", message } }), done.tenant);
   // The row is the record; a job left in its queue would run later with nobody to record it.
   await queueOf(deps.queues, row)

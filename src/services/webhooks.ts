@@ -1,19 +1,21 @@
 // Webhooks (SPEC §4): subscriptions per tenant plus a job's own `webhook` URL; terminal
 // events only; signed; delivered from their own queue (queue/deliveries.ts) with exponential
-// backoff over 24 h; a circuit breaker per endpoint URL; every attempt logged in SQLite. The
-// HTTP attempt itself is events/webhooks/deliver.ts.
+// backoff over 24 h; a circuit breaker per subscription (per tenant and URL for a job's own
+// webhook); every attempt logged in SQLite. The HTTP attempt itself is events/webhooks/deliver.ts.
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { Type as T, type Static } from "@sinclair/typebox";
 import { DelayedError, type Job } from "bullmq";
 import { InvalidOptionsError, NotFoundError } from "../errors";
 import { EVENT_TYPES, TERMINAL_EVENTS, type EventType, type MedianodeEvent } from "../events/types";
 import { postDelivery } from "../events/webhooks/deliver";
-import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerOpen } from "../events/webhooks/policy";
+import { jwtWebhookSecret } from "../events/webhooks/sign";
+import { getToken } from "../store/tokens";
+import { attemptsFor24h, breakerAfterFailure, breakerAfterSuccess, breakerKey, breakerOpen } from "../events/webhooks/policy";
 import { newTokenId } from "../ids";
 import { createRedis } from "../queue/connection";
 import { createDeliveryQueue, type DeliveryJob } from "../queue/deliveries";
 import { checkUrl, type UrlPolicy } from "../sources/url";
+import { secretFile } from "../storage/secret-file";
 import { getBreaker, getDelivery, insertDelivery, listAttempts, listDeliveries, recordAttempt, saveBreaker, type DeliveryRow } from "../store/deliveries";
 import { deleteWebhook, getWebhook, insertWebhook, listWebhooks, type WebhookRow } from "../store/webhooks";
 import { audit } from "./audit";
@@ -29,13 +31,36 @@ function policy(deps: ServiceDeps): UrlPolicy {
   return { allowlist: deps.config.urlAllowlist, maxBytes: 1024 * 1024, timeoutMs: DELIVERY_TIMEOUT_MS, maxRedirects: 0 };
 }
 
-export function webhookView(w: WebhookRow, breaker: { open_until: number | null; consecutive_failures: number } | null) {
+/** A subscription as the API shows it (never its secret). */
+export const WebhookView = T.Object({
+  id: T.String(),
+  url: T.String(),
+  events: T.Array(T.Union(EVENT_TYPES.map((e) => T.Literal(e)))),
+  createdAt: T.String({ format: "date-time" }),
+  state: T.Union([T.Literal("active"), T.Literal("paused")], { description: "paused: the circuit breaker is open after repeated failures" }),
+  consecutiveFailures: T.Integer(),
+});
+export type WebhookView = Static<typeof WebhookView>;
+/** The answer to a subscription: the view and, once, its secret. */
+export const WebhookCreated = T.Composite([WebhookView, T.Object({ secret: T.String({ description: "HMAC secret: shown only here" }) })]);
+
+export const DeliveryView = T.Object({
+  id: T.String(),
+  event: T.String(),
+  jobId: T.Union([T.String(), T.Null()]),
+  state: T.Union([T.Literal("pending"), T.Literal("delivered"), T.Literal("failed")]),
+  attempts: T.Array(T.Object({ attempt: T.Integer(), at: T.String({ format: "date-time" }), status: T.Union([T.Integer(), T.Null()]), error: T.Union([T.String(), T.Null()]), durationMs: T.Number() })),
+  createdAt: T.String({ format: "date-time" }),
+});
+export type DeliveryView = Static<typeof DeliveryView>;
+
+export function webhookView(w: WebhookRow, breaker: { open_until: number | null; consecutive_failures: number } | null): WebhookView {
   return {
     id: w.id,
     url: w.url,
     events: JSON.parse(w.events) as EventType[],
     createdAt: new Date(w.created_at).toISOString(),
-    state: breaker?.open_until && breaker.open_until > Date.now() ? "paused" : "active",
+    state: breaker?.open_until && breaker.open_until > Date.now() ? ("paused" as const) : ("active" as const),
     consecutiveFailures: breaker?.consecutive_failures ?? 0,
   };
 }
@@ -60,8 +85,8 @@ function visibleWebhook(deps: ServiceDeps, who: Principal, id: string): WebhookR
   return w;
 }
 
-export function listWebhookViews(deps: ServiceDeps, who: Principal) {
-  return listWebhooks(deps.db, isAdmin(who) ? null : who.tenant).map((w) => webhookView(w, getBreaker(deps.db, w.url)));
+export function listWebhookViews(deps: ServiceDeps, who: Principal): WebhookView[] {
+  return listWebhooks(deps.db, isAdmin(who) ? null : who.tenant).map((w) => webhookView(w, getBreaker(deps.db, breakerKey({ webhook_id: w.id, tenant: w.tenant, url: w.url }))));
 }
 
 export function removeWebhook(deps: ServiceDeps, who: Principal, id: string): void {
@@ -70,7 +95,7 @@ export function removeWebhook(deps: ServiceDeps, who: Principal, id: string): vo
   audit(deps, who, "webhook.delete", id);
 }
 
-export function deliveryViews(deps: ServiceDeps, who: Principal, id: string, limit: number) {
+export function deliveryViews(deps: ServiceDeps, who: Principal, id: string, limit: number): DeliveryView[] {
   visibleWebhook(deps, who, id);
   return listDeliveries(deps.db, id, limit).map((d) => ({
     id: d.id,
@@ -84,12 +109,18 @@ export function deliveryViews(deps: ServiceDeps, who: Principal, id: string, lim
 
 /** The secret for a job's own webhook URL: configured, else made once under the data dir. */
 export function perJobSecret(dataDir: string, configured: string | undefined): string {
-  if (configured) return configured;
-  const path = join(dataDir, "webhook.secret");
-  if (existsSync(path)) return readFileSync(path, "utf8").trim();
-  const s = randomBytes(32).toString("base64url");
-  writeFileSync(path, s + "\n", { mode: 0o600 });
-  return s;
+  return configured ?? secretFile(dataDir, "webhook.secret");
+}
+
+/**
+ * The secret that signs a job's own webhook URL: its token's (each tenant verifies its own and
+ * can forge no one's), derived for a JWT tenant, the node's for tokens made before 0007.
+ */
+export async function jobWebhookSecret(deps: Pick<ServiceDeps, "db" | "records" | "config">, jobId: string | null, nodeSecret: string): Promise<string> {
+  const tokenId = jobId ? (await deps.records.jobs.get(jobId))?.tokenId : null;
+  if (!tokenId) return nodeSecret;
+  if (tokenId.startsWith("jwt:")) return deps.config.jwtSecret ? jwtWebhookSecret(deps.config.jwtSecret, tokenId.slice(4)) : nodeSecret;
+  return getToken(deps.db, tokenId)?.webhook_secret ?? nodeSecret;
 }
 
 export interface WebhookDispatcher {
@@ -108,7 +139,8 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
     const d = getDelivery(deps.db, job.data.deliveryId);
     if (!d || d.state !== "pending") return;
     const now = deps.now();
-    const breaker = getBreaker(deps.db, d.url) ?? { url: d.url, consecutive_failures: 0, open_until: null };
+    const key = breakerKey(d);
+    const breaker = getBreaker(deps.db, key) ?? { key, consecutive_failures: 0, open_until: null };
     if (breakerOpen(breaker, now)) {
       // Paused endpoint: wait for the breaker without spending an attempt or calling it.
       deps.metrics.webhookDeliveries.inc({ status: "circuit_open" });
@@ -116,12 +148,12 @@ export async function startWebhooks(deps: ServiceDeps, redisUrl: string): Promis
       throw new DelayedError();
     }
     const attempt = job.attemptsMade + 1;
-    const secret = d.webhook_id ? (getWebhook(deps.db, d.webhook_id)?.secret ?? jobSecret) : jobSecret;
+    const secret = d.webhook_id ? (getWebhook(deps.db, d.webhook_id)?.secret ?? jobSecret) : await jobWebhookSecret(deps, d.job_id, jobSecret);
     const out = await postDelivery(d.url, d.body, secret, policy(deps), Math.floor(now / 1000));
     const ok = out.error === null;
     const final = ok || attempt >= attempts;
     recordAttempt(deps.db, { delivery_id: d.id, attempt, at: now, status_code: out.status, error: out.error, duration_ms: out.durationMs }, ok ? "delivered" : final ? "failed" : "pending");
-    saveBreaker(deps.db, ok ? breakerAfterSuccess(d.url) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
+    saveBreaker(deps.db, ok ? breakerAfterSuccess(key) : breakerAfterFailure(breaker, deps.now(), BREAKER_COOLDOWN_MS));
     deps.metrics.webhookDeliveries.inc({ status: ok ? "delivered" : final ? "failed" : "retrying" });
     if (!ok) throw new Error(out.error!);
   };

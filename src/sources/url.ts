@@ -6,7 +6,9 @@ import ipaddr from "ipaddr.js";
 import { ForbiddenError, PayloadTooLargeError, SourceUnreachableError } from "../errors";
 import { streamToFile } from "./upload";
 
-const BLOCKED_RANGES = new Set(["unspecified", "broadcast", "multicast", "linkLocal", "loopback", "private", "reserved", "carrierGradeNat", "uniqueLocal", "ipv4Mapped", "rfc6145", "rfc6052", "6to4", "teredo", "benchmarking", "amt", "as112", "as112v6", "orchid2", "deprecated", "discard"]);
+const BLOCKED_RANGES = new Set(["unspecified", "broadcast", "multicast", "linkLocal", "loopback", "private", "reserved", "carrierGradeNat", "uniqueLocal", "ipv4Mapped", "rfc6145", "rfc6052", "6to4", "teredo", "benchmarking", "amt", "as112", "as112v6", "orchid2", "deprecated", "deprecatedSiteLocal", "discard"]);
+
+const IPV4_COMPATIBLE = ipaddr.parseCIDR("::/96");
 
 export interface UrlPolicy {
   /** Hostnames, IPs or CIDRs that may be reached despite the rules (MEDIANODE_URL_ALLOWLIST). */
@@ -35,7 +37,11 @@ function allowlisted(host: string, addr: string | null, allow: string[]): boolea
 /** True for addresses a URL source may not reach (pure). */
 export function isBlockedAddress(addr: string): boolean {
   const a = ipaddr.process(addr);
-  return BLOCKED_RANGES.has(a.range());
+  if (BLOCKED_RANGES.has(a.range())) return true;
+  // IPv4-compatible addresses (::/96, RFC 4291 §2.5.5.1, deprecated): `[::127.0.0.1]` is
+  // written back by the URL parser as `[::7f00:1]`, which ipaddr.js calls plain unicast, yet
+  // some stacks route it to 127.0.0.1. No real host lives there: refuse the whole range.
+  return a.kind() === "ipv6" && a.match(IPV4_COMPATIBLE);
 }
 
 /** Resolves the URL's host and refuses private/loopback/link-local/metadata targets. */

@@ -3,16 +3,20 @@ import { PayloadTooLargeError, UnsupportedMediaError, InvalidInputError } from "
 import { readImageInfo } from "../media/image";
 import { mediaKind, probeFile, type MediaKind, type ProbeResult } from "../media/probe";
 import { sniffFile } from "./sniff";
+import { checkMediaLimits, type MediaLimits } from "../media/limits";
 
 export interface Inspection {
   kind: MediaKind;
   mime: string;
   probe: ProbeResult | null;
+  /** An HEVC-coded HEIF photo: only nodes with the "heic" capability can decode it. */
+  heic?: boolean;
 }
 
 export interface InspectDeps {
   ffprobe: string | null;
   maxPixels: number;
+  limits?: MediaLimits;
 }
 
 /**
@@ -26,13 +30,14 @@ export async function inspectSource(path: string, accepts: readonly MediaKind[],
   if (!sniffed) throw new UnsupportedMediaError("not a media file (unrecognised content)");
   if (sniffed.kind === "image") {
     if (!accepts.includes("image")) throw new UnsupportedMediaError(`expected ${accepts.join(" or ")}, got an image (${sniffed.mime})`);
+    let heic = false;
     try {
-      await readImageInfo(path, { maxPixels: deps.maxPixels });
+      heic = (await readImageInfo(path, { maxPixels: deps.maxPixels })).heic;
     } catch (e) {
       if (e instanceof InvalidInputError && /too large/.test(e.message)) throw new PayloadTooLargeError(e.message);
       throw new UnsupportedMediaError((e as Error).message);
     }
-    return { kind: "image", mime: sniffed.mime, probe: null };
+    return { kind: "image", mime: sniffed.mime, probe: null, heic };
   }
   if (!deps.ffprobe) throw new UnsupportedMediaError("cannot inspect audio/video: ffprobe is not installed");
   let probe: ProbeResult;
@@ -44,5 +49,6 @@ export async function inspectSource(path: string, accepts: readonly MediaKind[],
   const kind = mediaKind(probe);
   if (!kind) throw new UnsupportedMediaError("the file has no audio or video stream", { format: probe.format });
   if (!accepts.includes(kind)) throw new UnsupportedMediaError(`expected ${accepts.join(" or ")}, got ${kind}`, { format: probe.format });
+  if (deps.limits) checkMediaLimits(probe, statSync(path).size, deps.limits);
   return { kind, mime: sniffed.mime, probe };
 }

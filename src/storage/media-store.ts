@@ -16,8 +16,12 @@ export interface MediaStore {
    * against its own import folders.
    */
   importSource(id: string, path: string, importDirs: string[], signal?: AbortSignal): Promise<string>;
-  /** A fresh, empty local folder for one attempt's outputs. */
-  prepareAttempt(id: string, run: number, attempt: number): Promise<string>;
+  /**
+   * A fresh, empty local folder for one attempt's outputs. `lockToken` is the BullMQ lock the
+   * worker holds for this run: the HTTP store presents it, so the api node can tell the run's
+   * owner from anyone else holding a worker token.
+   */
+  prepareAttempt(id: string, run: number, attempt: number, lockToken?: string): Promise<string>;
   /** Makes an attempt's outputs the job's out/ (replacing an older run's): moved, or uploaded then committed. */
   commitAttempt(id: string, attemptDir: string, signal?: AbortSignal): Promise<void>;
   discardAttempt(attemptDir: string): Promise<void>;

@@ -28,3 +28,23 @@ export function isInside(parent: string, child: string): boolean {
   const rel = relative(resolve(parent), resolve(child));
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel) && !rel.startsWith(sep));
 }
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * A message or stderr text with the node's own paths replaced by job-relative names:
+ * `<media>/<jobId>/source` → `source`, an attempt folder → `out/`, anything else under the
+ * media root → `<media>/…`. Clients see what went wrong, not where the node keeps its data
+ * (issue #12). Pure.
+ */
+export function jobRelativeText(text: string, mediaRoot: string): string {
+  let out = text;
+  for (const root of new Set([mediaRoot, resolve(mediaRoot)])) {
+    const r = escapeRe(root.replace(/\/+$/, ""));
+    out = out
+      .replace(new RegExp(`${r}/[^/\\s'"]+/attempts/[^/\\s'"]+/`, "g"), "out/")
+      .replace(new RegExp(`${r}/[^/\\s'"]+/`, "g"), "")
+      .replace(new RegExp(r, "g"), "<media>");
+  }
+  return out;
+}

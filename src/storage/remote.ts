@@ -11,9 +11,9 @@ import { sha256File } from "./checksum";
 import { createLocalStore } from "./local";
 import type { MediaStore } from "./media-store";
 import { listOutputs } from "./output-files";
-import { ATTEMPT_PATTERN, attemptKey, CHECKSUM_MISMATCH, HelloReply, SHA256_HEADER, workerPaths, type AttemptRef } from "./worker-protocol";
+import { ATTEMPT_PATTERN, attemptKey, CHECKSUM_MISMATCH, HelloReply, LOCK_HEADER, SHA256_HEADER, workerPaths, type AttemptRef } from "./worker-protocol";
 
-export interface RemoteStoreOptions {
+export interface RemoteMediaStoreOptions {
   /** This worker's own data folder (never the api node's). */
   dataDir: string;
   /** The api node, e.g. http://api-host:8080. */
@@ -65,7 +65,7 @@ async function refusal(res: Response, what: string): Promise<Error> {
   return new StorageError(message, { status: res.status, code: err?.code });
 }
 
-export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
+export function createRemoteMediaStore(o: RemoteMediaStoreOptions): RemoteMediaStore {
   const local = createLocalStore(o.dataDir);
   const base = o.server.replace(/\/+$/, "");
   const tries = o.tries ?? 5;
@@ -73,7 +73,7 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
   const idleMs = o.idleTimeoutMs ?? 60_000;
   const headersTimeoutMs = o.headersTimeoutMs ?? 15 * 60_000;
   const auth = { authorization: `Bearer ${o.token}` };
-  const attempts = new Map<string, { id: string; ref: AttemptRef }>();
+  const attempts = new Map<string, { id: string; ref: AttemptRef; lock: string }>();
 
   /** Runs `once` up to `tries` times while it fails transiently, with doubling backoff. */
   async function retrying<R>(what: string, signal: AbortSignal | undefined, once: () => Promise<R>): Promise<R> {
@@ -172,13 +172,13 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
     }
   }
 
-  async function uploadOnce(ref: { id: string; ref: AttemptRef }, file: string, name: string, sha256: string, signal: AbortSignal | undefined): Promise<void> {
+  async function uploadOnce(ref: { id: string; ref: AttemptRef; lock: string }, file: string, name: string, sha256: string, signal: AbortSignal | undefined): Promise<void> {
     let res: Response;
     try {
       // A Bun.file body is streamed from disk, not read into memory first.
       res = await fetch(base + workerPaths.output(ref.id, ref.ref, name), {
         method: "PUT",
-        headers: { ...auth, [SHA256_HEADER]: sha256, "content-type": "application/octet-stream" },
+        headers: { ...auth, [SHA256_HEADER]: sha256, [LOCK_HEADER]: ref.lock, "content-type": "application/octet-stream" },
         body: Bun.file(file),
         signal,
       });
@@ -190,12 +190,12 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
     await res.body?.cancel();
   }
 
-  async function json(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+  async function json(method: string, path: string, body?: unknown, signal?: AbortSignal, lock?: string): Promise<unknown> {
     let res: Response;
     try {
       res = await fetch(base + path, {
         method,
-        headers: { ...auth, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        headers: { ...auth, ...(lock ? { [LOCK_HEADER]: lock } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }) },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000),
       });
@@ -235,12 +235,12 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
       // The api node serves a job's {path} source from its own import folders (checked there).
       return await store.fetchSource(id, signal);
     },
-    async prepareAttempt(id, run, attempt) {
+    async prepareAttempt(id, run, attempt, lockToken) {
       const dir = await local.prepareAttempt(id, run, attempt);
       // The api node's folder for this attempt carries the same tag as ours.
       const m = ATTEMPT_PATTERN.exec(basename(dir));
       if (!m) throw new StorageError(`unexpected attempt folder ${dir}`);
-      attempts.set(dir, { id, ref: { run, attempt, tag: m[3]! } });
+      attempts.set(dir, { id, ref: { run, attempt, tag: m[3]! }, lock: lockToken ?? "" });
       return dir;
     },
     async commitAttempt(id, dir, signal) {
@@ -257,7 +257,7 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
       };
       await Promise.all(Array.from({ length: Math.min(o.parallelUploads ?? 4, files.length) }, one));
       await retrying(`commit of attempt ${attemptKey(ref.ref)} of ${id}`, signal, () =>
-        json("POST", workerPaths.commit(id, ref.ref), { files: files.map((f) => ({ name: f.name, bytes: f.bytes })) }, signal),
+        json("POST", workerPaths.commit(id, ref.ref), { files: files.map((f) => ({ name: f.name, bytes: f.bytes })) }, signal, ref.lock),
       );
       attempts.delete(dir);
       await local.discardAttempt(dir);
@@ -267,7 +267,7 @@ export function createRemoteStore(o: RemoteStoreOptions): RemoteMediaStore {
       attempts.delete(dir);
       await local.discardAttempt(dir);
       // Best effort: the api node also drops stale attempts when a later one commits.
-      if (ref) await json("DELETE", workerPaths.attempt(ref.id, ref.ref)).catch(() => {});
+      if (ref) await json("DELETE", workerPaths.attempt(ref.id, ref.ref), undefined, undefined, ref.lock).catch(() => {});
     },
     async releaseJob(id) {
       await local.removeJob(id);

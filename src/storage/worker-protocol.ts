@@ -5,6 +5,11 @@ import { Type as T, type Static } from "@sinclair/typebox";
 export const WORKER_PREFIX = "/v1/worker";
 /** Hex sha256 of the whole file: sent with each upload, returned with each source download. */
 export const SHA256_HEADER = "x-medianode-sha256";
+/**
+ * The BullMQ lock token of the job's active run, sent with every upload, commit and discard:
+ * the api node accepts them only from the worker holding that lock (issue #12 point 1).
+ */
+export const LOCK_HEADER = "x-medianode-lock";
 /** The reason in a 400's details when an upload's bytes do not match its checksum (the worker retries). */
 export const CHECKSUM_MISMATCH = "checksum_mismatch";
 /**

@@ -19,6 +19,11 @@ export function insertAudit(db: Db, a: { at: number; actor: string; action: stri
   );
 }
 
+/** Removes audit entries older than `before`; returns how many. */
+export function pruneAudit(db: Db, before: number, batch: number): number {
+  return db.query("DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? ORDER BY id LIMIT ?)").run(before, batch).changes;
+}
+
 export function listAudit(db: Db, opts: { beforeId?: number; limit: number }): AuditRow[] {
   return db
     .query<AuditRow, [number, number]>("SELECT * FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?")

@@ -5,6 +5,15 @@ import { StorageError } from "../errors";
 
 export type Db = Database;
 
+/** The longest a statement blocks the process waiting for another connection's write lock. */
+export const BUSY_TIMEOUT_MS = 50;
+
+/** True for SQLite's "another connection holds the lock" errors (worth a retry shortly). */
+export function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+}
+
 export function dbPath(dataDir: string): string {
   return join(dataDir, "medianode.db");
 }
@@ -19,8 +28,10 @@ export function openDb(file: string): Db {
     throw new StorageError(`cannot open SQLite database ${file}: ${(e as Error).message}`, undefined, { cause: e });
   }
   db.exec("PRAGMA journal_mode = WAL");
-  // Writers wait instead of failing with SQLITE_BUSY while `migrate` or a backup holds the lock.
-  db.exec("PRAGMA busy_timeout = 5000");
+  // bun:sqlite waits for a busy lock synchronously, blocking the whole process (healthz took
+  // 4.7 s with 5000 here, issue #12): wait only briefly, then fail with SQLITE_BUSY; writers
+  // that matter retry asynchronously (isBusy) and requests answer 503 with Retry-After.
+  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
   return db;

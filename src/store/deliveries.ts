@@ -24,7 +24,8 @@ export interface AttemptRow {
 }
 
 export interface BreakerRow {
-  url: string;
+  /** `webhook:<id>` for a subscription, `job:<tenant> <url>` for a job's own webhook URL (breakerKey). */
+  key: string;
   consecutive_failures: number;
   open_until: number | null;
 }
@@ -64,14 +65,26 @@ export function listDeliveries(db: Db, webhookId: string, limit: number): Delive
   return db.query<DeliveryRow, [string, number]>("SELECT * FROM deliveries WHERE webhook_id = ? ORDER BY created_at DESC, id DESC LIMIT ?").all(webhookId, limit);
 }
 
+/** Removes finished deliveries (and their attempts) finished before `before`; returns how many. */
+export function pruneDeliveries(db: Db, before: number, batch: number): number {
+  return db.transaction(() => {
+    const ids = db.query<{ id: string }, [number, number]>("SELECT id FROM deliveries WHERE state != 'pending' AND COALESCE(finished_at, created_at) < ? LIMIT ?").all(before, batch).map((r) => r.id);
+    for (const id of ids) {
+      db.query("DELETE FROM delivery_attempts WHERE delivery_id = ?").run(id);
+      db.query("DELETE FROM deliveries WHERE id = ?").run(id);
+    }
+    return ids.length;
+  })();
+}
+
 export function listAttempts(db: Db, deliveryId: string): AttemptRow[] {
   return db.query<AttemptRow, [string]>("SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt").all(deliveryId);
 }
 
-export function getBreaker(db: Db, url: string): BreakerRow | null {
-  return db.query<BreakerRow, [string]>("SELECT * FROM webhook_breakers WHERE url = ?").get(url);
+export function getBreaker(db: Db, key: string): BreakerRow | null {
+  return db.query<BreakerRow, [string]>("SELECT * FROM webhook_breakers WHERE key = ?").get(key);
 }
 
 export function saveBreaker(db: Db, b: BreakerRow): void {
-  db.query("INSERT OR REPLACE INTO webhook_breakers (url, consecutive_failures, open_until) VALUES (?, ?, ?)").run(b.url, b.consecutive_failures, b.open_until);
+  db.query("INSERT OR REPLACE INTO webhook_breakers (key, consecutive_failures, open_until) VALUES (?, ?, ?)").run(b.key, b.consecutive_failures, b.open_until);
 }

@@ -50,6 +50,8 @@ export interface JobRecords {
    */
   insertMany(jobs: readonly NewJob[]): Promise<Inserted[]>;
   get(id: string): Promise<JobRecord | null>;
+  /** Just what a playback URL is checked against on every request (SPEC §10): no JSON columns read. */
+  generation(id: string): Promise<{ status: JobStatus; finishedAt: number | null } | null>;
   findByIdempotencyKey(tokenId: string, key: string): Promise<JobRecord | null>;
   list(f: ListFilter): Promise<JobRecord[]>;
   /** Open (queued or active) records, oldest first, for reconciling with Redis. */

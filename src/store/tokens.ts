@@ -12,14 +12,20 @@ export interface TokenRow {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** Signs the webhooks of this token's jobs; null for tokens made before 0007 (the node's secret). */
+  webhook_secret: string | null;
 }
 
-export function insertToken(db: Db, t: { id: string; name: string; hash: string; scopes: Scope[]; tenant: string; now: number }): TokenRow {
+export function insertToken(db: Db, t: { id: string; name: string; hash: string; scopes: Scope[]; tenant: string; now: number; webhookSecret: string | null }): TokenRow {
   return db
-    .query<TokenRow, [string, string, string, string, string, number]>(
-      "INSERT INTO tokens (id, name, hash, scopes, tenant, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+    .query<TokenRow, [string, string, string, string, string, number, string | null]>(
+      "INSERT INTO tokens (id, name, hash, scopes, tenant, created_at, webhook_secret) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
     )
-    .get(t.id, t.name, t.hash, JSON.stringify(t.scopes), t.tenant, t.now)!;
+    .get(t.id, t.name, t.hash, JSON.stringify(t.scopes), t.tenant, t.now, t.webhookSecret)!;
+}
+
+export function setWebhookSecret(db: Db, id: string, secret: string): boolean {
+  return db.query("UPDATE tokens SET webhook_secret = ? WHERE id = ? AND revoked_at IS NULL").run(secret, id).changes === 1;
 }
 
 export function getToken(db: Db, id: string): TokenRow | null {

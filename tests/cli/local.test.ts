@@ -88,6 +88,8 @@ describe("doctor", () => {
     const r = expectExit(await runCli(["doctor", "--data-dir", dir.path, "--port", String(port)]), 0);
     for (const name of ["ffmpeg", "ffprobe", "redis", "sqlite", "data dir", "disk", "port"]) expect(r.stdout).toMatch(new RegExp(`^(ok|WARN) +${name} `, "m"));
     expect(r.stdout).toContain("/usr/bin/ffmpeg");
+    // Whether this node decodes HEIC photos (libheif-examples is installed by scripts/setup.sh).
+    expect(r.stdout).toMatch(/^ok +heic +\S*heif-convert: HEIC\/HEIF photos decode here/m);
   });
 
   test("--json: checks with status, and FAIL + exit 1 when the port is taken by something else", async () => {

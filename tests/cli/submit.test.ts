@@ -65,6 +65,11 @@ describe("submit", () => {
     expect(r.stdout).toMatch(/^job j_\w+ completed/);
     expect(r.stdout).toMatch(new RegExp(`^small\\.png +[\\d.]+ (B|KiB) +${t.url.replace(/[.]/g, "\\.")}/v1/jobs/j_\\w+/outputs/small\\.png$`, "m"));
     expect(r.stdout).not.toContain("\x1b[");
+    // Last: a playback URL (no header needed) that serves the output.
+    const pb = /^playback: (\S+) \(until (\S+)\)$/m.exec(r.stdout);
+    expect(pb, r.stdout).not.toBeNull();
+    expect(pb![1]).toMatch(new RegExp(`^${t.url.replace(/[.]/g, "\\.")}/p/[^/]+/$`));
+    expect((await fetch(pb![1] + "small.png")).status).toBe(200);
   });
 
   test("an http URL is sent as {source:{url}}; a probe prints a readable summary", async () => {
@@ -150,6 +155,21 @@ describe("jobs and queues", () => {
     } finally {
       await cli(["queues", "resume", "image"]);
     }
+  });
+
+  test("jobs url prints a playback URL that plays with no header; --ttl, --json; refusals exit 1 or 2", async () => {
+    const { path } = corpus("image-jpeg-1x1.jpg");
+    const id = JSON.parse(expectExit(await cli(["submit", path, "--wait", "--json"]), 0).stdout).id as string;
+    const url = expectExit(await cli(["jobs", "url", id]), 0).stdout.trim();
+    expect(url).toMatch(new RegExp(`^${t.url.replace(/[.]/g, "\\.")}/p/[^/]+/$`));
+    const job = (await (await t.api(`/v1/jobs/${id}`)).json()) as JobJson;
+    expect((await fetch(url + job.outputs[0]!.name)).status).toBe(200);
+    const j = JSON.parse(expectExit(await cli(["jobs", "url", id, "--ttl", "120", "--json"]), 0).stdout) as { base: string; hls: null; expiresAt: string };
+    expect(j.hls).toBeNull();
+    expect(Math.abs(Date.parse(j.expiresAt) - Date.now() - 120_000)).toBeLessThan(10_000);
+    expect(expectExit(await cli(["jobs", "url", id, "--ttl", "999999999"]), 1).stderr).toContain("ttl");
+    expectExit(await cli(["jobs", "url", id, "--ttl", "abc"]), 2);
+    expectExit(await cli(["jobs", "url", "j_00000000000000000000000000"]), 1);
   });
 
   test("jobs list prints a table, newest first; --limit pages with a cursor", async () => {

@@ -52,6 +52,12 @@ describe("config", () => {
     ["MEDIANODE_SHUTDOWN_GRACE_SEC", "soon"],
     // Below 2 s a lock could lapse between two renewals on a busy event loop.
     ["MEDIANODE_LOCK_SEC", "1"],
+    // A short playback secret is guessable offline from any one URL.
+    ["MEDIANODE_PLAYBACK_SECRET", "short"],
+    ["MEDIANODE_PLAYBACK_MAX_TTL_SEC", "0"],
+    ["MEDIANODE_PLAYBACK_BASE_URL", "ftp://cdn.example"],
+    ["MEDIANODE_PLAYBACK_BASE_URL", "https://cdn.example/?x=1"],
+    ["MEDIANODE_PLAYBACK_BASE_URL", "not a url"],
   ])("a bad %s (%s) stops with a message naming it", (name, value) => {
     let err: unknown;
     try {
@@ -68,6 +74,13 @@ describe("config", () => {
     expect({ grace: d.shutdownGraceSec, lock: d.lockSec }).toEqual({ grace: 30, lock: 20 });
     const c = loadConfig({ env: { MEDIANODE_SHUTDOWN_GRACE_SEC: "0", MEDIANODE_LOCK_SEC: "5" }, file: "/nonexistent" });
     expect({ grace: c.shutdownGraceSec, lock: c.lockSec }).toEqual({ grace: 0, lock: 5 });
+  });
+
+  test("playback: 7-day ttl cap, secret and base URL (trailing slash dropped, a path kept)", () => {
+    const d = loadConfig({ env: {}, file: "/nonexistent" });
+    expect({ max: d.playbackMaxTtlSec, secret: d.playbackSecret, base: d.playbackBaseUrl }).toEqual({ max: 604800, secret: undefined, base: undefined });
+    const c = loadConfig({ env: { MEDIANODE_PLAYBACK_SECRET: "k".repeat(32), MEDIANODE_PLAYBACK_BASE_URL: "https://cdn.example/media/", MEDIANODE_PLAYBACK_MAX_TTL_SEC: "3600" }, file: "/nonexistent" });
+    expect({ max: c.playbackMaxTtlSec, secret: c.playbackSecret, base: c.playbackBaseUrl }).toEqual({ max: 3600, secret: "k".repeat(32), base: "https://cdn.example/media" });
   });
 
   test("an unknown key in the config file is refused, naming the file", () => {

@@ -1,5 +1,6 @@
 // live.position (SPEC §2): with one worker slot and jobs queued behind, each job's position
-// counts priority, is in its view, and falls as the jobs ahead start (job.queued events).
+// counts priority, is in its view, and falls as the jobs ahead start (job.progress events of
+// a job still queued: status "queued", data.position).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load";
@@ -68,14 +69,14 @@ test("positions count priority, stay in the view, and fall as the jobs ahead sta
     await worker.stop(1000);
     events.close();
   }
-  const mine = (id: string) => events.messages.filter((m) => m.jobId === id) as { type: string; data?: { position?: number } }[];
+  const mine = (id: string) => events.messages.filter((m) => m.jobId === id) as { type: string; status?: string; data?: { position?: number } }[];
   // They ran in position order: priority first, then in order of submission.
   const started = events.messages.filter((m) => m.type === "job.active").map((m) => m.jobId);
   expect(started).toEqual(order.map((j) => j.id));
   for (const [i, j] of order.entries()) {
     const ms = mine(j.id);
     const before = ms.slice(0, ms.findIndex((m) => m.type === "job.active"));
-    const positions = before.filter((m) => m.type === "job.queued" && m.data?.position !== undefined).map((m) => m.data!.position!);
+    const positions = before.filter((m) => m.type === "job.progress" && m.status === "queued" && m.data?.position !== undefined).map((m) => m.data!.position!);
     // Falling one by one as each job ahead started; 1 (next) before it started itself.
     for (let k = 1; k < positions.length; k++) expect(positions[k]!).toBeLessThan(positions[k - 1]!);
     if (i > 0) expect(positions.at(-1)).toBe(1);

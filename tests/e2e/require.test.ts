@@ -9,7 +9,8 @@ import { startTestRedis, type TestRedis } from "../helpers/redis";
 import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
 import { tempDir } from "../helpers/tmp";
 import { wsConnect } from "../helpers/ws";
-import { cliEnv, expectExit, MAIN, ROOT, runCli } from "../cli/run";
+import { expectExit, runCli } from "../cli/run";
+import { startWorkerProcess } from "../helpers/worker-process";
 import { MAX_REQUIREMENT_QUEUES } from "../../src/queue/queues";
 import { REQUIREMENT_QUEUES_KEY } from "../../src/queue/names";
 
@@ -39,32 +40,7 @@ const workers: ReturnType<typeof Bun.spawn>[] = [];
 
 /** A `medianode worker` process; resolves with its node id once it consumes. */
 async function startWorker(env: Record<string, string>): Promise<string> {
-  const proc = Bun.spawn([process.execPath, MAIN, "worker", "--data-dir", dir.path], {
-    cwd: ROOT,
-    env: cliEnv({ REDIS_URL: redis.url, MEDIANODE_PORT: "0", MEDIANODE_CONCURRENCY: "image=2,probe=0,video=0,audio=0,thumbnail=0", ...env }),
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    timeout: 180_000,
-    killSignal: "SIGKILL",
-  });
-  workers.push(proc);
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  let out = "";
-  while (!/consuming from/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`worker exited: ${out}\n${await new Response(proc.stderr as ReadableStream).text()}`);
-    out += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const id = /medianode worker (\S+) consuming/.exec(out)![1]!;
-  // Ready when the api node lists it (its advert is in Redis).
-  for (let i = 0; i < 200; i++) {
-    const list = (await (await api.api("/v1/nodes")).json()) as { items: { id: string }[] };
-    if (list.items.some((n) => n.id === id)) return id;
-    await Bun.sleep(50);
-  }
-  throw new Error(`worker ${id} never advertised`);
+  return await startWorkerProcess({ redisUrl: redis.url, dataDir: dir.path, api, concurrency: "image=2,probe=0,video=0,audio=0,thumbnail=0", env, procs: workers });
 }
 
 const submit = async (require?: string[]): Promise<JobJson> => {

@@ -67,7 +67,7 @@ test("policy: backoff attempts span 24 h; the breaker opens after the threshold"
     const n = attemptsFor24h(base);
     expect(base * (2 ** (n - 1) - 1)).toBeGreaterThanOrEqual(DAY_MS);
   }
-  let b = { url: "u", consecutive_failures: 0, open_until: null as number | null };
+  let b = { key: "webhook:w_x", consecutive_failures: 0, open_until: null as number | null };
   for (let i = 1; i < BREAKER_THRESHOLD; i++) b = breakerAfterFailure(b, 1000, 30_000);
   expect(b.open_until).toBeNull();
   b = breakerAfterFailure(b, 1000, 30_000);

@@ -65,10 +65,10 @@ export interface ServeProc extends NodeProc {
 }
 
 /** `medianode serve --roles <roles>` on its own port, the given data dir and Redis. */
-export async function startServeProcess(o: { roles: string; redisUrl: string; dataDir: string; host?: string; env?: Record<string, string>; wrap?: string[] }): Promise<ServeProc> {
+export async function startServeProcess(o: { roles: string; redisUrl: string; dataDir: string; host?: string; env?: Record<string, string>; wrap?: string[]; startMs?: number }): Promise<ServeProc> {
   const args = ["serve", "--roles", o.roles, "--port", "0", "--data-dir", o.dataDir, ...(o.host ? ["--host", o.host] : [])];
   const p = spawnCli(args, { REDIS_URL: o.redisUrl, ...o.env }, o.wrap ?? []);
-  const url = (await waitFor(p, /serving on (\S+) /, `${o.roles} node`))[1]!;
+  const url = (await waitFor(p, /serving on (\S+) /, `${o.roles} node`, o.startMs))[1]!;
   return { ...p, url };
 }
 

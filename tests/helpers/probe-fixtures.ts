@@ -61,3 +61,22 @@ export function withBitrate(p: ProbeResult, bitrate: number): ProbeResult {
 export function withTags(p: ProbeResult, tags: Record<string, string>): ProbeResult {
   return { ...p, tags };
 }
+
+/** A copy whose first video stream carries this colour signalling (HDR fixtures). */
+export function withVideoColor(p: ProbeResult, c: Partial<ProbeStream>): ProbeResult {
+  let done = false;
+  return { ...p, streams: p.streams.map((s) => (s.type === "video" && !done ? ((done = true), { ...s, ...c }) : s)) };
+}
+const BT2020 = { colorPrimaries: "bt2020", colorSpace: "bt2020nc", colorRange: "tv" };
+/** The corpus iPhone clip as ffprobe reports it: HLG frames, Dolby Vision 8.4 record. */
+export const videoDolbyVision84 = withVideoColor(videoHevc10bitRotatedMinus90, {
+  ...BT2020, colorTransfer: "arib-std-b67", profile: "Main 10",
+  dolbyVision: { profile: 8, level: 2, compatibilityId: 4, baseLayer: true, enhancementLayer: false },
+});
+/** 1080p HDR10 (PQ) and HLG shapes, and Dolby Vision profile 5 (no compatible base layer). */
+export const videoHdr10 = withVideoColor(video1080p, { ...BT2020, colorTransfer: "smpte2084", pixFmt: "yuv420p10le", codec: "hevc" });
+export const videoHlg = withVideoColor(video1080p, { ...BT2020, colorTransfer: "arib-std-b67", pixFmt: "yuv420p10le", codec: "hevc" });
+export const videoDolbyVision5 = withVideoColor(video1080p, {
+  pixFmt: "yuv420p10le", codec: "hevc",
+  dolbyVision: { profile: 5, level: 6, compatibilityId: 0, baseLayer: true, enhancementLayer: false },
+});

@@ -21,7 +21,7 @@ export interface TestNode {
 export async function startTestNode(
   overrides: Partial<Record<string, string>> = {},
   // reconcileMs: tests reconcile every second to see repairs soon; benchmarks pass serve's own default.
-  o: { redis?: TestRedis; dataDir?: string; reconcileMs?: number } = {},
+  o: { redis?: TestRedis; dataDir?: string; reconcileMs?: number; retentionFirstMs?: number } = {},
 ): Promise<TestNode> {
   const redis = o.redis ?? (await startTestRedis());
   const dir = o.dataDir ? null : tempDir();
@@ -40,7 +40,7 @@ export async function startTestNode(
     file: "/nonexistent",
   });
   const log = createLogger({ level: config.logLevel, format: "pretty" });
-  const node = await startServe(config, log, { reconcileMs: o.reconcileMs ?? 1000 });
+  const node = await startServe(config, log, { reconcileMs: o.reconcileMs ?? 1000, retentionFirstMs: o.retentionFirstMs });
   const token = node.adminToken ?? (await Bun.file(`${dataDir}/admin.token`).text()).trim();
   const url = node.url;
   return {

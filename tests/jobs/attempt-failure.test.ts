@@ -46,3 +46,19 @@ test("ffmpeg's stderr is kept to its last 4 KiB, and the probe the attempt ran o
   expect(f.error.probe).toEqual({ format: "mov" });
   expect(attemptFailure(new FfmpegFailedError("exit 1"), undefined, 1, 3).error).toEqual({ code: "FFMPEG_FAILED", message: "exit 1" });
 });
+
+test("a TIMEOUT whose progress never rose past its first report is not retried (issue #12); one that progressed is", () => {
+  const stuck = attemptFailure(new Error("aborted"), new TimeoutError("encode bound"), 1, 3, { progressed: false });
+  expect([stuck.error.code, stuck.retryable, stuck.final]).toEqual(["TIMEOUT", false, true]);
+  const moving = attemptFailure(new Error("aborted"), new TimeoutError("encode bound"), 1, 3, { progressed: true });
+  expect([moving.error.code, moving.retryable, moving.final]).toEqual(["TIMEOUT", true, false]);
+  // Progress says nothing about other codes.
+  expect(attemptFailure(new FfmpegFailedError("exit 1"), undefined, 1, 3, { progressed: false }).retryable).toBe(true);
+});
+
+test("texts that reach the tenant are rewritten job-relative (message and stderr tail)", () => {
+  const relative = (t: string) => t.replaceAll("<data>/media/j_1/", "");
+  const f = attemptFailure(new FfmpegFailedError("cannot open <data>/media/j_1/source", { stderrTail: "<data>/media/j_1/source: Invalid data" }), undefined, 1, 3, { relative });
+  expect(f.error.message).toBe("cannot open source");
+  expect(f.error.stderrTail).toBe("source: Invalid data");
+});

@@ -49,3 +49,30 @@ test("counters move: jobs, durations, waits, bytes, HTTP by route template, queu
   expect(after).not.toContain(`route="/v1/jobs/${job.id}"`);
   expect(after).toMatch(/medianode_queue_jobs\{queue="image",state="completed"\} [1-9]/);
 });
+
+/** promtool check metrics on a scrape: its stdout+stderr (empty when it has nothing to say). */
+function promtool(text: string): { code: number; out: string } {
+  const r = Bun.spawnSync(["promtool", "check", "metrics"], { stdin: Buffer.from(text), stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode, out: (r.stdout.toString() + r.stderr.toString()).trim() };
+}
+
+test("promtool check metrics has nothing to say about a node that has run and failed jobs", async () => {
+  const ok = (await (await t.api("/v1/jobs?type=image", { method: "POST", body: Bun.file(corpus("image-png-palette.png").path) })).json()) as { id: string };
+  const bad = (await (await t.api("/v1/jobs?type=image", { method: "POST", body: Bun.file(corpus("bad-truncated.jpg").path) })).json()) as { id: string };
+  expect((await waitForJob(t, ok.id)).status).toBe("completed");
+  const failed = (await waitForJob(t, bad.id)) as unknown as { status: string; error: { code: string } };
+  expect(failed.status).toBe("failed");
+  const text = await scrape();
+  expect(text).toMatch(new RegExp(`medianode_job_failures_total\\{type="image",code="${failed.error.code}"\\} [1-9]`));
+  expect(text).toContain("# TYPE process_cpu_seconds_total counter");
+  expect(text).toMatch(/medianode_build_info\{version="[^"]+"\} 1/);
+  const r = promtool(text);
+  console.log(`promtool check metrics: ${JSON.stringify(r.out)} (exit ${r.code})`);
+  expect(r.out).toBe("");
+  expect(r.code).toBe(0);
+});
+
+test("promtool does complain about a gauge named *_total (the check can fail)", () => {
+  const r = promtool("# HELP process_cpu_seconds_total x\n# TYPE process_cpu_seconds_total gauge\nprocess_cpu_seconds_total 1\n");
+  expect(r.out).toContain("_total");
+});

@@ -61,9 +61,9 @@ test("consumes covered requirement queues found while running, never more jobs a
   expect(consumers.names()).toEqual([queueName("image")]);
 
   // Registered after the worker started: found through the hint, without a restart.
-  await queues.register("image", ["gpu"]);
-  await queues.register("image", ["gpu", "libx264"]);
-  await queues.register("image", ["gpu", "cuda"]);
+  await queues.register("image", ["gpu"], { tenant: "t" });
+  await queues.register("image", ["gpu", "libx264"], { tenant: "t" });
+  await queues.register("image", ["gpu", "cuda"], { tenant: "t" });
   for (let i = 0; i < 100 && consumers.names().length < 3; i++) await Bun.sleep(20);
   expect(consumers.names().sort()).toEqual([queueName("image"), queueName("image", ["gpu"]), queueName("image", ["gpu", "libx264"])]);
 

@@ -30,17 +30,18 @@ let other: string;
 
 beforeAll(async () => {
   redis = await startTestRedis();
-  api = await startServeProcess({ roles: "api", redisUrl: redis.url, dataDir: apiDir.path, env });
+  api = await startServeProcess({ roles: "api", redisUrl: redis.url, dataDir: apiDir.path, env, startMs: 90_000 });
   admin = (await Bun.file(`${apiDir.path}/admin.token`).text()).trim();
   other = await createTokenCli(apiDir.path, "other", "jobs:read,jobs:write");
-  [worker, monitor, loneMonitor, metrics] = await Promise.all([
-    // Shared-mount mode: the worker uses the api's media in place.
-    startWorkerProcess({ redisUrl: redis.url, dataDir: apiDir.path, env }),
-    startServeProcess({ roles: "monitor", redisUrl: redis.url, dataDir: apiDir.path, env }),
-    startServeProcess({ roles: "monitor", redisUrl: redis.url, dataDir: loneDir.path, env }),
-    startServeProcess({ roles: "metrics", redisUrl: redis.url, dataDir: apiDir.path, env }),
-  ]);
-}, 120_000);
+  // One at a time, with room for a loaded machine: four Bun processes starting at once on two
+  // shared cores took longer than the helpers' default 30 s.
+  const startMs = 90_000;
+  // Shared-mount mode: the worker uses the api's media in place.
+  worker = await startWorkerProcess({ redisUrl: redis.url, dataDir: apiDir.path, env });
+  monitor = await startServeProcess({ roles: "monitor", redisUrl: redis.url, dataDir: apiDir.path, env, startMs });
+  loneMonitor = await startServeProcess({ roles: "monitor", redisUrl: redis.url, dataDir: loneDir.path, env, startMs });
+  metrics = await startServeProcess({ roles: "metrics", redisUrl: redis.url, dataDir: apiDir.path, env, startMs });
+}, 400_000);
 
 afterAll(async () => {
   for (const p of [metrics, loneMonitor, monitor, worker, api]) await p?.stop();

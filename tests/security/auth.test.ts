@@ -18,7 +18,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 describe("JWT verification (pure)", () => {
   test.each([
-    ["valid", jwt({ sub: "site-a", exp: now() + 60 }), "site-a"],
+    ["valid", jwt({ sub: "site-a", exp: now() + 60 }), "jwt:site-a"],
     ["alg none", `${b64({ alg: "none", typ: "JWT" })}.${b64({ sub: "x", exp: now() + 60 })}.`, null],
     ["alg RS256 header with an HMAC signature", jwt({ sub: "x", exp: now() + 60 }, { alg: "RS256" }), null],
     ["alg HS512", jwt({ sub: "x", exp: now() + 60 }, { alg: "HS512" }), null],

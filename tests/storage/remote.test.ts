@@ -7,11 +7,12 @@ import { basename, join } from "node:path";
 import { createLogger } from "../../src/log";
 import { createToken } from "../../src/services/tokens";
 import { sha256File } from "../../src/storage/checksum";
-import { createRemoteStore } from "../../src/storage/remote";
-import { SHA256_HEADER } from "../../src/storage/worker-protocol";
+import { createRemoteMediaStore } from "../../src/storage/remote";
+import { LOCK_HEADER, SHA256_HEADER } from "../../src/storage/worker-protocol";
 import { dbPath, openDb } from "../../src/store/db";
 import { startTestNode, type TestNode } from "../helpers/server";
 import { tempDir } from "../helpers/tmp";
+import { holdNextJob, type HeldJob } from "../helpers/job-lock";
 
 const MAX_UPLOAD = 4 * 1024 * 1024;
 let t: TestNode;
@@ -19,6 +20,9 @@ const work = tempDir();
 const image = join(work.path, "frame.jpg");
 let tokens: { worker: string; reader: string };
 let jobId: string;
+// The test plays the worker that took each job: it holds the job's BullMQ lock (issue #12).
+const held: HeldJob[] = [];
+const locks = new Map<string, string>();
 const log = createLogger({ level: "error", format: "pretty" });
 
 beforeAll(async () => {
@@ -36,13 +40,23 @@ beforeAll(async () => {
   const res = await t.api("/v1/jobs?type=image", { method: "POST", headers: { "content-type": "image/jpeg" }, body: Bun.file(image) });
   expect(res.status).toBe(202);
   jobId = ((await res.json()) as { id: string }).id;
+  const h = await holdNextJob(t.redis.url, "image");
+  held.push(h);
+  locks.set(jobId, h.token);
 }, 60_000);
 afterAll(async () => {
+  for (const h of held) await h.release();
   await t?.stop();
   work.remove();
 });
 
-const as = (token: string, path: string, init: RequestInit = {}) => fetch(t.url + path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
+const lockFor = (path: string): Record<string, string> => {
+  const id = /^\/v1\/worker\/jobs\/([^/]+)\/attempts\//.exec(path)?.[1];
+  const lock = id ? locks.get(id) : undefined;
+  return lock ? { [LOCK_HEADER]: lock } : {};
+};
+const as = (token: string, path: string, init: RequestInit = {}) =>
+  fetch(t.url + path, { ...init, headers: { authorization: `Bearer ${token}`, ...lockFor(path), ...(init.headers as Record<string, string>) } });
 const sha256 = (b: Uint8Array | string) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
 const errorOf = async (r: Response) => ((await r.json()) as { error: { code: string; message: string; details?: { reason?: string } } }).error;
 
@@ -137,6 +151,9 @@ describe("routes", () => {
     const id = ((await res.json()) as { id: string }).id;
     expect((await t.api(`/v1/jobs/${id}`, { method: "DELETE" })).status).toBe(200);
     expect((await t.api(`/v1/jobs/${id}/retry`, { method: "POST" })).status).toBe(202);
+    const h = await holdNextJob(t.redis.url, "image");
+    held.push(h);
+    locks.set(id, h.token);
     const r = await as(tokens.worker, `/v1/worker/jobs/${id}/attempts/1-1-0000abcd/outputs/x.webp`, { method: "PUT", headers: { [SHA256_HEADER]: sha256("x") }, body: "x" });
     expect(r.status).toBe(409);
     const c = await as(tokens.worker, `/v1/worker/jobs/${id}/attempts/1-1-0000abcd/commit`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ files: [] }) });
@@ -150,9 +167,9 @@ describe("remote store", () => {
   test("hello refuses a token without the worker scope and an unreachable server", async () => {
     const dir = tempDir();
     try {
-      await expect(createRemoteStore({ dataDir: dir.path, server: t.url, token: tokens.reader, log }).hello()).rejects.toThrow(/403/);
-      await expect(createRemoteStore({ dataDir: dir.path, server: "http://127.0.0.1:1", token: tokens.worker, log }).hello()).rejects.toThrow(/cannot reach the api node/);
-      expect((await createRemoteStore({ dataDir: dir.path, server: t.url, token: tokens.worker, log }).hello()).maxUploadBytes).toBe(MAX_UPLOAD);
+      await expect(createRemoteMediaStore({ dataDir: dir.path, server: t.url, token: tokens.reader, log }).hello()).rejects.toThrow(/403/);
+      await expect(createRemoteMediaStore({ dataDir: dir.path, server: "http://127.0.0.1:1", token: tokens.worker, log }).hello()).rejects.toThrow(/cannot reach the api node/);
+      expect((await createRemoteMediaStore({ dataDir: dir.path, server: t.url, token: tokens.worker, log }).hello()).maxUploadBytes).toBe(MAX_UPLOAD);
     } finally {
       dir.remove();
     }
@@ -178,7 +195,7 @@ describe("remote store", () => {
     });
     const dir = tempDir();
     try {
-      const store = createRemoteStore({ dataDir: dir.path, server: p.url, token: tokens.worker, log, backoffMs: 10 });
+      const store = createRemoteMediaStore({ dataDir: dir.path, server: p.url, token: tokens.worker, log, backoffMs: 10 });
       const path = await store.fetchSource(jobId);
       expect(path.startsWith(dir.path)).toBe(true);
       expect(await sha256File(path)).toBe(await sha256File(image));
@@ -205,8 +222,8 @@ describe("remote store", () => {
     });
     const dir = tempDir();
     try {
-      const store = createRemoteStore({ dataDir: dir.path, server: p.url, token: tokens.worker, log, backoffMs: 10, parallelUploads: 1 });
-      const attempt = await store.prepareAttempt(jobId, 1, 3);
+      const store = createRemoteMediaStore({ dataDir: dir.path, server: p.url, token: tokens.worker, log, backoffMs: 10, parallelUploads: 1 });
+      const attempt = await store.prepareAttempt(jobId, 1, 3, locks.get(jobId));
       mkdirSync(join(attempt, "frames"));
       writeFileSync(join(attempt, "preview.webp"), "preview bytes");
       writeFileSync(join(attempt, "frames", "f1.webp"), "frame one");

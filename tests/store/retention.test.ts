@@ -30,7 +30,7 @@ test("finished jobs older than the retention are removed with their files; open 
   const oldFailed = await make("failed", 45);
   const recent = await make("completed", 2);
   const open = await make(null, 0);
-  expect(await sweepRetention({ records, store, log: silentLogger, now: () => now }, 30)).toBe(2);
+  expect(await sweepRetention({ records, mediaStore: store, log: silentLogger, now: () => now }, 30)).toBe(2);
   for (const id of [oldDone, oldFailed]) {
     expect(await records.jobs.get(id)).toBeNull();
     expect(existsSync(store.jobDir(id))).toBe(false);
@@ -39,7 +39,7 @@ test("finished jobs older than the retention are removed with their files; open 
     expect(await records.jobs.get(id)).not.toBeNull();
     expect(existsSync(join(store.jobDir(id), "source"))).toBe(true);
   }
-  expect(await sweepRetention({ records, store, log: silentLogger, now: () => now }, 0)).toBe(0);
+  expect(await sweepRetention({ records, mediaStore: store, log: silentLogger, now: () => now }, 0)).toBe(0);
   db.close();
   dir.remove();
 });

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { defaultConfig } from "../../src/config/schema";
+import { CONFIG_KEYS, defaultConfig } from "../../src/config/schema";
 import { tempDir } from "../helpers/tmp";
 
 const units = ["medianode.service", "medianode-worker.service"];
@@ -42,4 +42,45 @@ test("a broken unit fails verification (the check can fail)", () => {
   const r = verify(dir.path, ["broken.service"]);
   expect(r.code).not.toBe(0);
   dir.remove();
+});
+
+/** systemd-analyze's exposure figure for a unit file (0 best, 10 worst). */
+function exposure(file: string): { score: number; out: string } {
+  const r = Bun.spawnSync(["systemd-analyze", "security", "--offline=yes", "--no-pager", file], { env: { ...process.env, SYSTEMD_LOG_LEVEL: "err", SYSTEMD_COLORS: "0" }, stdout: "pipe", stderr: "pipe" });
+  const out = r.stdout.toString() + r.stderr.toString();
+  const m = /Overall exposure level for \S+: (\d+\.\d+) (\S+)/.exec(out);
+  if (!m) throw new Error(`no exposure figure from systemd-analyze security: ${out.slice(-2000)}`);
+  return { score: Number(m[1]), out: `${m[1]} ${m[2]}` };
+}
+
+test.each(units)("systemd-analyze security --offline=yes scores %s OK or better (at most 4.0)", (u) => {
+  const r = exposure(join(src, u));
+  console.log(`systemd-analyze security ${u}: ${r.out}`);
+  expect(r.score).toBeLessThanOrEqual(4.0);
+});
+
+test("the figure moves: a unit without the sandbox scores worse than 4.0 (the check can fail)", () => {
+  const dir = tempDir();
+  writeFileSync(join(dir.path, "bare.service"), "[Service]\nExecStart=/bin/true\n");
+  expect(exposure(join(dir.path, "bare.service")).score).toBeGreaterThan(4.0);
+  dir.remove();
+});
+
+test("what is left out is said, and why (Bun's JIT needs W+X memory)", () => {
+  for (const u of units) {
+    const text = readFileSync(join(src, u), "utf8");
+    for (const line of ["CapabilityBoundingSet=\n", "SystemCallFilter=@system-service", "SystemCallArchitectures=native", "RestrictNamespaces=true", "RestrictRealtime=true", "ProtectKernelLogs=true", "ProtectClock=true", "ProtectHostname=true", "UMask=0077", "LockPersonality=true"]) {
+      expect(text).toContain(line);
+    }
+    expect(text).not.toMatch(/^MemoryDenyWriteExecute=/m);
+    expect(text).toMatch(/# - MemoryDenyWriteExecute=true: Bun's JavaScriptCore JIT/);
+  }
+});
+
+test("systemd/medianode.env.example names only real configuration variables", () => {
+  const text = readFileSync(join(src, "medianode.env.example"), "utf8");
+  const vars = [...text.matchAll(/^#?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!);
+  expect(vars.length).toBeGreaterThan(5);
+  const known = new Set<string>(Object.values(CONFIG_KEYS).map((k) => k.env));
+  expect(vars.filter((v) => !known.has(v))).toEqual([]);
 });

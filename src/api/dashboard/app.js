@@ -3,6 +3,8 @@
 // writes HTML from data: every text goes through textContent, so a filename or an error
 // message cannot inject markup. Styles are classes or CSSOM (the CSP forbids inline ones).
 
+import { mountPlayer } from "./player.js";
+
 const TOKEN_KEY = "medianode.token";
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 const PAGE = 50;
@@ -40,6 +42,7 @@ const state = {
   pendingFetch: new Map(),
   refreshTimer: 0,
   refreshDirty: false,
+  /** @type {Map<string, () => void>} destroy() of each open player, by job id */ players: new Map(),
 };
 
 // ---------- formatting ----------
@@ -340,6 +343,12 @@ function outputsView(job) {
   const main = outs.filter((o) => isKey(o) && !/\.(ts|m4s)$/.test(o.name));
   const rest = outs.length - main.length;
   const box = h("div", { class: "outputs" });
+  if (job.type === "video" || (job.type === "audio" && outs.some((o) => o.mime?.startsWith("audio/")))) {
+    const player = h("div", { class: "player-box" });
+    state.players.get(job.id)?.();
+    state.players.set(job.id, mountPlayer(player, job, api));
+    box.append(player);
+  }
   if (images.length) {
     const thumbs = h("div", { class: "thumbs" });
     for (const o of images) {
@@ -367,12 +376,17 @@ function syncDetails(tr, job) {
   const next = tr.nextElementSibling;
   const has = next?.classList.contains("details-row");
   const want = state.open.has(job.id) && job.status === "completed";
+  const drop = () => {
+    next.remove();
+    state.players.get(job.id)?.();
+    state.players.delete(job.id);
+  };
   if (!want) {
-    if (has) next.remove();
+    if (has) drop();
     return;
   }
   if (has && next.dataset.k === String(job.outputs.length)) return;
-  if (has) next.remove();
+  if (has) drop();
   const row = h("tr", { class: "details-row", data: { k: String(job.outputs.length) } }, h("td", { colspan: 8 }, outputsView(job)));
   tr.after(row);
 }
@@ -871,7 +885,8 @@ function onEvent(e) {
       if (e.type === "job.progress") {
         const live = e.data?.live ?? e.data;
         if (live && (live.etaSec !== undefined || live.renditions)) next.live = { etaSec: live.etaSec, renditions: live.renditions };
-        if (!next.startedAt) next.startedAt = e.at;
+        // A queued job's progress events carry only its queue position.
+        if (!next.startedAt && next.status === "active") next.startedAt = e.at;
       }
       state.jobs.set(next.id, next);
       renderJob(next);

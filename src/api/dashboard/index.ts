@@ -5,23 +5,39 @@ import { Elysia } from "elysia";
 import htmlText from "./index.html" with { type: "text" };
 // @ts-expect-error: without allowJs, tsc cannot type a .js file; as text, Bun gives a string.
 import appJsText from "./app.js" with { type: "text" };
+// @ts-expect-error: as above.
+import playerJsText from "./player.js" with { type: "text" };
+// hls.js from npm, embedded like the rest (no CDN): the UMD build and its Web Worker.
+// @ts-expect-error: as above.
+import hlsJsText from "hls.js/dist/hls.min.js" with { type: "text" };
+// @ts-expect-error: as above.
+import hlsWorkerText from "hls.js/dist/hls.worker.js" with { type: "text" };
 import css from "./styles.css" with { type: "text" };
 import icon from "./icon.svg" with { type: "text" };
 
 // Bun's types call *.html an HTMLBundle (its HTML-import feature); as text it is a string.
 const html = htmlText as unknown as string;
 const appJs = appJsText as string;
+const playerJs = playerJsText as string;
+const hlsJs = hlsJsText as string;
+const hlsWorker = hlsWorkerText as string;
 
-/** No inline script or style attribute is needed: app.js sets styles through CSSOM. media-src blob: is the channel player's MediaSource. */
-export const DASHBOARD_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+/**
+ * No inline script or style attribute is needed: app.js sets styles through CSSOM. Media may
+ * come from blob: (hls.js and the channel player feed MediaSource through one) and, like images and fetches, from the
+ * origin playback URLs are built on when that is another (MEDIANODE_PLAYBACK_BASE_URL).
+ */
+export function dashboardCsp(playbackBaseUrl?: string): string {
+  const media = playbackBaseUrl ? ` ${new URL(playbackBaseUrl).origin}` : "";
+  return `default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:${media}; img-src 'self' data: blob:${media}; media-src 'self' blob:${media}; worker-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`;
+}
 
-function asset(body: string, type: string): () => Response {
+function asset(body: string, type: string, csp: string): () => Response {
   return () =>
     new Response(body, {
       headers: {
         "content-type": type,
-        "content-security-policy": DASHBOARD_CSP,
+        "content-security-policy": csp,
         "x-content-type-options": "nosniff",
         "referrer-policy": "no-referrer",
         "x-frame-options": "DENY",
@@ -31,10 +47,15 @@ function asset(body: string, type: string): () => Response {
     });
 }
 
-export function dashboardRoutes() {
+export function dashboardRoutes(playbackBaseUrl?: string) {
+  const csp = dashboardCsp(playbackBaseUrl);
+  const js = "text/javascript; charset=utf-8";
   return new Elysia({ name: "dashboard", detail: { hide: true } })
-    .get("/", asset(html, "text/html; charset=utf-8"))
-    .get("/dashboard/app.js", asset(appJs, "text/javascript; charset=utf-8"))
-    .get("/dashboard/styles.css", asset(css, "text/css; charset=utf-8"))
-    .get("/dashboard/icon.svg", asset(icon, "image/svg+xml"));
+    .get("/", asset(html, "text/html; charset=utf-8", csp))
+    .get("/dashboard/app.js", asset(appJs, js, csp))
+    .get("/dashboard/player.js", asset(playerJs, js, csp))
+    .get("/dashboard/vendor/hls.min.js", asset(hlsJs, js, csp))
+    .get("/dashboard/vendor/hls.worker.js", asset(hlsWorker, js, csp))
+    .get("/dashboard/styles.css", asset(css, "text/css; charset=utf-8", csp))
+    .get("/dashboard/icon.svg", asset(icon, "image/svg+xml", csp));
 }

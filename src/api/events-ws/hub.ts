@@ -17,6 +17,10 @@ import { isAdmin, type Principal } from "../../services/deps";
 import { requireScope } from "../auth";
 import type { Listener } from "../stream-ws/index";
 import type { Broadcaster } from "../live-ws/index";
+import { createRateLimiter } from "../rate-limit";
+
+/** The stream's path (served by Bun's upgrade, not an Elysia route). */
+export const EVENTS_PATH = "/v1/events";
 
 export interface WsData {
   principal: Principal;
@@ -30,12 +34,20 @@ export interface WsData {
   broadcast?: Broadcaster;
 }
 
+/** Job ids one subscribe message may name: each costs a read of the job's row. */
+export const SUBSCRIBE_MAX_IDS = 20;
 const ClientMessage = T.Union([
-  T.Object({ subscribe: T.Array(T.String({ pattern: "^job:" }), { minItems: 1, maxItems: 100 }) }),
-  T.Object({ unsubscribe: T.Array(T.String({ pattern: "^job:" }), { minItems: 1, maxItems: 100 }) }),
+  T.Object({ subscribe: T.Array(T.String({ pattern: "^job:", maxLength: 64 }), { minItems: 1, maxItems: SUBSCRIBE_MAX_IDS }) }),
+  T.Object({ unsubscribe: T.Array(T.String({ pattern: "^job:", maxLength: 64 }), { minItems: 1, maxItems: SUBSCRIBE_MAX_IDS }) }),
 ]);
 
 const CLOSE_TOO_SLOW = 1013;
+/** Policy violation: too many messages. */
+const CLOSE_POLICY = 1008;
+/** The stream's credential was revoked or expired (4000-4999: application codes; 4401 mirrors HTTP 401). */
+export const CLOSE_UNAUTHORIZED = 4401;
+/** How often open streams re-check their credential (revocation, JWT expiry). */
+const RECHECK_MS = 1000;
 
 export interface HubDeps {
   /** Every event to stream, whichever node it came from. */
@@ -51,6 +63,12 @@ export interface HubDeps {
    * record store to read it from. Throws NOT_FOUND for a job the principal may not see.
    */
   snapshot(jobId: string, p: Principal): Promise<MedianodeEvent | null>;
+  /** MEDIANODE_WS_MESSAGES_PER_SEC: client messages per connection. */
+  wsMessagesPerSec: number;
+  /** MEDIANODE_WS_MAX_SUBSCRIPTIONS: jobs one connection may follow. */
+  wsMaxSubscriptions: number;
+  /** Whether an opaque token was revoked since the stream opened; null where this monitor cannot read tokens (JWTs only). */
+  tokenRevoked: ((tokenId: string) => boolean) | null;
 }
 
 export interface EventHub {
@@ -89,8 +107,45 @@ export function createEventHub(deps: HubDeps): EventHub {
     }
   };
   const send = (ws: ServerWebSocket<WsData>, e: unknown) => ws.send(JSON.stringify(e));
+  // Client messages per connection (each socket its own bucket): a flood is closed, not served.
+  const perSocket = new WeakMap<ServerWebSocket<WsData>, string>();
+  let socketSeq = 0;
+  const messages = createRateLimiter(deps.wsMessagesPerSec, "connection");
+
+  /** Why a stream's principal no longer holds (revoked token, expired JWT), or null. */
+  const revokedReason = (p: Principal, now: number): string | null => {
+    if (p.expiresAtMs !== undefined && p.expiresAtMs <= now) return "token expired";
+    if (p.tokenId && !p.tokenId.startsWith("jwt:") && deps.tokenRevoked?.(p.tokenId)) return "token revoked";
+    return null;
+  };
+  const tooManySubscriptions = () =>
+    new MedianodeError("RATE_LIMITED", `a connection follows at most ${deps.wsMaxSubscriptions} jobs (MEDIANODE_WS_MAX_SUBSCRIPTIONS); unsubscribe some first`);
+  const closeUnauthorized = (ws: ServerWebSocket<WsData>, reason: string) => {
+    sockets.delete(ws);
+    ws.close(CLOSE_UNAUTHORIZED, reason);
+  };
+  // Revocation takes effect on open streams too: every second, one row read per token in use.
+  const recheck = setInterval(() => {
+    const now = Date.now();
+    const verdicts = new Map<string, string | null>();
+    for (const ws of [...sockets]) {
+      const p = ws.data.principal;
+      const key = p.tokenId ?? p.name;
+      if (!verdicts.has(key)) {
+        try {
+          verdicts.set(key, revokedReason(p, now));
+        } catch {
+          verdicts.set(key, null); // a busy database: try again next round
+        }
+      }
+      const why = p.expiresAtMs !== undefined && p.expiresAtMs <= now ? "token expired" : verdicts.get(key);
+      if (why) closeUnauthorized(ws, why);
+    }
+  }, RECHECK_MS);
 
   const narrowTo = (ws: ServerWebSocket<WsData>, jobId: string, snapshot: MedianodeEvent | null) => {
+    if (ws.data.jobs?.has(jobId)) return;
+    if ((ws.data.jobs?.size ?? 0) >= deps.wsMaxSubscriptions) throw tooManySubscriptions();
     if (!ws.data.jobs) {
       for (const t of broadTopics(ws.data.principal)) ws.unsubscribe(t);
       ws.data.jobs = new Set();
@@ -124,7 +179,7 @@ export function createEventHub(deps: HubDeps): EventHub {
   return {
     upgrade(req, srv) {
       const url = new URL(req.url);
-      if (url.pathname !== "/v1/events") return null;
+      if (url.pathname !== EVENTS_PATH) return null;
       server = srv;
       return (async () => {
         try {
@@ -157,6 +212,18 @@ export function createEventHub(deps: HubDeps): EventHub {
         else for (const t of broadTopics(ws.data.principal)) ws.subscribe(t);
       },
       message(ws, raw) {
+        let key = perSocket.get(ws);
+        if (!key) perSocket.set(ws, (key = String(++socketSeq)));
+        try {
+          messages.take(key);
+        } catch (e) {
+          deps.log.warn("WebSocket client closed: too many messages", { tokenId: ws.data.principal.tokenId });
+          sockets.delete(ws);
+          ws.close(CLOSE_POLICY, `too many messages (MEDIANODE_WS_MESSAGES_PER_SEC=${deps.wsMessagesPerSec})`);
+          return;
+        }
+        const why = revokedReason(ws.data.principal, Date.now());
+        if (why) return closeUnauthorized(ws, why);
         let msg: unknown;
         try {
           msg = JSON.parse(typeof raw === "string" ? raw : Buffer.from(raw).toString("utf8"));
@@ -165,14 +232,26 @@ export function createEventHub(deps: HubDeps): EventHub {
           return;
         }
         if (!Value.Check(ClientMessage, msg)) {
-          send(ws, { error: { code: "BAD_REQUEST", message: 'expected {"subscribe":["job:ID"]} or {"unsubscribe":[...]}' } });
+          send(ws, { error: { code: "BAD_REQUEST", message: `expected {"subscribe":["job:ID"]} or {"unsubscribe":[...]}, 1 to ${SUBSCRIBE_MAX_IDS} ids` } });
           return;
         }
         if ("subscribe" in msg) {
           for (const t of msg.subscribe) {
             const jobId = t.slice(4);
+            // A repeat is not read again; past the cap nothing is read at all.
+            if (ws.data.jobs?.has(jobId)) continue;
+            if ((ws.data.jobs?.size ?? 0) >= deps.wsMaxSubscriptions) {
+              send(ws, tooManySubscriptions().toBody());
+              continue;
+            }
             deps.snapshot(jobId, ws.data.principal).then(
-              (snapshot) => narrowTo(ws, jobId, snapshot),
+              (snapshot) => {
+                try {
+                  narrowTo(ws, jobId, snapshot);
+                } catch (e) {
+                  send(ws, toMedianodeError(e).toBody());
+                }
+              },
               // Another tenant's job looks like no job at all (404, never 403).
               (e) => send(ws, toMedianodeError(e).toBody()),
             );
@@ -192,6 +271,7 @@ export function createEventHub(deps: HubDeps): EventHub {
     clients: () => count,
     stop() {
       off();
+      clearInterval(recheck);
     },
   };
 }

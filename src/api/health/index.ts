@@ -1,10 +1,12 @@
 import { Elysia } from "elysia";
 import type { ServiceDeps } from "../../services/deps";
-import { readiness } from "../../services/health";
+import { Type as T } from "@sinclair/typebox";
+import { readiness, Readiness } from "../../services/health";
+import { out } from "../schemas";
 
 export function healthRoutes(deps: ServiceDeps) {
   return new Elysia({ tags: ["health"] })
-    .get("/healthz", () => ({ status: "ok" }), { detail: { summary: "Liveness" } })
+    .get("/healthz", () => ({ status: "ok" }), { response: { 200: out(T.Object({ status: T.Literal("ok") })) }, detail: { summary: "Liveness", security: [] } })
     .get(
       "/readyz",
       async ({ set }) => {
@@ -12,6 +14,6 @@ export function healthRoutes(deps: ServiceDeps) {
         set.status = r.ready ? 200 : 503;
         return { status: r.ready ? "ready" : "not ready", checks: r.checks };
       },
-      { detail: { summary: "Readiness: Redis, SQLite, disk space, ffmpeg" } },
+      { response: { 200: out(Readiness), 503: out(Readiness) }, detail: { summary: "Readiness: Redis, SQLite, disk space, ffmpeg (503 says which is not)", security: [] } },
     );
 }

@@ -9,28 +9,63 @@ import { cancelJob, getVisibleJob, listVisibleJobs, retryJob, submitBatch, submi
 import { jobView } from "./view";
 import { requireScope } from "../auth";
 import { readJson } from "../body";
+import type { ClientInfo } from "../forwarded";
+import { ListLimit, listLimit } from "../list-query";
+import { checkFreeSpace, createUploadSlots } from "./upload-limits";
 import { checkJobRequest, readIntake, storedSourceFor } from "./intake";
+import { AUTH_ERRORS, errors, IdParams, JobItemsOut, JobListOut, JobOut, JobRequestByType, requestBody } from "../schemas";
 
 const BATCH_MAX = 1000;
 
 const ListQuery = T.Object({
   status: T.Optional(JobStatus),
   type: T.Optional(T.Union(JOB_TYPES.map((s) => T.Literal(s)))),
-  limit: T.Optional(T.String({ pattern: "^[0-9]{1,4}$" })),
-  cursor: T.Optional(T.String({ maxLength: 64 })),
-  token: T.Optional(T.String()),
+  limit: ListLimit,
+  cursor: T.Optional(T.String({ maxLength: 64, description: "nextCursor of the previous page" })),
+  token: T.Optional(T.String({ description: "The token, where no header can be sent" })),
 });
 
-export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
+/** A raw-body upload carries the request's fields in the query string (JSON ones as JSON text). */
+const SubmitQuery = T.Object({
+  type: T.Optional(T.String({ description: "Job type (raw body): probe, image, video, audio, thumbnail" })),
+  options: T.Optional(T.String({ description: "options as JSON text" })),
+  metadata: T.Optional(T.String({ description: "metadata as JSON text" })),
+  priority: T.Optional(T.String({ description: "-100..100" })),
+  attempts: T.Optional(T.String({ description: "1..20" })),
+  webhook: T.Optional(T.String()),
+  idempotencyKey: T.Optional(T.String()),
+  filename: T.Optional(T.String({ description: "The upload's file name" })),
+  token: T.Optional(T.String()),
+});
+const Upload = T.Object({ file: T.String({ format: "binary" }), type: T.String() }, { description: "file plus the JobRequest fields as form fields (options and metadata as JSON text)" });
+const SUBMIT_ERRORS = errors(...AUTH_ERRORS, "BAD_REQUEST", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA", "INVALID_OPTIONS", "UNAVAILABLE");
+const ONE_JOB_ERRORS = errors(...AUTH_ERRORS, "NOT_FOUND", "CONFLICT", "UNAVAILABLE");
+
+/** The job's absolute URL as the client reached the node (through trusted proxies: their host and scheme). */
+const jobUrl = (client: ClientInfo, id: string) => `${client.origin}/v1/jobs/${id}`;
+
+export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal, clientOf: (r: Request) => ClientInfo) {
   // The position comes from memory (services/positions.ts): no Redis call per request.
   const view = (r: JobRecord) => jobView(r, r.status === "queued" ? deps.positions.of(r.id) : null);
+  const uploads = createUploadSlots(deps.config.maxUploadsPerToken);
   return new Elysia({ prefix: "/v1/jobs", tags: ["jobs"] })
     .post(
-      "/",
+      "",
       async ({ request, set }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:write");
-        const intake = await readIntake(deps, request);
+        const isUpload = !(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json");
+        let release = () => {};
+        if (isUpload) {
+          checkFreeSpace(deps.mediaStore.root, deps.config.minFreeBytes, Number(request.headers.get("content-length") ?? NaN));
+          release = uploads.acquire(who.tokenId ?? who.name);
+        }
+        let intake;
+        try {
+          intake = await readIntake(deps, request);
+        } finally {
+          release();
+        }
         try {
           const { row, created } = await submitJob(deps, intake, who);
           if (intake.source.kind === "upload") deps.metrics.bytesTotal.inc({ direction: "in" }, intake.source.bytes);
@@ -38,6 +73,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
             await intake.discard();
             set.headers["idempotent-replayed"] = "true";
           }
+          set.headers.location = jobUrl(clientOf(request), row.id);
           set.status = 202;
           return view(row);
         } catch (e) {
@@ -45,7 +81,19 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
           throw e;
         }
       },
-      { parse: "none", detail: { summary: "Submit a job: JSON {type, source, options…}, a multipart upload (-F file=@x -F type=video) or a raw body (?type=video)" } },
+      {
+        parse: "none",
+        query: SubmitQuery,
+        response: { 202: JobOut, ...SUBMIT_ERRORS },
+        detail: {
+          summary: "Submit a job: JSON {type, source, options…}, a multipart upload (-F file=@x -F type=video) or a raw body (?type=video)",
+          description: "Answers 202 with the job and its URL in Location. The body is streamed to disk, capped at MEDIANODE_MAX_UPLOAD_BYTES (413 while streaming) and sniffed (415 when it is not media of the job's kind).",
+          requestBody: requestBody(
+            { "application/json": JobRequestByType, "multipart/form-data": Upload, "application/octet-stream": T.String({ format: "binary", description: "the media itself; the request's fields go in the query" }) },
+            "A JSON job request (source: a URL or an import path), or an upload",
+          ),
+        },
+      },
     )
     .post(
       "/batch",
@@ -69,18 +117,22 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         set.status = 202;
         return { items: rows.map((r) => view(r)) };
       },
-      { parse: "none", detail: { summary: "Submit up to 1000 JSON job requests at once" } },
+      {
+        parse: "none",
+        response: { 202: JobItemsOut, ...SUBMIT_ERRORS },
+        detail: { summary: "Submit up to 1000 JSON job requests at once", requestBody: requestBody({ "application/json": T.Array(JobRequestByType, { minItems: 1, maxItems: BATCH_MAX }) }, "JSON job requests (URL or path sources)") },
+      },
     )
     .get(
-      "/",
+      "",
       async ({ request, query }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:read");
         if (!Value.Check(ListQuery, query)) throw new BadRequestError("invalid query", { errors: [...Value.Errors(ListQuery, query)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
-        const r = await listVisibleJobs(deps, who, { status: query.status, type: query.type as JobType | undefined, cursor: query.cursor, limit: query.limit ? Number(query.limit) : undefined });
+        const r = await listVisibleJobs(deps, who, { status: query.status, type: query.type as JobType | undefined, cursor: query.cursor, limit: query.limit === undefined ? undefined : listLimit(query.limit) });
         return { items: r.rows.map((r) => view(r)), nextCursor: r.nextCursor };
       },
-      { detail: { summary: "List jobs, newest first: ?status&type&limit&cursor" } },
+      { query: ListQuery, response: { 200: JobListOut, ...errors(...AUTH_ERRORS, "BAD_REQUEST") }, detail: { summary: "List jobs, newest first: ?status&type&limit&cursor" } },
     )
     .get(
       "/:id",
@@ -89,7 +141,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         requireScope(who, "jobs:read");
         return view(await getVisibleJob(deps, params.id, who));
       },
-      { detail: { summary: "Get a job" } },
+      { params: IdParams, response: { 200: JobOut, ...errors(...AUTH_ERRORS, "NOT_FOUND") }, detail: { summary: "Get a job" } },
     )
     .delete(
       "/:id",
@@ -98,7 +150,7 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         requireScope(who, "jobs:write");
         return view(await cancelJob(deps, params.id, who));
       },
-      { detail: { summary: "Cancel a job (kills its ffmpeg at once)" } },
+      { params: IdParams, response: { 200: JobOut, ...ONE_JOB_ERRORS }, detail: { summary: "Cancel a job (kills its ffmpeg at once)" } },
     )
     .post(
       "/:id/retry",
@@ -106,9 +158,10 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         const who = principalOf(request);
         requireScope(who, "jobs:write");
         const row = await retryJob(deps, params.id, who);
+        set.headers.location = jobUrl(clientOf(request), row.id);
         set.status = 202;
         return view(row);
       },
-      { parse: "none", detail: { summary: "Requeue a failed or cancelled job" } },
+      { parse: "none", params: IdParams, response: { 202: JobOut, ...ONE_JOB_ERRORS }, detail: { summary: "Requeue a failed or cancelled job" } },
     );
 }

@@ -2,7 +2,6 @@
 // JobRequest plus a stored source. Uploads stream to <data>/media/<id>/source under the cap.
 import { rm } from "node:fs/promises";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import type { JobType } from "../../jobs/schema";
 import { BadRequestError } from "../../errors";
 import { newJobId } from "../../ids";
 import { pipelineFor } from "../../jobs/registry";
@@ -12,7 +11,9 @@ import { checkRequest, type CheckedRequest } from "../../services/jobs";
 import { checkImportPath } from "../../sources/import-path";
 import { streamMultipart, streamToFile, tooLarge } from "../../sources/upload";
 import { checkUrl } from "../../sources/url";
-import { inspectSource } from "../../sources/validate";
+import { inspectSource, type Inspection } from "../../sources/validate";
+import { imageSourceRequirement } from "../../jobs/image/args";
+import { normalizeRequire, requirementOf } from "../../nodes/capabilities";
 import { readJson } from "../body";
 
 export interface Intake extends CheckedRequest {
@@ -65,7 +66,7 @@ export function checkJobRequest(body: unknown): JobRequest {
 }
 
 /** JSON sources: a URL (checked for SSRF now and again when fetched) or an import path. */
-export async function storedSourceFor(deps: ServiceDeps, req: JobRequest): Promise<StoredSource> {
+export async function storedSourceFor(deps: ServiceDeps, req: JobRequest, resolved?: Record<string, unknown>): Promise<StoredSource> {
   const s = req.source;
   if (!s) throw new BadRequestError("source is required: {url} or {path}, or upload a file");
   if ("url" in s) {
@@ -73,12 +74,26 @@ export async function storedSourceFor(deps: ServiceDeps, req: JobRequest): Promi
     return { kind: "url", url: s.url };
   }
   const real = checkImportPath(s.path, deps.config.importDirs);
-  await inspectSource(real, pipelineFor(req.type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels });
+  addSourceRequirement(req, resolved, await inspectSource(real, pipelineFor(req.type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits }));
   return { kind: "path", path: real };
 }
 
-async function inspectUpload(deps: ServiceDeps, type: JobType, path: string): Promise<void> {
-  await inspectSource(path, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels });
+/**
+ * A source that needs a capability (a HEIC photo) adds it to the request's options.require, so
+ * routing sees it; `resolved` (the options already checked, when the request was) gets it too.
+ */
+function addSourceRequirement(req: JobRequest, resolved: Record<string, unknown> | undefined, inspected: Inspection): void {
+  const extra = req.type === "image" ? imageSourceRequirement(inspected) : [];
+  if (!extra.length) return;
+  const options = (req.options ?? {}) as Record<string, unknown>;
+  const had = Array.isArray(options.require) ? (options.require as unknown[]) : [];
+  req.options = { ...options, require: [...had, ...extra] };
+  if (resolved) resolved.require = normalizeRequire([...requirementOf(resolved), ...extra]);
+}
+
+async function inspectUpload(deps: ServiceDeps, checked: CheckedRequest, path: string): Promise<void> {
+  const req = checked.request;
+  addSourceRequirement(req, checked.options, await inspectSource(path, pipelineFor(req.type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits }));
 }
 
 export async function readIntake(deps: ServiceDeps, request: Request): Promise<Intake> {
@@ -88,14 +103,14 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
   const noop = async () => {};
   if (ct.startsWith("application/json")) {
     const checked = checkRequest(checkJobRequest(await readJson(request, JSON_MAX)));
-    return { ...checked, source: await storedSourceFor(deps, checked.request), discard: noop };
+    return { ...checked, source: await storedSourceFor(deps, checked.request, checked.options), discard: noop };
   }
   const max = deps.config.maxUploadBytes;
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (!request.body && ct.startsWith("multipart/")) throw new BadRequestError("empty multipart body");
   const id = newJobId();
-  const path = deps.store.sourcePath(id);
-  const discard = () => rm(deps.store.jobDir(id), { recursive: true, force: true });
+  const path = deps.mediaStore.sourcePath(id);
+  const discard = () => rm(deps.mediaStore.jobDir(id), { recursive: true, force: true });
   try {
     if (ct.startsWith("multipart/form-data")) {
       if (Number.isFinite(declared) && declared > max + MULTIPART_SLACK) throw tooLarge(max);
@@ -104,7 +119,7 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
       const req = requestFromFields((k) => mp.fields[k]);
       if (req.source) throw new BadRequestError("send either a file or a source, not both");
       const checked = checkRequest(req);
-      await inspectUpload(deps, req.type, path);
+      await inspectUpload(deps, checked, path);
       return { ...checked, id, source: { kind: "upload", filename: mp.file.filename.slice(0, 255), bytes: mp.file.bytes, mime: mp.file.mime }, discard };
     }
     // Raw body: everything but the bytes is in the query string, so check it before reading.
@@ -113,7 +128,7 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
     const checked = checkRequest(req);
     if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
     const bytes = request.body ? await streamToFile(request.body, path, max) : await Bun.write(path, "");
-    await inspectUpload(deps, req.type, path);
+    await inspectUpload(deps, checked, path);
     const filename = q.get("filename") ?? undefined;
     return { ...checked, id, source: { kind: "upload", bytes, mime: ct || undefined, ...(filename ? { filename: filename.slice(0, 255) } : {}) }, discard };
   } catch (e) {

@@ -63,6 +63,8 @@ export interface LiveHubDeps {
 
 export type LiveHub = SocketPlugin;
 
+/** The broadcaster's WebSocket, as docs/api.md names it (served by Bun's upgrade on the monitor role). */
+export const LIVE_PATH = "/v1/channels/:name/live";
 const PATH = /^\/v1\/channels\/([^/]{1,64})\/live$/;
 const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
 

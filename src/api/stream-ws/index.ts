@@ -31,6 +31,9 @@ const STATUS_EVERY_MS = 3000;
 const BLOCK_AFTER_SEC = 1;
 
 /** Close codes a listener may see (with a reason text). */
+/** The listeners' WebSocket (served by Bun's upgrade on the monitor role, not an Elysia route). */
+export const STREAM_PATH = "/v1/stream";
+
 export const STREAM_CLOSE = { stopped: 1000, going: 1001, badMessage: 4400, notFound: 4404, tooMany: 4429 } as const;
 
 export interface Listener {
@@ -333,7 +336,7 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
   return {
     upgrade(req, srv) {
       const url = new URL(req.url);
-      if (url.pathname !== "/v1/stream") return null;
+      if (url.pathname !== STREAM_PATH) return null;
       return Promise.resolve(upgradeNow(req, srv));
     },
     open(ws) {

@@ -1,27 +1,30 @@
 import { Elysia } from "elysia";
 import { Type as T } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { BadRequestError } from "../../errors";
+import { BadRequestError, ConflictError } from "../../errors";
+import { rotateWebhookSecret } from "../../services/tokens";
 import type { Principal, ServiceDeps } from "../../services/deps";
-import { createWebhook, deliveryViews, listWebhookViews, removeWebhook } from "../../services/webhooks";
+import { createWebhook, DeliveryView, deliveryViews, listWebhookViews, removeWebhook, WebhookCreated, WebhookView } from "../../services/webhooks";
+import { AUTH_ERRORS, docResponses, errors, out, requestBody } from "../schemas";
 import { requireScope } from "../auth";
 import { readJson } from "../body";
+import { ListLimit, listLimit } from "../list-query";
 
-const WebhookRequest = TypeCompiler.Compile(
-  T.Object(
+const WebhookRequestSchema = T.Object(
     {
       url: T.String({ format: "uri", maxLength: 2048, description: "http(s) endpoint; private addresses need MEDIANODE_URL_ALLOWLIST" }),
       events: T.Optional(T.Array(T.String(), { maxItems: 10, description: "Terminal events to deliver (default: all three)" })),
       secret: T.Optional(T.String({ minLength: 16, maxLength: 200, description: "HMAC secret; made for you when absent (returned once)" })),
     },
     { additionalProperties: false },
-  ),
 );
+const WebhookRequest = TypeCompiler.Compile(WebhookRequestSchema);
+const WebhookParams = T.Object({ id: T.String({ description: "Webhook id (w_…)" }) });
 
 export function webhooksRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
   return new Elysia({ prefix: "/v1/webhooks", tags: ["webhooks"] })
     .post(
-      "/",
+      "",
       async ({ request, set }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:write");
@@ -30,24 +33,50 @@ export function webhooksRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
         set.status = 201;
         return await createWebhook(deps, who, body);
       },
-      { parse: "none", detail: { summary: "Subscribe a URL to terminal job events (signed with X-Medianode-Signature)" } },
+      {
+        parse: "none",
+        response: { 201: out(WebhookCreated), ...errors(...AUTH_ERRORS, "BAD_REQUEST", "INVALID_OPTIONS") },
+        detail: { summary: "Subscribe a URL to terminal job events (signed with X-Medianode-Signature)", requestBody: requestBody({ "application/json": WebhookRequestSchema }, "The endpoint and the events it wants") },
+      },
     )
-    .get("/", ({ request }) => {
+    .post(
+      "/signing-secret",
+      ({ request }) => {
+        const who = principalOf(request);
+        requireScope(who, "jobs:write");
+        if (!who.tokenId || who.tokenId.startsWith("jwt:")) {
+          throw new ConflictError('a JWT tenant\'s job webhooks are signed with hex HMAC-SHA256(MEDIANODE_JWT_SECRET, "medianode-webhook:" + sub): ask the backend that issues the JWTs');
+        }
+        const r = rotateWebhookSecret(deps.db, who.tokenId, who);
+        return { tokenId: r.id, secret: r.webhookSecret };
+      },
+      {
+        parse: "none",
+        response: { 200: out(T.Object({ tokenId: T.String(), secret: T.String({ description: "Shown only here" }) })), ...errors(...AUTH_ERRORS, "CONFLICT") },
+        detail: { summary: "Rotate the secret that signs the calling token's per-job webhooks (returned once; the old one stops at once)" },
+      },
+    )
+    .get("", ({ request }) => {
       const who = principalOf(request);
       requireScope(who, "jobs:read");
       return { items: listWebhookViews(deps, who) };
-    })
+    }, { response: { 200: out(T.Object({ items: T.Array(WebhookView) })), ...errors(...AUTH_ERRORS) }, detail: { summary: "List subscriptions with their circuit-breaker state" } })
     .delete("/:id", ({ request, params, set }) => {
       const who = principalOf(request);
       requireScope(who, "jobs:write");
       removeWebhook(deps, who, params.id);
       set.status = 204;
       return null;
-    })
+    }, { params: WebhookParams, detail: { summary: "Remove a subscription", responses: docResponses({ 204: "Removed", ...errors(...AUTH_ERRORS, "NOT_FOUND") }) } })
     .get("/:id/deliveries", ({ request, params, query }) => {
       const who = principalOf(request);
       requireScope(who, "jobs:read");
-      const limit = Math.min(Number(query.limit ?? 100) || 100, 1000);
+      const limit = listLimit(query.limit);
       return { items: deliveryViews(deps, who, params.id, limit) };
+    }, {
+      params: WebhookParams,
+      query: T.Object({ limit: ListLimit, token: T.Optional(T.String()) }),
+      response: { 200: out(T.Object({ items: T.Array(DeliveryView) })), ...errors(...AUTH_ERRORS, "NOT_FOUND", "BAD_REQUEST") },
+      detail: { summary: "Every delivery attempt of a subscription" },
     });
 }

@@ -20,8 +20,17 @@ export function breakerAfterFailure(b: BreakerRow, now: number, cooldownBaseMs: 
   return { ...b, consecutive_failures: failures, open_until: now + cooldown };
 }
 
-export function breakerAfterSuccess(url: string): BreakerRow {
-  return { url, consecutive_failures: 0, open_until: null };
+export function breakerAfterSuccess(key: string): BreakerRow {
+  return { key, consecutive_failures: 0, open_until: null };
+}
+
+/**
+ * Whose breaker a delivery trips: its subscription's, or for a job's own webhook URL the
+ * tenant's for that URL. Never the URL alone: one tenant failing against another's endpoint
+ * must not pause the other's deliveries (issue #12). Pure.
+ */
+export function breakerKey(d: { webhook_id: string | null; tenant: string; url: string }): string {
+  return d.webhook_id ? `webhook:${d.webhook_id}` : `job:${d.tenant} ${d.url}`;
 }
 
 export function breakerOpen(b: BreakerRow | null, now: number): boolean {

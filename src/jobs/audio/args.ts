@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { UnsupportedMediaError } from "../../errors";
 import { inputArgs } from "../../media/ffmpeg";
+import { STRIP_METADATA } from "../../media/metadata";
 import type { ProbeResult } from "../../media/probe";
 import type { AudioCodec, ResolvedAudioOptions } from "./options";
 
@@ -79,7 +80,9 @@ function codecArgs(codec: AudioCodec, kbps: number): string[] {
 
 export function buildAudioPlan(probe: ProbeResult, o: ResolvedAudioOptions, input: string, protocols: string, outDir: string): AudioPlan {
   const src = describeAudioSource(probe);
-  const tagsText = tagsFile(probe.tags);
+  // Title/artist/album only when the job asks for them (options.tags "keep"): by default an
+  // output says nothing about its source.
+  const tagsText = o.tags === "keep" ? tagsFile(probe.tags) : null;
   const files: AudioFilePlan[] = o.renditions.map((r) => ({
     name: `audio-${r.bitrateKbps}k.${EXT[r.codec]}`,
     codec: r.codec,
@@ -103,7 +106,7 @@ export function buildAudioPlan(probe: ProbeResult, o: ResolvedAudioOptions, inpu
   args.push("-filter_complex", graph);
   // Global tags from the tags file only; no stream-level tags (encoder, handler, comments…) and
   // no chapters (MP4 would carry them as an extra text track).
-  const meta = [...(tagsText ? ["-map_metadata", "1"] : ["-map_metadata", "-1"]), "-map_metadata:s", "-1", "-map_chapters", "-1"];
+  const meta = tagsText ? ["-map_metadata", "1", "-map_metadata:s", "-1", "-map_chapters", "-1"] : [...STRIP_METADATA];
   files.forEach((f, i) => {
     args.push("-map", `[a${i}]`);
     if (f.withCover) args.push("-map", `0:${src.coverIndex}`, "-c:v", "copy", "-disposition:v:0", "attached_pic", "-metadata:s:v", "comment=Cover (front)");
@@ -113,7 +116,7 @@ export function buildAudioPlan(probe: ProbeResult, o: ResolvedAudioOptions, inpu
     hlsRungs.forEach((_, i) => args.push("-map", `[h${i}]`));
     hlsRungs.forEach((r, i) => args.push(`-c:a:${i}`, "aac", `-b:a:${i}`, `${r.bitrateKbps}k`));
     args.push(
-      "-map_metadata", "-1",
+      ...STRIP_METADATA,
       "-f", "hls",
       "-hls_time", String(o.segmentSec),
       "-hls_playlist_type", "vod",

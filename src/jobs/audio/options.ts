@@ -32,6 +32,7 @@ export const AudioOptions = T.Object(
     waveform: T.Optional(T.Boolean({ default: true, description: "Write waveform.json (audiowaveform/peaks.js format, 8-bit min/max pairs)" })),
     waveformPoints: T.Optional(T.Integer({ minimum: 50, maximum: 20000, default: 1000, description: "Number of min/max pairs in waveform.json" })),
     coverArt: T.Optional(T.Union([T.Literal("keep"), T.Literal("drop")], { default: "keep", description: "keep: re-attach the source's cover picture to .mp3 and .m4a (Ogg Opus cannot carry it); drop: remove it" })),
+    tags: T.Optional(T.Union([T.Literal("strip"), T.Literal("keep")], { default: "strip", description: "strip: no tags in the renditions (no location, comment, encoder…); keep: copy title, artist and album" })),
   },
   { additionalProperties: false },
 );
@@ -47,6 +48,7 @@ export interface ResolvedAudioOptions {
   waveform: boolean;
   waveformPoints: number;
   coverArt: "keep" | "drop";
+  tags: "strip" | "keep";
 }
 
 export function audioDefaults(input: AudioOptionsInput): ResolvedAudioOptions {
@@ -68,5 +70,6 @@ export function audioDefaults(input: AudioOptionsInput): ResolvedAudioOptions {
     waveform: input.waveform ?? true,
     waveformPoints: input.waveformPoints ?? 1000,
     coverArt: input.coverArt ?? "keep",
+    tags: input.tags ?? "strip",
   };
 }

@@ -6,7 +6,7 @@ import { masterPlaylist, segmentCodecs, variantStats, type MasterVariant } from 
 import { probeForJob } from "../probe-input";
 import type { Pipeline } from "../pipeline";
 import type { OutputFile } from "../schema";
-import { remainingMs, runJobFfmpeg } from "../../media/ffmpeg-failure";
+import { remainingMs, runJobFfmpeg } from "../../media/job-ffmpeg";
 import { listOutputs } from "../../storage/output-files";
 import { buildAudioPlan, TAGS_FILE, WAVEFORM_PCM, WAVEFORM_RATE } from "./args";
 import { AudioOptions, audioDefaults, type ResolvedAudioOptions } from "./options";

@@ -8,7 +8,7 @@ import { IMAGE_MIME, resizeFrame } from "../../media/image";
 import { probeForJob } from "../probe-input";
 import type { Pipeline } from "../pipeline";
 import type { OutputFile } from "../schema";
-import { remainingMs, runJobFfmpeg } from "../../media/ffmpeg-failure";
+import { remainingMs, runJobFfmpeg } from "../../media/job-ffmpeg";
 import { buildThumbnailPlan, FRAMES_DIR } from "./args";
 import { ThumbnailOptions, thumbnailDefaults, type ResolvedThumbnailOptions } from "./options";
 

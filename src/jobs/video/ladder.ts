@@ -1,6 +1,7 @@
 // What the source is, as the ladder sees it (displayed size, after rotation), and the rungs
 // it gets. Pure: probe + options in, numbers out.
 import { UnsupportedMediaError } from "../../errors";
+import { hdrInfo, type HdrInfo } from "../../media/hdr";
 import type { ProbeResult } from "../../media/probe";
 import type { ResolvedVideoOptions } from "./options";
 
@@ -20,6 +21,10 @@ export interface VideoSource {
   /** Bits per second of the whole file (format), else of the video stream. */
   bitrate: number | null;
   durationSec: number | null;
+  audioSampleRate: number | null;
+  audioChannels: number | null;
+  /** HDR10/PQ, HLG or Dolby Vision; null for SDR. */
+  hdr: HdrInfo | null;
 }
 
 export interface Rung {
@@ -59,6 +64,9 @@ export function describeVideoSource(p: ProbeResult): VideoSource {
     interlaced: INTERLACED.has(v.fieldOrder ?? ""),
     bitrate: p.bitrate ?? v.bitrate ?? null,
     durationSec: p.durationSec,
+    audioSampleRate: a?.sampleRate || null,
+    audioChannels: a?.channels || null,
+    hdr: hdrInfo(v),
   };
 }
 
@@ -107,6 +115,7 @@ export function canRemux(src: VideoSource, top: { width: number; height: number;
   return (
     src.codec === "h264" &&
     src.pixFmt === "yuv420p" &&
+    src.hdr === null &&
     (src.audioIndex === null || src.audioCodec === "aac") &&
     src.rotation === 0 &&
     !src.interlaced &&
@@ -124,7 +133,7 @@ export function canRemux(src: VideoSource, top: { width: number; height: number;
  * below every requested rung gets one rung at its own (even) size. The top rung is a copy
  * when the source already fits it.
  */
-export function planLadder(src: VideoSource, o: Pick<ResolvedVideoOptions, "renditions" | "audioBitrateKbps" | "remux" | "maxFps">): Rung[] {
+export function planLadder(src: VideoSource, o: Pick<ResolvedVideoOptions, "renditions" | "audioBitrateKbps" | "remux" | "maxFps">, bitrateFactor = 1): Rung[] {
   const short = Math.min(src.width, src.height);
   const fps = src.fps === null ? null : Math.min(src.fps, o.maxFps);
   const wanted = [...new Set(o.renditions)].sort((a, b) => b - a).filter((p) => p <= short);
@@ -132,7 +141,8 @@ export function planLadder(src: VideoSource, o: Pick<ResolvedVideoOptions, "rend
     ? wanted.map((p) => ({ p, ...rungSize(src, p) }))
     : [{ p: evenDown(short), width: evenDown(src.width), height: evenDown(src.height) }];
   const rungs = sizes.map(({ p, width, height }) => {
-    const maxrateKbps = rungBitrateKbps(p, fps);
+    // The table is H.264's; other codecs reach the same quality with less (encoders.ts CODECS).
+    const maxrateKbps = Math.max(100, Math.round((rungBitrateKbps(p, fps) * bitrateFactor) / 10) * 10);
     return {
       name: `${p}p`,
       width,

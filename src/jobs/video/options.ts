@@ -1,6 +1,7 @@
 // Options of the `video` job (SPEC §2). Every value is an enum or a bounded number, so
 // nothing a client sends can reach ffmpeg as free text (SPEC §7).
 import { Type as T, type Static } from "@sinclair/typebox";
+import { InvalidOptionsError } from "../../errors";
 
 export const X264_PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] as const;
 export type X264Preset = (typeof X264_PRESETS)[number];
@@ -8,6 +9,14 @@ export const STORYBOARD_METHODS = ["fps", "keyframe"] as const;
 export type StoryboardMethod = (typeof STORYBOARD_METHODS)[number];
 
 export const DEFAULT_RENDITIONS = [1080, 720, 480, 360];
+export const VIDEO_CODECS = ["h264", "hevc", "av1", "vp9"] as const;
+export type VideoCodec = (typeof VIDEO_CODECS)[number];
+export const HDR_MODES = ["tonemap", "keep"] as const;
+export type HdrMode = (typeof HDR_MODES)[number];
+export const HWACCEL_CHOICES = ["auto", "none", "nvenc", "vaapi", "qsv"] as const;
+export type HwaccelChoice = (typeof HWACCEL_CHOICES)[number];
+/** Codecs that can carry 10-bit HDR here (SPEC §2: `hdr: "keep"`). */
+export const HDR_KEEP_CODECS: readonly VideoCodec[] = ["hevc", "av1"];
 
 export const VideoOptions = T.Object(
   {
@@ -37,14 +46,35 @@ export const VideoOptions = T.Object(
     ),
     storyboardIntervalSec: T.Optional(T.Integer({ minimum: 1, maximum: 600, default: 5, description: "Seconds between storyboard tiles (raised so there are at most 100 tiles)" })),
     storyboardTileWidth: T.Optional(T.Integer({ minimum: 64, maximum: 480, default: 160, description: "Width of one storyboard tile in pixels" })),
+    codec: T.Optional(T.Union(VIDEO_CODECS.map((c) => T.Literal(c)), { default: "h264", description: "Video codec of every rung and the MP4; hevc, av1 and vp9 use fMP4 HLS segments" })),
+    hdr: T.Optional(
+      T.Union(HDR_MODES.map((m) => T.Literal(m)), {
+        default: "tonemap",
+        description: "tonemap: an HDR source (PQ, HLG, Dolby Vision 8.x) becomes SDR BT.709 8-bit everywhere; keep: 10-bit HDR with its colour signalling (hevc or av1 only)",
+      }),
+    ),
+    hwaccel: T.Optional(
+      T.Union(HWACCEL_CHOICES.map((m) => T.Literal(m)), {
+        default: "auto",
+        description: "auto: the worker's usable hardware encoder for the codec when it has one, else software; none: software; nvenc|vaapi|qsv: that method (the job then requires it)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type VideoOptionsInput = Static<typeof VideoOptions>;
-export type ResolvedVideoOptions = Required<VideoOptionsInput> & { preset: X264Preset; storyboardMethod: StoryboardMethod };
+export type ResolvedVideoOptions = Required<VideoOptionsInput> & { preset: X264Preset; storyboardMethod: StoryboardMethod; codec: VideoCodec; hdr: HdrMode; hwaccel: HwaccelChoice };
 
 export function videoDefaults(input: VideoOptionsInput): ResolvedVideoOptions {
+  const codec = input.codec ?? "h264";
+  const hdr = input.hdr ?? "tonemap";
+  if (hdr === "keep" && !HDR_KEEP_CODECS.includes(codec)) {
+    throw new InvalidOptionsError(`hdr "keep" needs codec ${HDR_KEEP_CODECS.join(" or ")} (10-bit HDR); ${codec} rungs are tone-mapped to SDR`, { errors: [{ path: "/hdr", message: "keep needs codec hevc or av1" }] });
+  }
   return {
+    codec,
+    hdr,
+    hwaccel: input.hwaccel ?? "auto",
     renditions: [...(input.renditions ?? DEFAULT_RENDITIONS)].sort((a, b) => b - a),
     segmentSec: input.segmentSec ?? 6,
     preset: input.preset ?? "veryfast",

@@ -6,14 +6,17 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { masterPlaylist, segmentCodecs, variantStats, type MasterVariant } from "../../media/hls";
 import { readSegmentAvcCodec } from "../../media/avc-codec";
+import { probeHdrMetadata } from "../../media/hdr";
+import { readInitVideoCodec } from "../../media/mp4-codec";
 import { composeSprite } from "../../media/sprite";
 import { probeForJob } from "../probe-input";
 import type { Pipeline, ProcessorContext } from "../pipeline";
 import type { OutputFile } from "../schema";
 import { AAC_LC_CODEC, buildVideoPlan, mp4RemuxArgs, PLAYLIST_NAME, STORYBOARD_FRAMES_DIR, type VideoPlan } from "./args";
-import type { Rung } from "./ladder";
-import { remainingMs, runJobFfmpeg } from "../../media/ffmpeg-failure";
+import { describeVideoSource, type Rung } from "./ladder";
+import { remainingMs, runJobFfmpeg } from "../../media/job-ffmpeg";
 import { VideoOptions, videoDefaults, type ResolvedVideoOptions } from "./options";
+import { videoRequirement } from "./encoders";
 import { listOutputs } from "../../storage/output-files";
 import { spriteLayout, storyboardKeyframeArgs, storyboardVtt } from "./storyboard";
 
@@ -48,7 +51,7 @@ async function finishStoryboard(ctx: Ctx, plan: VideoPlan, startedAt: number): P
   if (ctx.options.storyboardMethod === "keyframe") {
     await runJobFfmpeg({
       bin: ctx.media.ffmpeg!,
-      args: storyboardKeyframeArgs(ctx.input, ctx.inputProtocols, plan.src, sb, join(dir, "%05d.jpg")),
+      args: storyboardKeyframeArgs(ctx.input, ctx.inputProtocols, plan.src, sb, join(dir, "%05d.jpg"), plan.sdrChain),
       signal: ctx.signal,
       timeoutMs: remainingMs(startedAt, ctx.media.timeoutMs),
       stallMs: ctx.media.stallMs,
@@ -70,12 +73,19 @@ async function finishStoryboard(ctx: Ctx, plan: VideoPlan, startedAt: number): P
  * the first segment in-process) and its audio is our AAC-LC encode; a copied rung carries the
  * source's streams, so ffprobe reads it (as it does when no SPS is found).
  */
-async function rungCodecs(ctx: Ctx, plan: VideoPlan, rung: Rung, segment: string): Promise<string[]> {
+async function rungCodecs(ctx: Ctx, plan: VideoPlan, rung: Rung, segment: string, init: string | null): Promise<string[]> {
   if (!rung.copy) {
-    const avc = await readSegmentAvcCodec(segment);
-    if (avc) return plan.src.audioIndex !== null ? [avc, AAC_LC_CODEC] : [avc];
+    // fMP4 (hevc, av1, vp9): the init segment's sample description; TS: the first SPS.
+    const video = init ? await readInitVideoCodec(init) : await readSegmentAvcCodec(segment);
+    if (video) return plan.src.audioIndex !== null ? [video, AAC_LC_CODEC] : [video];
   }
   return ctx.media.ffprobe ? await segmentCodecs(ctx.media.ffprobe, segment, ctx.signal) : [];
+}
+
+/** VIDEO-RANGE: said for every rung of an HDR source (PQ/HLG when kept, SDR when tone-mapped); omitted for SDR sources as before. */
+function videoRange(plan: VideoPlan): MasterVariant["videoRange"] {
+  if (plan.hdr === "keep") return plan.src.hdr!.transfer === "pq" ? "PQ" : "HLG";
+  return plan.hdr === "tonemap" ? "SDR" : undefined;
 }
 
 async function writeMaster(ctx: Ctx, plan: VideoPlan): Promise<Map<string, { durationSec: number; bitrate: number }>> {
@@ -84,9 +94,9 @@ async function writeMaster(ctx: Ctx, plan: VideoPlan): Promise<Map<string, { dur
     plan.rungs.map(async (r): Promise<MasterVariant> => {
       const s = await variantStats(join(ctx.outDir, r.name, PLAYLIST_NAME));
       const first = s.segments[0];
-      const codecs = first ? await rungCodecs(ctx, plan, r, join(ctx.outDir, r.name, first.uri)) : [];
+      const codecs = first ? await rungCodecs(ctx, plan, r, join(ctx.outDir, r.name, first.uri), s.initUri ? join(ctx.outDir, r.name, s.initUri) : null) : [];
       stats.set(r.name, { durationSec: s.durationSec, bitrate: Math.round(s.averageBitrate) });
-      return { uri: `${r.name}/${PLAYLIST_NAME}`, bandwidth: s.peakBitrate, averageBandwidth: s.averageBitrate, width: r.width, height: r.height, frameRate: plan.fps, codecs };
+      return { uri: `${r.name}/${PLAYLIST_NAME}`, bandwidth: s.peakBitrate, averageBandwidth: s.averageBitrate, width: r.width, height: r.height, frameRate: plan.fps, codecs, videoRange: videoRange(plan) };
     }),
   );
   await writeFile(join(ctx.outDir, "master.m3u8"), masterPlaylist(variants));
@@ -97,7 +107,7 @@ async function writeMaster(ctx: Ctx, plan: VideoPlan): Promise<Map<string, { dur
 async function finishMp4AndPoster(ctx: Ctx, plan: VideoPlan, startedAt: number): Promise<void> {
   const run = (args: string[]) =>
     runJobFfmpeg({ bin: ctx.media.ffmpeg!, args, signal: ctx.signal, timeoutMs: remainingMs(startedAt, ctx.media.timeoutMs), stallMs: ctx.media.stallMs, checkTruncation: false });
-  if (plan.mp4 === "remux") await run(mp4RemuxArgs(join(ctx.outDir, plan.rungs[0]!.name, PLAYLIST_NAME), join(ctx.outDir, "video.mp4")));
+  if (plan.mp4 === "remux") await run(mp4RemuxArgs(join(ctx.outDir, plan.rungs[0]!.name, PLAYLIST_NAME), join(ctx.outDir, "video.mp4"), plan.codec));
   if (plan.posterArgs) await run(plan.posterArgs);
 }
 
@@ -113,11 +123,15 @@ export const videoPipeline: Pipeline<typeof VideoOptions, ResolvedVideoOptions> 
   type: "video",
   options: VideoOptions,
   defaults: videoDefaults,
+  requires: videoRequirement,
   accepts: ["video"],
   async run(ctx) {
     const startedAt = Date.now();
-    const { probe } = await probeForJob(ctx, ["video"]);
-    const plan = buildVideoPlan(probe, ctx.options, ctx.input, ctx.inputProtocols, ctx.outDir);
+    const { probe, ffprobe } = await probeForJob(ctx, ["video"]);
+    const src = describeVideoSource(probe);
+    // HDR sources: mastering display / content light level live in the first frame's SEI (one more ffprobe, of one frame).
+    const hdrMetadata = src.hdr ? await probeHdrMetadata(ffprobe, ctx.input, src.videoIndex, { protocols: ctx.inputProtocols, signal: ctx.signal }) : {};
+    const plan = buildVideoPlan(probe, ctx.options, ctx.input, ctx.inputProtocols, ctx.outDir, { hwEncoders: ctx.media.hwEncoders ?? [], hdrMetadata });
     ctx.progress({ progress: 1, renditions: Object.fromEntries(plan.rungs.map((r) => [r.name, 0])) });
 
     await runLadder(ctx, plan, startedAt);
@@ -148,6 +162,11 @@ export const videoPipeline: Pipeline<typeof VideoOptions, ResolvedVideoOptions> 
         durationSec: plan.src.durationSec,
         fps: plan.fps,
         remuxed: top.copy,
+        codec: plan.codec,
+        encoder: plan.encoder,
+        hwaccel: plan.hwaccel,
+        hwDecode: plan.hwDecode,
+        hdr: plan.src.hdr ? { ...plan.src.hdr, mode: plan.hdr, ...hdrMetadata } : null,
         deinterlaced: plan.src.interlaced,
         rotation: plan.src.rotation,
         renditions: plan.rungs.map((r) => ({ name: r.name, width: r.width, height: r.height, maxrateKbps: r.maxrateKbps, copy: r.copy, bitrate: stats.get(r.name)?.bitrate ?? null })),

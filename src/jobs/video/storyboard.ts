@@ -38,8 +38,8 @@ export function planStoryboard(src: Pick<VideoSource, "width" | "height" | "dura
  * first frame at or after i·interval; eof_action=pass keeps the last, partial interval
  * (without it a clip shorter than the interval gets no tile at all).
  */
-export function storyboardFpsChain(plan: StoryboardPlan): string {
-  return `fps=1/${plan.intervalSec}:round=down:eof_action=pass,scale=${plan.tileWidth}:${plan.tileHeight}`;
+export function storyboardFpsChain(plan: StoryboardPlan, between: readonly string[] = []): string {
+  return [`fps=1/${plan.intervalSec}:round=down:eof_action=pass`, ...between, `scale=${plan.tileWidth}:${plan.tileHeight}`].join(",");
 }
 
 /** Output args writing the tiles as numbered JPEGs (`framesPattern` like /out/.storyboard/%05d.jpg). */
@@ -61,13 +61,13 @@ export function storyboardFpsArgs(input: string, protocols: string, src: VideoSo
  * Keyframe-only run: the decoder skips every non-key frame, then select keeps one keyframe
  * per interval. Tiles are at keyframe times, so the VTT grid is approximate.
  */
-export function storyboardKeyframeArgs(input: string, protocols: string, src: VideoSource, plan: StoryboardPlan, framesPattern: string): string[] {
+export function storyboardKeyframeArgs(input: string, protocols: string, src: VideoSource, plan: StoryboardPlan, framesPattern: string, tonemap: string | null = null): string[] {
   const select = `select=isnan(prev_selected_t)+gte(t-prev_selected_t\\,${plan.intervalSec})`;
   return [
     "-loglevel", "error",
     "-skip_frame", "nokey",
     ...inputArgs(input, protocols),
-    "-filter_complex", `[0:${src.videoIndex}]${select},scale=${plan.tileWidth}:${plan.tileHeight}[sb]`,
+    "-filter_complex", `[0:${src.videoIndex}]${[select, ...(tonemap ? [tonemap] : []), `scale=${plan.tileWidth}:${plan.tileHeight}`].join(",")}[sb]`,
     "-vsync", "vfr",
     ...storyboardOutputArgs("[sb]", framesPattern),
   ];

@@ -2,7 +2,7 @@
 // Rows are snake_case with JSON text columns; they never leave this file: every method returns
 // parsed records. bun:sqlite is synchronous, so each method completes before it resolves.
 import type { JobRecord, JobStatus, LiveProgress, Waiting } from "../../jobs/schema";
-import type { Db } from "../db";
+import { isBusy, type Db } from "../db";
 import type { Finish, Inserted, JobRecords, NewJob } from "../records";
 import { waitingOf } from "../records";
 
@@ -65,6 +65,10 @@ export function fromRow(r: JobRow): JobRecord {
   };
 }
 
+/** A batch that finds the database locked is retried this many times, this far apart (~1 s in all). */
+const BUSY_RETRIES = 8;
+const BUSY_RETRY_MS = 100;
+
 const maybe = (r: JobRow | null) => (r ? fromRow(r) : null);
 
 /** The SQLite error of a second (token, idempotency key): a concurrent submit won the race. */
@@ -119,10 +123,27 @@ export function sqliteJobRecords(db: Db): JobRecords {
     }),
   );
   const get = (id: string) => maybe(getRow.get(id));
+  const generationRow = db.query<{ status: JobStatus; finished_at: number | null }, [string]>("SELECT status, finished_at FROM jobs WHERE id = ?");
 
   return {
-    insertMany: async (jobs) => insertAll(jobs),
+    async insertMany(jobs) {
+      // BEGIN IMMEDIATE takes the write lock first, so a lock held elsewhere fails the whole
+      // batch at once (after BUSY_TIMEOUT_MS), not row by row; it is retried here without
+      // blocking the process, then the caller answers 503 with Retry-After (issue #12).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return insertAll.immediate(jobs);
+        } catch (e) {
+          if (!isBusy(e) || attempt >= BUSY_RETRIES) throw e;
+          await Bun.sleep(BUSY_RETRY_MS);
+        }
+      }
+    },
     get: async (id) => get(id),
+    async generation(id) {
+      const r = generationRow.get(id);
+      return r ? { status: r.status, finishedAt: r.finished_at } : null;
+    },
     findByIdempotencyKey: async (tokenId, key) => maybe(byKey.get(tokenId, key)),
     async list(f) {
       const where: string[] = [];

@@ -48,14 +48,28 @@ describe("buildAudioPlan", () => {
     expect(coverMaps).toHaveLength(covers.filter(Boolean).length);
   });
 
-  test("tags: title/artist/album go through an ffmetadata file (input 1), never into argv; the rest is stripped", () => {
-    const p = plan(audioMp3Cover);
+  test("tags keep: title/artist/album go through an ffmetadata file (input 1), never into argv; the rest is stripped", () => {
+    const p = plan(audioMp3Cover, { tags: "keep" });
     expect(p.tagsText).toBe(";FFMETADATA1\ntitle=Test title\nartist=Test Artist\nalbum=Test Album\n");
     expect(p.args.join("\n")).not.toContain("Test title");
     expect(p.args.join("\n")).not.toContain("Gorpcore");
     expect(p.args.filter((a) => a === "-i")).toHaveLength(2);
     expect(after(p.args, "-map_metadata")).toBe("1");
     expect(p.args).toContain("-map_chapters");
+  });
+
+  test("tags strip (the default): no tags file even when the source has title/artist; global, stream and chapter metadata cleared", () => {
+    const p = plan(audioMp3Cover);
+    expect(p.tagsText).toBeNull();
+    expect(p.args.filter((a) => a === "-i")).toHaveLength(1);
+    const outs = p.args.filter((a) => a.startsWith("/out/audio-"));
+    expect(outs.length).toBeGreaterThan(0);
+    // Every rendition's options carry the full strip set.
+    for (const out of outs) {
+      const i = p.args.indexOf(out);
+      const mine = p.args.slice(Math.max(0, ...outs.map((o) => p.args.indexOf(o)).filter((j) => j < i)), i);
+      expect(mine.join(" ")).toContain("-map_metadata -1 -map_metadata:s -1 -map_chapters -1");
+    }
   });
 
   test("no kept tags: metadata cleared, one input", () => {

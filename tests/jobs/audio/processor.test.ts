@@ -49,9 +49,9 @@ describe("every corpus audio file → aac, mp3, opus + waveform", () => {
 
 describe("options", () => {
   test(
-    "cover art re-attached to mp3 and m4a; title/artist/album kept, other tags stripped",
+    "cover art re-attached to mp3 and m4a; with tags keep, title/artist/album kept, other tags stripped",
     async () => {
-      const { ctx, promise } = run(corpusPath("audio-mp3-id3v2-cover-art.mp3"));
+      const { ctx, promise } = run(corpusPath("audio-mp3-id3v2-cover-art.mp3"), { tags: "keep" });
       const r = await promise;
       expect(r.result.coverArt).toBe("kept");
       for (const name of ["audio-192k.mp3", "audio-128k.m4a"]) {

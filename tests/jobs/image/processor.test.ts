@@ -71,7 +71,7 @@ describe("every corpus image", () => {
     }
   });
 
-  test("HEIC (no HEVC decoder in this libvips) fails clearly with UNSUPPORTED_MEDIA", async () => {
+  test("HEIC on a node without libheif (heif-convert) fails clearly with UNSUPPORTED_MEDIA (tests/jobs/image/heic.test.ts decodes it)", async () => {
     const err = await run(HEIC).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MedianodeError);
     expect((err as MedianodeError).code).toBe("UNSUPPORTED_MEDIA");

@@ -128,11 +128,33 @@ describe("buildVideoPlan", () => {
   test("poster from the same decode, 10% in (at most 10 s)", () => {
     expect(plan(video960x540).posterAtSec).toBeCloseTo(0.51, 2);
     expect(plan(video1080p).posterAtSec).toBe(10);
-    expect(graph(plan(video1080p).args)).toContain("trim=start=10,scale=1920:1080");
+    // The second trim ends the branch after its one frame, so no later frame is scaled.
+    expect(graph(plan(video1080p).args)).toContain("trim=start=10,trim=end_frame=1,scale=1920:1080");
   });
 });
 
 test("varStreamMap", () => {
   const r = { width: 2, height: 2, videoKbps: 1, maxrateKbps: 1, bufsizeKbps: 2, audioKbps: 96, copy: false };
   expect(varStreamMap([{ ...r, name: "720p" }, { ...r, name: "360p" }], true)).toBe("v:0,a:0,name:720p v:1,a:1,name:360p");
+});
+
+/** The options of the output written to `file`: everything after the previous output file. */
+function optionsOf(args: string[], file: string): string {
+  const i = args.indexOf(file);
+  const outputs = args.map((a, j) => (a.startsWith(OUT + "/") && j < i && args[j - 1] !== "-hls_segment_filename" ? j : -1)).filter((j) => j >= 0);
+  return args.slice(outputs.length ? Math.max(...outputs) + 1 : 0, i).join(" ");
+}
+
+describe("metadata is stripped from every video output (issue #12 point 11)", () => {
+  const STRIP = "-map_metadata -1 -map_metadata:s -1 -map_chapters -1";
+  test.each([
+    ["HLS ladder, encoded", video1080p, `${OUT}/%v/index.m3u8`],
+    ["HLS ladder, copied", video240p, `${OUT}/%v/index.m3u8`],
+    ["inline video.mp4", video240p, `${OUT}/video.mp4`],
+  ])("%s", (_n, probe, file) => {
+    expect(optionsOf(plan(probe).args, file)).toContain(STRIP);
+  });
+  test("remuxed video.mp4", () => {
+    expect(mp4RemuxArgs(`${OUT}/480p/index.m3u8`, `${OUT}/video.mp4`).join(" ")).toContain(STRIP);
+  });
 });

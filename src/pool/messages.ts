@@ -15,6 +15,8 @@ export const TaskInput = T.Object({
     stallMs: T.Number(),
     timeoutMs: T.Number(),
     maxPixels: T.Number(),
+    hwEncoders: T.Optional(T.Array(T.String())),
+    heifConvert: T.Optional(T.Union([T.String(), T.Null()])),
   }),
 });
 export type TaskInput = Static<typeof TaskInput>;

@@ -1,8 +1,9 @@
 // Runs a job's ffmpeg and tells bad input from a broken run. A probe that succeeds is not
 // proof: a truncated or corrupt file can probe fine and fail (or stop early) on decode, and
 // that must be INVALID_INPUT (not retried), not FFMPEG_FAILED (retried).
-// (Shared by the video, audio and thumbnail pipelines; a candidate for media/ffmpeg.ts.)
+// Shared by the video, audio and thumbnail pipelines.
 import { FfmpegFailedError, InvalidInputError, StorageError } from "../errors";
+import { outTimeBoundSec } from "./limits";
 import { lastLine, runFfmpeg, type FfmpegProgress, type RunOptions, type RunResult } from "./ffmpeg";
 
 /** stderr lines that mean the input, not ffmpeg, is at fault. */
@@ -32,14 +33,23 @@ export interface JobRunResult extends RunResult {
  */
 export async function runJobFfmpeg(o: RunOptions & { checkTruncation?: boolean }): Promise<JobRunResult> {
   let outTimeSec = 0;
+  // A source that decodes to far more than its probed duration (timestamp gaps filled with
+  // duplicated frames) is stopped: its frames and segments stay bounded by what was checked.
+  const bound = outTimeBoundSec(o.durationSec);
+  const overrun = new AbortController();
   const onProgress = (p: FfmpegProgress) => {
     if (p.outTimeSec > outTimeSec) outTimeSec = p.outTimeSec;
+    if (bound !== null && p.outTimeSec > bound && !overrun.signal.aborted) {
+      overrun.abort(new InvalidInputError(`the source decodes to more than ${Math.round(bound)} s, past its probed ${Math.round(o.durationSec!)} s: stopped`, { outTimeSec: p.outTimeSec }));
+    }
     o.onProgress?.(p);
   };
+  const signal = o.signal ? AbortSignal.any([o.signal, overrun.signal]) : overrun.signal;
   let r: RunResult;
   try {
-    r = await runFfmpeg({ ...o, onProgress });
+    r = await runFfmpeg({ ...o, signal, onProgress });
   } catch (e) {
+    if (overrun.signal.aborted) throw overrun.signal.reason;
     throw classifyFailure(e);
   }
   const d = o.durationSec ?? 0;

@@ -41,7 +41,7 @@ export interface MediaPool {
 // Compiled once: every finished task's outputs pass this check.
 const OutputFileCheck = TypeCompiler.Compile(OutputFileSchema);
 
-const threadUrl: string | URL = import.meta.url.includes("$bunfs") ? "./src/workers/thread.ts" : new URL("./thread.ts", import.meta.url);
+const threadUrl: string | URL = import.meta.url.includes("$bunfs") ? "./src/pool/thread.ts" : new URL("./thread.ts", import.meta.url);
 
 export function createMediaPool(size: number, log: Logger): MediaPool {
   let nextId = 1;

@@ -5,20 +5,21 @@ import { Elysia } from "elysia";
 import { Value } from "@sinclair/typebox/value";
 import { BadRequestError } from "../../errors";
 import type { Principal, ServiceDeps } from "../../services/deps";
-import { checkRun, commitUploadedAttempt, parseAttempt, requireWorkerJob, sourceFileForWorker } from "../../services/worker-store";
+import { commitUploadedAttempt, parseAttempt, requireRunOwner, requireWorkerJob, sourceFileForWorker } from "../../services/remote-media";
 import { receiveOutput } from "../../storage/receive-output";
-import { attemptKey, CommitBody, SHA256_HEADER, WORKER_PREFIX, type HelloReply } from "../../storage/worker-protocol";
+import { attemptKey, CommitBody, LOCK_HEADER, SHA256_HEADER, WORKER_PREFIX, type HelloReply } from "../../storage/worker-protocol";
 import { tooLarge } from "../../sources/upload";
 import { VERSION } from "../../version";
 import { requireScope } from "../auth";
 import { readJson } from "../body";
-import { parseRange } from "../outputs/index";
+import { serveFile } from "../static-file/serve";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 
-export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
+export function remoteMediaRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
   const worker = (r: Request) => requireScope(principalOf(r), "worker");
-  return new Elysia({ prefix: WORKER_PREFIX, tags: ["worker store"] })
+  // Internal: only medianode's own remote workers call these, so the OpenAPI document leaves them out.
+  return new Elysia({ prefix: WORKER_PREFIX, tags: ["worker store"], detail: { hide: true } })
     .get(
       "/hello",
       ({ request }): HelloReply => {
@@ -32,22 +33,20 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
       async ({ request, params }) => {
         worker(request);
         const file = sourceFileForWorker(deps, await requireWorkerJob(deps, params.id));
-        const d = await deps.store.sourceDigest(params.id, file);
-        const headers: Record<string, string> = {
-          "content-type": "application/octet-stream",
-          "accept-ranges": "bytes",
-          etag: `"${d.sha256}"`,
-          [SHA256_HEADER]: d.sha256,
-        };
-        const range = parseRange(request.headers.get("range"), d.bytes);
-        if (range === "invalid") return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${d.bytes}` } });
-        const sent = range ? range.end - range.start + 1 : d.bytes;
-        deps.metrics.bytesTotal.inc({ direction: "worker_out" }, sent);
-        if (!range) return new Response(Bun.file(file), { headers: { ...headers, "content-length": String(d.bytes) } });
-        return new Response(Bun.file(file).slice(range.start, range.end + 1), {
-          status: 206,
-          headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${d.bytes}`, "content-length": String(sent) },
-        });
+        const d = await deps.mediaStore.sourceDigest(params.id, file);
+        // The content hash is the ETag, so a resumed download (Range + If-Range) never splices two versions.
+        return serveFile(
+          request,
+          file,
+          {
+            contentType: "application/octet-stream",
+            cacheControl: "private, no-store",
+            etag: `"${d.sha256}"`,
+            extraHeaders: { [SHA256_HEADER]: d.sha256 },
+            onBytes: (n) => deps.metrics.bytesTotal.inc({ direction: "worker_out" }, n),
+          },
+          { size: d.bytes, mtimeMs: d.mtimeMs },
+        );
       },
       { detail: { summary: "Download a job's uploaded or {path} source (Range supported; sha256 in x-medianode-sha256)" } },
     )
@@ -61,8 +60,8 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
         const max = deps.config.maxUploadBytes;
         const declared = Number(request.headers.get("content-length") ?? NaN);
         if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
-        checkRun(await requireWorkerJob(deps, params.id), ref);
-        const bytes = await receiveOutput(deps.store.attemptDir(params.id, ref), params["*"], request.body, { maxBytes: max, sha256, partDir: deps.store.partDir(params.id) });
+        await requireRunOwner(deps, params.id, ref, request.headers.get(LOCK_HEADER));
+        const bytes = await receiveOutput(deps.mediaStore.attemptDir(params.id, ref), params["*"], request.body, { maxBytes: max, sha256, partDir: deps.mediaStore.partDir(params.id) });
         deps.metrics.bytesTotal.inc({ direction: "worker_in" }, bytes);
         return { name: params["*"], bytes };
       },
@@ -75,7 +74,7 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
         const ref = parseAttempt(params.attempt);
         const body = await readJson(request, 16 * 1024 * 1024);
         if (!Value.Check(CommitBody, body)) throw new BadRequestError("expected {files: [{name, bytes}]}");
-        return await commitUploadedAttempt(deps, params.id, ref, body);
+        return await commitUploadedAttempt(deps, params.id, ref, body, request.headers.get(LOCK_HEADER));
       },
       { parse: "none", detail: { summary: "Make an uploaded attempt the job's outputs (moved into out/ once every listed file is there)" } },
     )
@@ -84,8 +83,8 @@ export function workerStoreRoutes(deps: ServiceDeps, principalOf: (r: Request) =
       async ({ request, params }) => {
         worker(request);
         const ref = parseAttempt(params.attempt);
-        await requireWorkerJob(deps, params.id);
-        await deps.store.discardAttempt(deps.store.attemptDir(params.id, ref));
+        await requireRunOwner(deps, params.id, ref, request.headers.get(LOCK_HEADER));
+        await deps.mediaStore.discardAttempt(deps.mediaStore.attemptDir(params.id, ref));
         return { discarded: attemptKey(ref) };
       },
       { detail: { summary: "Discard an attempt's uploads (the worker's attempt failed)" } },

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { FfmpegFailedError, TimeoutError } from "../../src/errors";
-import { classifyFailure } from "../../src/media/ffmpeg-failure";
+import { classifyFailure } from "../../src/media/job-ffmpeg";
 
 const failed = (tail: string) => new FfmpegFailedError("ffmpeg exited with code 1", { exitCode: 1, stderrTail: tail });
 

@@ -1,0 +1,61 @@
+// Where the playback secret comes from (SPEC §10): <data>/playback.secret (0600, made once and
+// kept across restarts), or MEDIANODE_PLAYBACK_SECRET, so every api node of a cluster signs alike;
+// MEDIANODE_PLAYBACK_BASE_URL moves the URLs (and the dashboard's CSP) to a CDN's origin.
+import { afterAll, expect, test } from "bun:test";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { startTestNode, waitForJob, type TestNode } from "../../helpers/server";
+import { corpus } from "../../helpers/corpus";
+import { tempDir } from "../../helpers/tmp";
+import { verifyPlaybackToken } from "../../../src/api/playback/token";
+
+const nodes: TestNode[] = [];
+const dirs: ReturnType<typeof tempDir>[] = [];
+afterAll(async () => {
+  for (const n of nodes) await n.stop();
+  for (const d of dirs) d.remove();
+});
+
+async function tokenOf(t: TestNode): Promise<{ token: string; base: string; expiresAt: string }> {
+  const r = await t.api("/v1/jobs?type=image", { method: "POST", body: Bun.file(corpus("image-jpeg-1x1.jpg").path) });
+  const id = ((await r.json()) as { id: string }).id;
+  expect((await waitForJob(t, id)).status).toBe("completed");
+  const r2 = await t.api(`/v1/jobs/${id}/playback`);
+  expect(r2.status).toBe(200);
+  const { base, expiresAt } = (await r2.json()) as { base: string; expiresAt: string };
+  return { token: base.split("/p/")[1]!.slice(0, -1), base, expiresAt };
+}
+
+test("default: <data>/playback.secret, mode 0600, the same after a restart", async () => {
+  const dir = tempDir("mn-pbsecret-");
+  dirs.push(dir);
+  const first = await startTestNode({}, { dataDir: dir.path });
+  const path = join(dir.path, "playback.secret");
+  expect(statSync(path).mode & 0o777).toBe(0o600);
+  const secret = readFileSync(path, "utf8").trim();
+  expect(secret.length).toBeGreaterThanOrEqual(32);
+  const { token } = await tokenOf(first);
+  expect(verifyPlaybackToken(token, secret, Math.floor(Date.now() / 1000)).ok).toBe(true);
+  await first.stop();
+  const again = await startTestNode({}, { dataDir: dir.path });
+  nodes.push(again);
+  expect(readFileSync(path, "utf8").trim()).toBe(secret);
+});
+
+test("MEDIANODE_PLAYBACK_SECRET signs instead (no file), and MEDIANODE_PLAYBACK_BASE_URL names the origin", async () => {
+  const secret = "cluster-wide-secret-".padEnd(40, "x");
+  const t = await startTestNode({ MEDIANODE_PLAYBACK_SECRET: secret, MEDIANODE_PLAYBACK_BASE_URL: "https://cdn.example/media", MEDIANODE_PLAYBACK_MAX_TTL_SEC: "3600" });
+  nodes.push(t);
+  const { token, base, expiresAt } = await tokenOf(t);
+  expect(base).toStartWith("https://cdn.example/media/p/");
+  // With a cap below 24 h, no ?ttl= gets the cap.
+  expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(3600_000);
+  expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(3500_000);
+  expect(verifyPlaybackToken(token, secret, Math.floor(Date.now() / 1000)).ok).toBe(true);
+  expect(existsSync(join(t.dataDir, "playback.secret"))).toBe(false);
+  // The dashboard may load media, images and playlists from there.
+  const csp = (await fetch(`${t.url}/`)).headers.get("content-security-policy")!;
+  expect(csp).toContain("media-src 'self' blob: https://cdn.example");
+  expect(csp).toContain("img-src 'self' data: blob: https://cdn.example");
+  expect(csp).toMatch(/connect-src 'self' ws: wss: https:\/\/cdn\.example/);
+});
