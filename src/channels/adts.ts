@@ -37,3 +37,24 @@ export function parseAdtsFrames(b: Uint8Array): AdtsFrame[] {
   }
   return frames;
 }
+
+/** Splits a byte stream into whole ADTS frames (a frame may arrive in pieces; ffmpeg's pipe cuts anywhere). */
+export function createAdtsFrameStream(): { push(b: Uint8Array): { data: Uint8Array; frame: AdtsFrame }[] } {
+  let pending: Uint8Array = new Uint8Array(0);
+  return {
+    push(b) {
+      pending = pending.length ? Buffer.concat([pending, b]) : b;
+      let end = 0;
+      while (pending.length - end >= 7) {
+        const length = ((pending[end + 3]! & 3) << 11) | (pending[end + 4]! << 3) | (pending[end + 5]! >> 5);
+        if (length < 7) throw new AdtsError(`ADTS frame length ${length} at byte ${end} of the stream`);
+        if (pending.length - end < length) break;
+        end += length;
+      }
+      if (end === 0) return [];
+      const whole = pending.subarray(0, end);
+      pending = pending.slice(end);
+      return parseAdtsFrames(whole).map((f) => ({ data: whole.subarray(f.offset, f.offset + f.length), frame: f }));
+    },
+  };
+}

@@ -28,3 +28,14 @@ export function renditionFor(track: ChannelTrack, codec: StreamCodec, kbps: numb
   for (const r of track.renditions) if (r.codec === codec && (!best || Math.abs(r.bitrateKbps - kbps) < Math.abs(best.bitrateKbps - kbps))) best = r;
   return best;
 }
+
+/**
+ * The AAC a broadcast is encoded to for the channel's AAC listeners (one encode per broadcast,
+ * shared by all of them): the highest AAC bitrate of the first track, or null when AAC is not
+ * a codec every track has (then no listener streams AAC).
+ */
+export function liveAacKbps(tracks: readonly ChannelTrack[]): number | null {
+  if (!commonCodecs(tracks).includes("aac")) return null;
+  const rates = tracks[0]!.renditions.filter((r) => r.codec === "aac").map((r) => r.bitrateKbps);
+  return rates.length ? Math.max(...rates) : null;
+}

@@ -1,10 +1,21 @@
 // A broadcast into a channel (SPEC §12): ffmpeg reads the broadcaster's WebM or Ogg on stdin
-// and writes Ogg Opus on stdout, one small page per packet so listeners get it at once.
-// Opus is copied (a remux); anything else is transcoded.
+// and writes the channel's stream formats on stdout as it goes. Ogg Opus: one small page per
+// packet so listeners get it at once; Opus is copied (a remux), anything else is transcoded.
+// ADTS AAC (for the listeners of a channel's AAC renditions): always an encode, one frame
+// flushed at a time.
 import { dieWithParent } from "../process";
 
+export interface LiveRemuxOptions {
+  container: "webm" | "ogg";
+  opus: boolean;
+  /** Opus bitrate when the input must be transcoded. */
+  kbps?: number;
+  /** What to write: Ogg Opus (default) or ADTS AAC at `aac`'s bitrate and sample rate. */
+  aac?: { kbps: number; sampleRate: number; channels: number };
+}
+
 /** argv after the binary. Pure. */
-export function liveRemuxArgs(o: { container: "webm" | "ogg"; opus: boolean; kbps?: number }): string[] {
+export function liveRemuxArgs(o: LiveRemuxOptions): string[] {
   return [
     "-hide_banner", "-loglevel", "error", "-nostdin",
     // Start at once: the header is enough to know the stream (a bigger probe holds back
@@ -12,8 +23,10 @@ export function liveRemuxArgs(o: { container: "webm" | "ogg"; opus: boolean; kbp
     "-fflags", "+nobuffer", "-probesize", "4096", "-analyzeduration", "0",
     "-protocol_whitelist", "pipe", "-f", o.container === "webm" ? "webm" : "ogg", "-i", "pipe:0",
     "-map", "0:a:0", "-vn",
-    ...(o.opus ? ["-c:a", "copy"] : ["-c:a", "libopus", "-b:a", `${o.kbps ?? 96}k`, "-ar", "48000"]),
-    "-f", "ogg", "-page_duration", "20000", "-flush_packets", "1", "pipe:1",
+    ...(o.aac
+      ? ["-c:a", "aac", "-b:a", `${o.aac.kbps}k`, "-ar", String(o.aac.sampleRate), "-ac", String(o.aac.channels), "-f", "adts"]
+      : [...(o.opus ? ["-c:a", "copy"] : ["-c:a", "libopus", "-b:a", `${o.kbps ?? 96}k`, "-ar", "48000"]), "-f", "ogg", "-page_duration", "20000"]),
+    "-flush_packets", "1", "pipe:1",
   ];
 }
 
@@ -26,7 +39,7 @@ export interface LiveRemux {
   stderr(): Promise<string>;
 }
 
-export function startLiveRemux(ffmpeg: string, o: { container: "webm" | "ogg"; opus: boolean }): LiveRemux {
+export function startLiveRemux(ffmpeg: string, o: LiveRemuxOptions): LiveRemux {
   const proc = Bun.spawn(dieWithParent([ffmpeg, ...liveRemuxArgs(o)]), { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   let ended = false;
   return {

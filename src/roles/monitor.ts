@@ -83,6 +83,7 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; rec
       redis,
       sub: createRedis(ctx.redisUrl, "blocking", `medianode-live-${nodeId}`),
       stream,
+      library,
       files: ctx.mediaStore,
       ffmpeg: ctx.media.ffmpeg,
       log,

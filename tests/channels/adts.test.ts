@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { CORPUS_DIR } from "../helpers/corpus";
-import { AdtsError, parseAdtsFrames } from "../../src/channels/adts";
+import { AdtsError, createAdtsFrameStream, parseAdtsFrames } from "../../src/channels/adts";
 import { aacTrack, frameIndexAt, TrackError } from "../../src/channels/track";
 
 /** A 7-byte ADTS header (no CRC) for a frame of `length` bytes. */
@@ -43,4 +43,20 @@ test("a real ADTS file: every byte is in a frame and the times add up", async ()
   expect(frameIndexAt(t, mid.startSec)).toBe(10);
   expect(frameIndexAt(t, -1)).toBe(0);
   expect(frameIndexAt(t, 1e9)).toBe(t.frames.length - 1);
+});
+
+test("the frame stream gives whole frames however a pipe cuts the bytes, and refuses a zero-length header", () => {
+  const frames = [20, 9, 300, 7].map((n, i) => {
+    const f = new Uint8Array(n).fill(i + 1);
+    f.set(header(n));
+    return f;
+  });
+  const all = Uint8Array.from(frames.flatMap((f) => [...f]));
+  for (const cut of [1, 5, 7, 13, 1000]) {
+    const s = createAdtsFrameStream();
+    const got: Uint8Array[] = [];
+    for (let i = 0; i < all.length; i += cut) got.push(...s.push(all.subarray(i, i + cut)).map((x) => x.data));
+    expect(got.map((g) => [...g])).toEqual(frames.map((f) => [...f]));
+  }
+  expect(() => createAdtsFrameStream().push(header(3))).toThrow(AdtsError);
 });

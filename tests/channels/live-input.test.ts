@@ -32,4 +32,11 @@ test("the remux copies Opus and transcodes anything else; small pages, pipes onl
   const transcode = liveRemuxArgs({ container: "ogg", opus: false });
   expect(transcode).toContain("libopus");
   expect(transcode).not.toContain("copy");
+  // The AAC listeners' encode: ADTS at the channel's AAC bitrate, sample rate and channels, flushed per frame.
+  const aac = liveRemuxArgs({ container: "webm", opus: true, aac: { kbps: 128, sampleRate: 44100, channels: 2 } });
+  expect(aac.slice(aac.indexOf("-c:a"), aac.indexOf("-c:a") + 4)).toEqual(["-c:a", "aac", "-b:a", "128k"]);
+  expect(aac.slice(aac.indexOf("-ar"), aac.indexOf("-ar") + 2)).toEqual(["-ar", "44100"]);
+  expect(aac.slice(aac.indexOf("-f", aac.indexOf("pipe:0")), aac.indexOf("-f", aac.indexOf("pipe:0")) + 2)).toEqual(["-f", "adts"]);
+  expect(aac).toContain("-flush_packets");
+  expect(aac).not.toContain("libopus");
 });

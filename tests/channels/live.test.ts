@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { createToken } from "../../src/services/tokens";
 import { openDb } from "../../src/store/db";
 import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
-import { audioJob, decode, listen, makeTone, opusSeconds, type Listener } from "../helpers/stream";
+import { parseAdtsFrames } from "../../src/channels/adts";
+import { audioJob, decode, listen, makeTone, opusSeconds, probeCodec, type Listener } from "../helpers/stream";
 import { tempDir } from "../helpers/tmp";
 import { wsRefusal } from "../helpers/ws";
 
@@ -40,10 +41,24 @@ async function broadcaster(name = "radio"): Promise<Listener> {
   return await listen(liveUrl(name));
 }
 
-test("a broadcast reaches the listener live, the playlist resumes after it, the recording is an audio job", async () => {
+/** Seconds of ADTS AAC audio in these bytes (whole frames). */
+const aacSeconds = (b: Uint8Array) => parseAdtsFrames(b).reduce((s, f) => s + f.samples / f.sampleRate, 0);
+
+/** The audio.data a listener got between two of its messages. */
+function between(l: Listener, from: Record<string, unknown>, to: Record<string, unknown>): Uint8Array {
+  const a = l.messageAt[l.messages.indexOf(from)]!;
+  const b = l.messageAt[l.messages.indexOf(to)]!;
+  return Uint8Array.from(l.chunks.filter((_, i) => l.chunkAt[i]! >= a && l.chunkAt[i]! < b).flatMap((c) => [...c]));
+}
+
+test("a broadcast reaches Opus and AAC listeners live, the playlist resumes after it, the recording is an audio job", async () => {
   const l = await listen(`${t.url.replace("http", "ws")}/v1/stream?token=${t.token}`);
   l.send({ type: "stream.start", channel: "radio" });
+  // An AAC listener of the same channel: the broadcast is encoded to ADTS AAC for it.
+  const a = await listen(`${t.url.replace("http", "ws")}/v1/stream?token=${t.token}`);
+  a.send({ type: "stream.start", channel: "radio", bitrate: 128 });
   await l.next((m) => m.type === "stream.metadata" && m.live === false);
+  expect((await a.next((m) => m.type === "stream.metadata" && m.live === false)).codec).toBe("aac");
   await Bun.sleep(500);
   const b = await broadcaster();
   const ready = await b.next((m) => m.type === "live.ready");
@@ -55,9 +70,13 @@ test("a broadcast reaches the listener live, the playlist resumes after it, the 
     b.ws.send(webm.subarray(i, i + step));
     await Bun.sleep(100);
   }
-  expect((await b.next((m) => m.type === "live.started")).transcoding).toBe(false);
+  const started = await b.next((m) => m.type === "live.started");
+  expect(started.transcoding).toBe(false);
+  expect(started.codecs).toEqual(["opus", "aac"]);
   const liveMeta = await l.next((m) => m.type === "stream.metadata" && m.live === true);
   expect(liveMeta.codec).toBe("opus");
+  const aacLive = await a.next((m) => m.type === "stream.metadata" && m.live === true);
+  expect(aacLive.codec).toBe("aac");
   const status = await l.next((m) => m.type === "stream.status" && m.live === true, 10_000);
   expect(status.jobId).toBeNull();
   b.send({ type: "live.stop" });
@@ -65,13 +84,21 @@ test("a broadcast reaches the listener live, the playlist resumes after it, the 
   expect((await b.closed).code).toBe(1000);
   // The playlist resumes where it stood.
   const resumed = await l.next((m) => m.type === "stream.metadata" && m.live === false && l.messages.indexOf(m) > l.messages.indexOf(liveMeta), 10_000);
-  // What arrived between the two announcements is the broadcast: most of its 3 s.
-  const from = l.messageAt[l.messages.indexOf(liveMeta)]!;
-  const to = l.messageAt[l.messages.indexOf(resumed)]!;
-  const during = l.chunks.filter((_, i) => l.chunkAt[i]! >= from && l.chunkAt[i]! < to);
-  expect(opusSeconds(Uint8Array.from(during.flatMap((c) => [...c])))).toBeGreaterThan(2);
+  const aacResumed = await a.next((m) => m.type === "stream.metadata" && m.live === false && a.messages.indexOf(m) > a.messages.indexOf(aacLive), 10_000);
+  // What arrived between the two announcements is the broadcast: all of its 3 s (the first
+  // packets switch the listener to live; none are dropped while the clock change travels).
+  expect(opusSeconds(between(l, liveMeta, resumed))).toBeGreaterThan(2.9);
+  // The AAC encoder holds back its last frames until the input ends, so most, not all.
+  expect(aacSeconds(between(a, aacLive, aacResumed))).toBeGreaterThan(2.5);
   await Bun.sleep(800);
   l.ws.close();
+  a.ws.close();
+  const aacFile = join(dir.path, "heard.aac");
+  await Bun.write(aacFile, a.audio());
+  expect(probeCodec(aacFile)).toEqual({ format: "aac", codec: "aac" });
+  const ad = decode(aacFile);
+  expect(ad.errors).toBe("");
+  expect(ad.seconds).toBeGreaterThan(4);
   const file = join(dir.path, "heard.opus");
   await Bun.write(file, l.audio());
   const d = decode(file);

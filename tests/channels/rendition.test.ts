@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { chooseCodec, commonCodecs, renditionFor } from "../../src/channels/rendition";
+import { chooseCodec, commonCodecs, liveAacKbps, renditionFor } from "../../src/channels/rendition";
 import type { ChannelTrack } from "../../src/channels/schema";
 
 const track = (...r: [string, number][]): ChannelTrack => ({ jobId: "j", title: "t", durationSec: 5, renditions: r.map(([codec, bitrateKbps]) => ({ codec: codec as "opus" | "aac", bitrateKbps, name: `audio-${bitrateKbps}k` })) });
@@ -20,4 +20,10 @@ test("per track: the rendition of that codec closest to the asked bitrate", () =
   expect(renditionFor(a, "opus", 60)!.bitrateKbps).toBe(48);
   expect(renditionFor(a, "opus", 200)!.bitrateKbps).toBe(96);
   expect(renditionFor(track(["aac", 128]), "opus", 96)).toBeNull();
+});
+
+test("a broadcast is encoded to AAC only when every track has AAC, at the first track's highest AAC bitrate", () => {
+  expect(liveAacKbps([track(["opus", 96], ["aac", 64], ["aac", 160]), track(["aac", 128])])).toBe(160);
+  expect(liveAacKbps([track(["opus", 96], ["aac", 128]), track(["opus", 64])])).toBeNull();
+  expect(liveAacKbps([track(["opus", 96])])).toBeNull();
 });

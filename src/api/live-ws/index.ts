@@ -1,7 +1,8 @@
 // /v1/channels/:name/live (SPEC §12): a broadcaster's WebSocket, a monitor-role plugin. Binary
 // messages are its WebM/Opus or Ogg/Opus (MediaRecorder chunks); ffmpeg remuxes them into Ogg
-// Opus (media/live-remux.ts) whose packets go to the channel's listeners on this node at once
-// and to the other monitors over Redis. The playlist stands still meanwhile (channels/clock.ts)
+// Opus (media/live-remux.ts) and, when the channel's tracks are also AAC, a second ffmpeg
+// encodes them to ADTS AAC; the packets and frames go to the channel's listeners of that codec
+// on this node at once and to the other monitors over Redis. The playlist stands still meanwhile (channels/clock.ts)
 // and resumes when the broadcaster stops; the broadcast, recorded as it came, is then
 // submitted as an audio job by the api role, and the broadcaster is told its id.
 import type { Server, ServerWebSocket } from "bun";
@@ -10,11 +11,14 @@ import { dirname } from "node:path";
 import type IORedis from "ioredis";
 import { MedianodeError } from "../../errors";
 import { endLive, goLive } from "../../channels/clock";
+import { createAdtsFrameStream, parseAdtsFrames } from "../../channels/adts";
+import type { TrackLibrary } from "../../channels/library";
 import { createOggPageStream, sniffLiveInput } from "../../channels/live-input";
 import { oggPackets, opusPacketSamples, parseOpusHead } from "../../channels/ogg";
 import type { ChannelRegistry } from "../../channels/registry";
+import { liveAacKbps, renditionFor } from "../../channels/rendition";
 import { channelKey, type ChannelRecord, type ChannelReport } from "../../channels/schema";
-import type { TrackFrame } from "../../channels/track";
+import type { StreamCodec, TrackFrame } from "../../channels/track";
 import { newJobId } from "../../ids";
 import type { Logger } from "../../log";
 import { startLiveRemux, type LiveRemux } from "../../media/live-remux";
@@ -39,8 +43,13 @@ export interface Broadcaster {
   jobId: string;
   file: string;
   sink: ReturnType<ReturnType<typeof Bun.file>["writer"]> | null;
+  /** Bytes held until the input's kind is known and the remux runs. */
   sniffed: Uint8Array[];
+  /** The remux is being started: bytes go to `sniffed` meanwhile. */
+  starting: boolean;
   remux: LiveRemux | null;
+  /** The ADTS AAC encode for the channel's AAC listeners (null: the channel has no AAC). */
+  aac: LiveRemux | null;
   head: Uint8Array | null;
   onAir: boolean;
   bytesIn: number;
@@ -54,6 +63,8 @@ export interface LiveHubDeps {
   /** A connection of its own for the other monitors' broadcast audio. */
   sub: IORedis;
   stream: StreamHub;
+  /** The channel's tracks as loaded for listeners: the live AAC takes their sample rate. */
+  library: TrackLibrary;
   files: LocalMediaStore;
   ffmpeg: string | null;
   log: Logger;
@@ -70,7 +81,9 @@ const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 
 interface RelayedAudio {
   node: string;
-  head: string;
+  codec: StreamCodec;
+  /** Opus: the OpusHead packet (AAC frames carry their own headers). */
+  head: string | null;
   frames: string[];
 }
 
@@ -80,7 +93,9 @@ export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
     try {
       const m = JSON.parse(text) as RelayedAudio;
       if (m.node === deps.nodeId) return;
-      deps.stream.relayLive(key, framesOf(m.frames.map((f) => Buffer.from(f, "base64"))), Buffer.from(m.head, "base64"));
+      const data = m.frames.map((f) => Buffer.from(f, "base64"));
+      if (m.codec === "aac") deps.stream.relayLive(key, "aac", aacFramesOf(data), null);
+      else if (m.head) deps.stream.relayLive(key, "opus", framesOf(data), Buffer.from(m.head, "base64"));
     } catch (e) {
       deps.log.warn("broadcast audio from another node ignored", { error: e });
     }
@@ -97,16 +112,42 @@ export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
     await report({ kind: "clock", tenant: next.tenant, channel: next.name, pausedSec: next.pausedSec, liveSinceMs: next.liveSinceMs });
   };
 
+  const onAir = (b: Broadcaster) => {
+    if (b.onAir) return;
+    b.onAir = true;
+    void setClock(b, goLive).catch((e) => deps.log.warn("broadcast start not shared", { error: e }));
+    deps.log.info("broadcast on air", { channel: b.name });
+  };
+
   const onAudio = (b: Broadcaster, frames: TrackFrame[]) => {
     if (!b.head || !frames.length) return;
-    if (!b.onAir) {
-      b.onAir = true;
-      void setClock(b, goLive).catch((e) => deps.log.warn("broadcast start not shared", { error: e }));
-      deps.log.info("broadcast on air", { channel: b.name });
-    }
-    deps.stream.relayLive(b.key, frames, b.head);
-    const m: RelayedAudio = { node: deps.nodeId, head: b64(b.head), frames: frames.map((f) => b64(f.data)) };
+    onAir(b);
+    deps.stream.relayLive(b.key, "opus", frames, b.head);
+    const m: RelayedAudio = { node: deps.nodeId, codec: "opus", head: b64(b.head), frames: frames.map((f) => b64(f.data)) };
     publishLiveAudio(deps.redis, b.key, JSON.stringify(m)).catch(() => {});
+  };
+
+  const onAacAudio = (b: Broadcaster, frames: TrackFrame[]) => {
+    if (!frames.length) return;
+    onAir(b);
+    deps.stream.relayLive(b.key, "aac", frames, null);
+    const m: RelayedAudio = { node: deps.nodeId, codec: "aac", head: null, frames: frames.map((f) => b64(f.data)) };
+    publishLiveAudio(deps.redis, b.key, JSON.stringify(m)).catch(() => {});
+  };
+
+  const pumpAac = async (b: Broadcaster, remux: LiveRemux) => {
+    const frames = createAdtsFrameStream();
+    for await (const chunk of remux.stdout) onAacAudio(b, aacFramesOf(frames.push(chunk).map((f) => f.data)));
+  };
+
+  /** The AAC encode's format: the first track's AAC as listeners get it (sample rate, channels), else 48 kHz stereo. */
+  const aacFormat = async (b: Broadcaster) => {
+    const rec = deps.registry.get(b.key);
+    const kbps = rec ? liveAacKbps(rec.tracks) : null;
+    if (!rec || kbps === null) return null;
+    const r = renditionFor(rec.tracks[0]!, "aac", kbps);
+    const t = r ? await deps.library.load(rec.tracks[0]!.jobId, r) : null;
+    return { kbps, sampleRate: t?.sampleRate ?? 48000, channels: Math.min(t?.channels ?? 2, 2) };
   };
 
   const pump = async (b: Broadcaster, remux: LiveRemux) => {
@@ -127,11 +168,12 @@ export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
     }
   };
 
-  const begin = (ws: ServerWebSocket<WsData>, b: Broadcaster, first: Uint8Array): boolean => {
+  const begin = async (ws: ServerWebSocket<WsData>, b: Broadcaster, first: Uint8Array): Promise<boolean> => {
     b.sniffed.push(first);
     const head = Buffer.concat(b.sniffed);
     const kind = sniffLiveInput(head);
     if (kind === undefined) return true;
+    b.starting = true;
     if (kind === null) {
       send(ws, { error: { code: "UNSUPPORTED_MEDIA", message: "send WebM/Opus or Ogg/Opus (what MediaRecorder makes)" } });
       ws.close(LIVE_CLOSE.notMedia, "not WebM or Ogg audio");
@@ -141,11 +183,21 @@ export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
       ws.close(LIVE_CLOSE.failed, "no ffmpeg on this node");
       return false;
     }
+    const aac = await aacFormat(b).catch(() => null);
+    // Ended while the format was looked up: nothing to start.
+    if (b.ended) return false;
     b.remux = startLiveRemux(deps.ffmpeg, kind);
     void pump(b, b.remux).catch((e) => deps.log.warn("broadcast remux output failed", { error: e }));
-    b.remux.write(head);
+    if (aac) {
+      b.aac = startLiveRemux(deps.ffmpeg, { ...kind, aac });
+      void pumpAac(b, b.aac).catch((e) => deps.log.warn("broadcast AAC encode output failed", { error: e }));
+    }
+    // What came while the AAC format was looked up is in b.sniffed too.
+    const all = Buffer.concat(b.sniffed);
     b.sniffed = [];
-    send(ws, { type: "live.started", channel: b.name, transcoding: !kind.opus });
+    b.remux.write(all);
+    b.aac?.write(all);
+    send(ws, { type: "live.started", channel: b.name, transcoding: !kind.opus, codecs: aac ? ["opus", "aac"] : ["opus"] });
     return true;
   };
 
@@ -159,6 +211,13 @@ export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
         code = await r.end();
         clearTimeout(t);
         if (code !== 0) deps.log.warn("broadcast remux failed", { channel: b.name, code, stderr: (await r.stderr()).slice(-500) });
+      }
+      if (b.aac) {
+        const r = b.aac;
+        const t = setTimeout(() => r.kill(), 5000);
+        const aacCode = await r.end();
+        clearTimeout(t);
+        if (aacCode !== 0) deps.log.warn("broadcast AAC encode failed", { channel: b.name, code: aacCode, stderr: (await r.stderr()).slice(-500) });
       }
       await b.sink?.end();
       if (b.onAir) await setClock(b, endLive).catch((e) => deps.log.warn("broadcast end not shared", { error: e }));
@@ -189,7 +248,7 @@ export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
       if (!(await takeLiveLock(deps.redis, key, `${deps.nodeId}/${jobId}`, LOCK_MS))) throw new MedianodeError("CONFLICT", `channel ${name} already has a broadcaster`);
       const file = deps.files.sourcePath(jobId);
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-      const broadcast: Broadcaster = { principal, key, name: rec.name, jobId, file, sink: Bun.file(file).writer(), sniffed: [], remux: null, head: null, onAir: false, bytesIn: 0, ended: null, lockTimer: null };
+      const broadcast: Broadcaster = { principal, key, name: rec.name, jobId, file, sink: Bun.file(file).writer(), sniffed: [], starting: false, remux: null, aac: null, head: null, onAir: false, bytesIn: 0, ended: null, lockTimer: null };
       broadcast.lockTimer = setInterval(() => void renewLiveLock(deps.redis, key, LOCK_MS).catch(() => {}), LOCK_MS / 3);
       if (srv.upgrade(req, { data: { principal, jobs: null, narrowOnOpen: null, broadcast } })) return undefined;
       clearInterval(broadcast.lockTimer);
@@ -231,11 +290,19 @@ export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
         return;
       }
       b.sink?.write(bytes);
+      if (b.starting && !b.remux) {
+        b.sniffed.push(bytes);
+        return;
+      }
       if (!b.remux) {
-        begin(ws, b, bytes);
+        void begin(ws, b, bytes).catch((e) => {
+          deps.log.warn("broadcast remux not started", { channel: b.name, error: e });
+          void finish(ws, b, "remux not started");
+        });
         return;
       }
       b.remux.write(bytes);
+      b.aac?.write(bytes);
     },
     close(ws) {
       const b = ws.data.broadcast!;
@@ -246,6 +313,14 @@ export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
       deps.sub.disconnect();
     },
   };
+}
+
+/** ADTS frames as frames (start times do not matter live). */
+function aacFramesOf(frames: Uint8Array[]): TrackFrame[] {
+  return frames.map((data) => {
+    const f = parseAdtsFrames(data)[0]!;
+    return { data, samples: f.samples, startSec: 0, durSec: f.samples / f.sampleRate };
+  });
 }
 
 /** Opus packets as frames (durations from their TOC; start times do not matter live). */

@@ -29,6 +29,12 @@ const TICK_MS = 100;
 const STATUS_EVERY_MS = 3000;
 /** Unsent bytes above this much audio block the next send (the pacer then lets it fall behind). */
 const BLOCK_AFTER_SEC = 1;
+/**
+ * Broadcast audio relayed this recently keeps a channel's listeners in live mode even before
+ * the channel's record says so (the clock change travels through Redis after the first
+ * packets), and for a moment after it says the broadcast ended (its last packets).
+ */
+const LIVE_HOLD_MS = 1000;
 
 /** Close codes a listener may see (with a reason text). */
 /** The listeners' WebSocket (served by Bun's upgrade on the monitor role, not an Elysia route). */
@@ -70,8 +76,8 @@ export interface StreamHubDeps {
 }
 
 export interface StreamHub extends SocketPlugin {
-  /** Broadcast audio for a channel's live listeners on this node (api/live-ws). */
-  relayLive(key: string, frames: TrackFrame[], opusHead: Uint8Array): void;
+  /** Broadcast audio for a channel's listeners of that codec on this node (api/live-ws); opusHead for Opus. */
+  relayLive(key: string, codec: StreamCodec, frames: TrackFrame[], opusHead: Uint8Array | null): void;
   /** Cluster-wide listener count of a channel (as last read). */
   listeners(key: string): number;
 }
@@ -81,6 +87,9 @@ const errorBody = (e: unknown) => toMedianodeError(e).toBody();
 export function createStreamHub(deps: StreamHubDeps): StreamHub {
   const sockets = new Set<ServerWebSocket<WsData>>();
   const clusterCounts = new Map<string, number>();
+  /** When broadcast audio of a channel was last relayed on this node (registry clock). */
+  const liveAudioAt = new Map<string, number>();
+  const relayedRecently = (key: string, now: number) => now - (liveAudioAt.get(key) ?? -Infinity) < LIVE_HOLD_MS;
   const send = (ws: ServerWebSocket<WsData>, m: unknown) => ws.send(JSON.stringify(m));
 
   const report = (l: Listener, endedAt: number | null, endReason: string | null) => {
@@ -148,7 +157,7 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
       positionSec: round(offsetSec),
       codec: l.codec,
       bitrate,
-      renditions: t ? t.renditions.map((r) => ({ codec: r.codec, bitrate: r.bitrateKbps })) : [{ codec: "opus", bitrate }],
+      renditions: t ? t.renditions.map((r) => ({ codec: r.codec, bitrate: r.bitrateKbps })) : [{ codec: l.codec, bitrate }],
       live: t === null,
     });
   };
@@ -175,12 +184,9 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
     if (!rec) return stopListener(ws, STREAM_CLOSE.notFound, "channel deleted");
     const wasLive = l.rec!.liveSinceMs !== null;
     l.rec = rec;
-    if (rec.liveSinceMs !== null) {
+    if (rec.liveSinceMs !== null || (l.live && relayedRecently(l.key!, now))) {
       // A broadcast: its audio comes through relayLive; the playlist waits.
-      if (!l.live) {
-        l.live = true;
-        metadata(ws, l, null, 0, l.lastBitrate);
-      }
+      if (!l.live) goLiveNow(ws, l);
       return;
     }
     if (l.live || wasLive) {
@@ -220,6 +226,11 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
     } else if (l.cursorSec === null) {
       // Nothing loaded yet: start at the clock once the track is in memory.
     } else l.cursorSec = Math.max(l.cursorSec, c.nextSec);
+  };
+
+  const goLiveNow = (ws: ServerWebSocket<WsData>, l: Listener) => {
+    l.live = true;
+    metadata(ws, l, null, 0, l.lastBitrate);
   };
 
   let ticking = false;
@@ -369,10 +380,13 @@ export function createStreamHub(deps: StreamHubDeps): StreamHub {
         l.key = null;
       }
     },
-    relayLive(key, frames, opusHead) {
+    relayLive(key, codec, frames, opusHead) {
+      liveAudioAt.set(key, deps.registry.now());
       for (const ws of sockets) {
         const l = ws.data.stream;
-        if (l?.key !== key || !l.live || l.codec !== "opus") continue;
+        if (l?.key !== key || l.codec !== codec) continue;
+        // The first packets come before the clock change reaches the registry: live from here, none dropped.
+        if (!l.live) goLiveNow(ws, l);
         if (ws.getBufferedAmount() > 256 * 1024) continue;
         sendAudio(ws, l, frames, opusHead);
       }
