@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { loadavg } from "node:os";
 import { oggPackets, opusPacketSamples } from "../src/channels/ogg";
 import { createOggPageStream } from "../src/channels/live-input";
+import { createAdtsFrameStream } from "../src/channels/adts";
 import { startTestRedis } from "../tests/helpers/redis";
 import { benchDir, run as runTool } from "./lib/media";
 import { spawnNode } from "./lib/node-process";
@@ -20,6 +21,9 @@ const CLIENT_PROCS = 2;
 const WINDOW_SEC = Number(process.env.BENCH_STREAM_WINDOW_SEC ?? 20);
 const TRACK_SEC = 60;
 const KBPS = 96;
+/** Listeners (in the first client process) that ask for the AAC rendition: the broadcast reaches them through the live AAC encode. */
+const AAC_LISTENERS = Number(process.env.BENCH_STREAM_AAC_LISTENERS ?? 50);
+const AAC_KBPS = 128;
 const CLK_TCK = 100;
 
 const cpuSec = (pid: number | "self") => {
@@ -39,9 +43,12 @@ const pct = (xs: number[], p: number) => {
 interface ClientSpec {
   url: string;
   count: number;
+  /** The first `aac` of them ask for AAC. */
+  aac: number;
 }
 
 interface ListenerState {
+  aac: boolean;
   bytes: number;
   startPos: number | null;
   samples: number;
@@ -58,13 +65,14 @@ async function clientMain(spec: ClientSpec) {
   let ready = 0;
   const open = (i: number) =>
     new Promise<void>((resolve) => {
-      const st: ListenerState = { bytes: 0, startPos: null, samples: 0, live: false, liveSamples: 0, liveArrivals: [], closed: false, closeCode: null };
+      const st: ListenerState = { aac: i < spec.aac, bytes: 0, startPos: null, samples: 0, live: false, liveSamples: 0, liveArrivals: [], closed: false, closeCode: null };
       ls[i] = st;
       const ws = new WebSocket(spec.url);
       ws.binaryType = "arraybuffer";
       const pages = createOggPageStream();
+      const adts = createAdtsFrameStream();
       let headers = 0;
-      ws.onopen = () => ws.send(JSON.stringify({ type: "stream.start", channel: "bench", bitrate: KBPS }));
+      ws.onopen = () => ws.send(JSON.stringify({ type: "stream.start", channel: "bench", bitrate: st.aac ? AAC_KBPS : KBPS }));
       ws.onmessage = (m) => {
         if (typeof m.data === "string") {
           const e = JSON.parse(m.data) as { type: string; positionSec?: number; live?: boolean };
@@ -80,14 +88,17 @@ async function clientMain(spec: ClientSpec) {
         }
         const b = new Uint8Array(m.data as ArrayBuffer);
         st.bytes += b.length;
+        // Received audio in 48 kHz samples: Opus packets' TOC durations, ADTS frames' own rate.
         let n = 0;
-        for (const p of oggPackets(pages.push(b))) {
-          if (headers < 2) {
-            headers++;
-            continue;
+        if (st.aac) for (const f of adts.push(b)) n += (f.frame.samples * 48000) / f.frame.sampleRate;
+        else
+          for (const p of oggPackets(pages.push(b))) {
+            if (headers < 2) {
+              headers++;
+              continue;
+            }
+            n += opusPacketSamples(p.data);
           }
-          n += opusPacketSamples(p.data);
-        }
         if (st.live) {
           st.liveSamples += n;
           st.liveArrivals.push([Date.now(), st.liveSamples / 48000]);
@@ -106,8 +117,12 @@ async function clientMain(spec: ClientSpec) {
     if (cmd === "mark") console.log(JSON.stringify({ bytes: ls.map((l) => l.bytes) }));
     else if (cmd === "report") {
       const at = Date.now();
-      console.log(JSON.stringify({ at, delivered: ls.map((l) => (l.startPos ?? 0) + l.samples / 48000), closed: ls.filter((l) => l.closed).length, codes: ls.filter((l) => l.closed).map((l) => l.closeCode) }));
-    } else if (cmd === "live") console.log(JSON.stringify({ arrivals: ls.slice(0, 100).map((l) => l.liveArrivals) }));
+      console.log(JSON.stringify({ at, delivered: ls.map((l) => (l.startPos ?? 0) + l.samples / 48000), aac: ls.map((l) => l.aac), closed: ls.filter((l) => l.closed).length, codes: ls.filter((l) => l.closed).map((l) => l.closeCode) }));
+    } else if (cmd === "live") {
+      // Every AAC listener and the first 100 Opus ones.
+      const opus = ls.filter((l) => !l.aac).slice(0, 100);
+      console.log(JSON.stringify({ arrivals: opus.map((l) => l.liveArrivals), aacArrivals: ls.filter((l) => l.aac).map((l) => l.liveArrivals) }));
+    }
     else if (cmd === "close") process.exit(0);
   }
 }
@@ -170,7 +185,7 @@ export async function run(): Promise<Result> {
     const api = (path: string, init: RequestInit = {}) => fetch(node.url + path, { ...init, headers: { authorization: `Bearer ${node.token}`, ...(init.headers as Record<string, string>) } });
     const wav = join(dir.path, "tone.wav");
     await runTool(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", `sine=frequency=440:sample_rate=48000:duration=${TRACK_SEC}`, "-ac", "2", wav]);
-    const options = encodeURIComponent(JSON.stringify({ renditions: [{ codec: "opus", bitrateKbps: KBPS }], waveform: false }));
+    const options = encodeURIComponent(JSON.stringify({ renditions: [{ codec: "opus", bitrateKbps: KBPS }, { codec: "aac", bitrateKbps: AAC_KBPS }], waveform: false }));
     const job = (await (await api(`/v1/jobs?type=audio&options=${options}`, { method: "POST", body: Bun.file(wav), headers: { "content-type": "audio/wav" } })).json()) as { id: string };
     let done: { status: string; outputs: { name: string; bytes: number }[] } = { status: "queued", outputs: [] };
     while (!["completed", "failed"].includes(done.status)) {
@@ -190,7 +205,7 @@ export async function run(): Promise<Result> {
 
     const wsUrl = `${node.url.replace("http", "ws")}/v1/stream?token=${node.token}`;
     const t0 = Date.now();
-    for (let i = 0; i < CLIENT_PROCS; i++) clients.push(spawnClients({ url: wsUrl, count: Math.ceil(LISTENERS / CLIENT_PROCS) }));
+    for (let i = 0; i < CLIENT_PROCS; i++) clients.push(spawnClients({ url: wsUrl, count: Math.ceil(LISTENERS / CLIENT_PROCS), aac: i === 0 ? AAC_LISTENERS : 0 }));
     const ready = (await Promise.all(clients.map((cl) => cl.line()))).reduce((s, r) => s + (r.ready as number), 0);
     const connectSec = (Date.now() - t0) / 1000;
     // Past every start burst: real-time pace from here.
@@ -204,9 +219,11 @@ export async function run(): Promise<Result> {
     const windowSec = (Date.now() - w0) / 1000;
     clients.forEach((cl) => cl.send("mark"));
     const mark1 = (await Promise.all(clients.map((cl) => cl.line()))).flatMap((r) => r.bytes as number[]);
-    const rates = mark1.map((b, i) => (b - mark0[i]!) / windowSec);
     clients.forEach((cl) => cl.send("report"));
     const reports = await Promise.all(clients.map((cl) => cl.line()));
+    // bytes/s against the Opus file's: the Opus listeners only.
+    const isAac = reports.flatMap((r) => r.aac as boolean[]);
+    const rates = mark1.map((b, i) => (b - mark0[i]!) / windowSec).filter((_, i) => !isAac[i]);
     // Delivered positions at one instant: each process's figures shifted to the first one's clock reading.
     const ref = reports[0]!.at as number;
     const delivered = reports.flatMap((r) => (r.delivered as number[]).map((p) => p + (ref - (r.at as number)) / 1000));
@@ -231,25 +248,37 @@ export async function run(): Promise<Result> {
     }
     await Bun.sleep(1500);
     clients.forEach((cl) => cl.send("live"));
-    const arrivals = (await Promise.all(clients.map((cl) => cl.line()))).flatMap((r) => r.arrivals as [number, number][][]);
+    const liveReports = await Promise.all(clients.map((cl) => cl.line()));
+    const arrivals = liveReports.flatMap((r) => r.arrivals as [number, number][][]);
+    const aacArrivals = liveReports.flatMap((r) => (r.aacArrivals as [number, number][][] | undefined) ?? []);
     b.send(JSON.stringify({ type: "live.stop" }));
-    // Chunk k holds media up to the next cluster's start: its latency is when a listener has that much live audio.
-    const latencies: number[] = [];
-    for (const arr of arrivals) {
-      if (!arr.length) continue;
-      for (let k = 1; k < clusters.length - 1; k++) {
-        const need = clusters[k + 1]!.mediaStartSec - clusters[1]!.mediaStartSec;
-        const hit = arr.find(([, sec]) => sec >= need - 0.001);
-        if (hit) latencies.push(hit[0] - sentAt[k]!);
-      }
-    }
+    // Chunk k holds media up to the next cluster's start: its latency is when a listener has
+    // received that much live audio, counted from the broadcast's first sample. The last
+    // chunks are left out: encoders hold their last frames until the input ends.
+    const latencyOf = (arrs: [number, number][][], holdBackSec: number) => {
+      const out: number[] = [];
+      let missing = 0;
+      for (const arr of arrs)
+        for (let k = 0; k < clusters.length - 1; k++) {
+          const need = clusters[k + 1]!.mediaStartSec;
+          if (need > clusters[clusters.length - 1]!.mediaStartSec - holdBackSec) break;
+          const hit = arr.find(([, sec]) => sec >= need - 0.001);
+          if (hit) out.push(hit[0] - sentAt[k]!);
+          else missing++;
+        }
+      return { latencies: out, missing };
+    };
+    const { latencies, missing } = latencyOf(arrivals, 0.1);
+    // The AAC encoder (ffmpeg's aac) keeps about 2 frames of lookahead plus its priming; chunks
+    // within the last 0.5 s are not counted for it.
+    const aacLat = latencyOf(aacArrivals, 0.5);
     if (process.env.BENCH_STREAM_DEBUG) console.error(JSON.stringify({ clusters: clusters.slice(0, 6), sent: sentAt.slice(0, 6).map((s) => s - tb), arr: arrivals[0]?.slice(0, 12).map(([t, s]) => [t - tb, s]) }));
     const perListenerCpuMs = ((busyCpu - idleCpu) / windowSec / ready) * 1000;
     const load = loadavg().map((x) => Math.round(x * 100) / 100);
     const meanRate = rates.reduce((s, r) => s + r, 0) / rates.length;
     return {
       name: "stream",
-      description: `${ready} listeners of one channel (Opus ${KBPS} kbps) on one node, listeners in ${CLIENT_PROCS} other processes; ${WINDOW_SEC} s windows; a WebM/Opus broadcaster with all of them listening`,
+      description: `${ready} listeners of one channel (${ready - AAC_LISTENERS} Opus ${KBPS} kbps, ${AAC_LISTENERS} AAC ${AAC_KBPS} kbps) on one node, listeners in ${CLIENT_PROCS} other processes; ${WINDOW_SEC} s windows; a WebM/Opus broadcaster with all of them listening`,
       metrics: [
         { label: "listeners connected", value: ready, unit: "" },
         { label: "connect time", value: connectSec, unit: "s" },
@@ -263,20 +292,27 @@ export async function run(): Promise<Result> {
         { label: "listeners dropped", value: dropped, unit: "" },
         { label: "broadcast latency p50", value: pct(latencies, 50), unit: "ms" },
         { label: "broadcast latency p99", value: pct(latencies, 99), unit: "ms" },
+        { label: "broadcast chunks never received (Opus)", value: missing, unit: "" },
+        { label: "AAC listeners", value: aacArrivals.length, unit: "" },
+        { label: "broadcast latency AAC p50", value: pct(aacLat.latencies, 50), unit: "ms" },
+        { label: "broadcast latency AAC p99", value: pct(aacLat.latencies, 99), unit: "ms" },
+        { label: "broadcast chunks never received (AAC)", value: aacLat.missing, unit: "" },
         { label: "load average (1/5/15)", value: load[0]!, unit: `(${load.join(" / ")})` },
       ],
       ratios: [
         { label: "bytes/s sent ÷ rendition bytes/s", value: meanRate / renditionBytesPerSec },
         { label: "position spread p99 (s)", value: pct(dev, 99) / 1000, target: { op: "<=", value: 0.25 } },
         { label: "listeners dropped ÷ listeners", value: dropped / Math.max(ready, 1), target: { op: "<=", value: 0 } },
+        { label: "broadcast latency p99, Opus (s)", value: pct(latencies, 99) / 1000, target: { op: "<=", value: 1 } },
+        { label: "broadcast latency p99, AAC (s)", value: pct(aacLat.latencies, 99) / 1000, target: { op: "<=", value: 1 } },
       ],
       notes: [
         "Delivered position = where a listener joined plus the Opus it has received (from the Ogg packets); spread is each listener's distance from the median at one instant.",
         "CPU per listener = (node CPU with the listeners − idle node CPU over the same window length) ÷ listeners ÷ window.",
-        `Broadcast latency: a 100 ms WebM cluster sent in real time → the first ${Math.min(100, Math.ceil(LISTENERS / CLIENT_PROCS))} listeners of each client process hold that much live audio (includes ffmpeg's remux and the pacer-free relay).`,
+        `Broadcast latency: a ~100 ms WebM cluster, sent at its media start time → a listener holds all of its audio, counted from the broadcast's first sample (no packet may be lost at the switch to live). Measured on the first ${Math.min(100, Math.ceil(LISTENERS / CLIENT_PROCS))} Opus listeners of each client process and on all ${AAC_LISTENERS} AAC listeners (the live ADTS AAC encode). Includes ffmpeg's remux/encode, the relay and the client's own event loop; it does not include the audio a listener's player still holds from the playlist (the pacer keeps up to 1.5 s ahead), which plays before the broadcast.`,
         "bytes/s includes Ogg page overhead (one page per ~100 ms) against the rendition file's own average.",
       ],
-      details: { idleCpuSec: idleCpu, busyCpuSec: busyCpu, windowSec, latencies: latencies.length, load },
+      details: { idleCpuSec: idleCpu, busyCpuSec: busyCpu, windowSec, latencies: latencies.length, aacLatencies: aacLat.latencies.length, load },
     };
   } finally {
     for (const cl of clients) {
