@@ -1,3 +1,5 @@
+import type { Static, TSchema } from "@sinclair/typebox";
+import type { TypeCheck } from "@sinclair/typebox/compiler";
 import { BadRequestError, PayloadTooLargeError } from "../errors";
 
 /** Reads a JSON body with a byte cap (the request body is not parsed by Elysia on upload routes). */
@@ -25,4 +27,11 @@ function parse(text: string): unknown {
   } catch {
     throw new BadRequestError("malformed JSON body");
   }
+}
+
+/** A capped JSON body that must pass a compiled schema: 400 `what` with the first five errors otherwise. */
+export async function readCheckedJson<S extends TSchema>(request: Request, check: TypeCheck<S>, what: string, maxBytes = 64 * 1024): Promise<Static<S>> {
+  const body = await readJson(request, maxBytes);
+  if (!check.Check(body)) throw new BadRequestError(what, { errors: [...check.Errors(body)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
+  return body;
 }

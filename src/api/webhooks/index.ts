@@ -1,13 +1,13 @@
 import { Elysia } from "elysia";
 import { Type as T } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { BadRequestError, ConflictError } from "../../errors";
+import { ConflictError } from "../../errors";
 import { rotateWebhookSecret } from "../../services/tokens";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { createWebhook, DeliveryView, deliveryViews, listWebhookViews, removeWebhook, WebhookCreated, WebhookView } from "../../services/webhooks";
 import { AUTH_ERRORS, docResponses, errors, out, requestBody } from "../schemas";
 import { requireScope } from "../auth";
-import { readJson } from "../body";
+import { readCheckedJson } from "../body";
 import { ListLimit, listLimit } from "../list-query";
 
 const WebhookRequestSchema = T.Object(
@@ -28,8 +28,7 @@ export function webhooksRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
       async ({ request, set }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:write");
-        const body = await readJson(request, 64 * 1024);
-        if (!WebhookRequest.Check(body)) throw new BadRequestError("invalid webhook", { errors: [...WebhookRequest.Errors(body)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
+        const body = await readCheckedJson(request, WebhookRequest, "invalid webhook");
         set.status = 201;
         return await createWebhook(deps, who, body);
       },
