@@ -1,6 +1,13 @@
-import type { Static, TSchema } from "@sinclair/typebox";
 import type { TypeCheck } from "@sinclair/typebox/compiler";
+import type { TSchema, Static } from "@sinclair/typebox";
 import { BadRequestError, PayloadTooLargeError } from "../errors";
+
+/** A JSON body checked against a compiled schema: 400 naming the first few problems. */
+export async function readChecked<S extends TSchema>(request: Request, check: TypeCheck<S>, what: string, maxBytes = 64 * 1024): Promise<Static<S>> {
+  const body = await readJson(request, maxBytes);
+  if (!check.Check(body)) throw new BadRequestError(`invalid ${what}`, { errors: [...check.Errors(body)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
+  return body;
+}
 
 /** Reads a JSON body with a byte cap (the request body is not parsed by Elysia on upload routes). */
 export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
@@ -27,11 +34,4 @@ function parse(text: string): unknown {
   } catch {
     throw new BadRequestError("malformed JSON body");
   }
-}
-
-/** A capped JSON body that must pass a compiled schema: 400 `what` with the first five errors otherwise. */
-export async function readCheckedJson<S extends TSchema>(request: Request, check: TypeCheck<S>, what: string, maxBytes = 64 * 1024): Promise<Static<S>> {
-  const body = await readJson(request, maxBytes);
-  if (!check.Check(body)) throw new BadRequestError(what, { errors: [...check.Errors(body)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
-  return body;
 }

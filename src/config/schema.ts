@@ -25,6 +25,8 @@ export interface KeySpec<K extends Kind = Kind> {
   values?: readonly string[];
   /** Smallest value (int, bytes) or length (string). */
   min?: number;
+  /** For URL-valued `string` keys: the schemes allowed. */
+  protocols?: readonly string[];
   /** Never printed in full (`medianode config` masks it). */
   secret?: boolean;
 }
@@ -76,6 +78,13 @@ export const CONFIG_KEYS = {
   maxUploadsPerToken: { env: "MEDIANODE_MAX_UPLOADS_PER_TOKEN", kind: "int", min: 1, doc: "Uploads one token may stream at once (429 beyond)." },
   wsMessagesPerSec: { env: "MEDIANODE_WS_MESSAGES_PER_SEC", kind: "int", min: 1, doc: "Messages a WebSocket client may send per second (bursts of 4×); beyond, it is closed (1008)." },
   wsMaxSubscriptions: { env: "MEDIANODE_WS_MAX_SUBSCRIPTIONS", kind: "int", min: 1, doc: "Jobs one WebSocket connection may subscribe to at once." },
+  smtpUrl: { env: "MEDIANODE_SMTP_URL", kind: "string", protocols: ["smtp:", "smtps:"], doc: "Mail server for email notifications: smtp://user:pass@host:587 (STARTTLS when offered; ?requireTLS=true insists) or smtps://host:465; unset: email notifications are refused." },
+  mailFrom: { env: "MEDIANODE_MAIL_FROM", kind: "string", doc: "From address of notification mails, e.g. \"medianode <media@example.com>\"." },
+  publicUrl: { env: "MEDIANODE_PUBLIC_URL", kind: "url", doc: "The node's address as users reach it (links in notification mails; default http://<host>:<port>)." },
+  vapidSubject: { env: "MEDIANODE_VAPID_SUBJECT", kind: "string", protocols: ["mailto:", "https:"], doc: "Web Push VAPID contact (mailto: or https:); default mailto:<MEDIANODE_MAIL_FROM's address>." },
+  vapidPublicKey: { env: "MEDIANODE_VAPID_PUBLIC_KEY", kind: "string", doc: "Web Push VAPID public key (base64url); with the private key, shared by every api node of a cluster. Unset: made once in <data>/vapid.json." },
+  vapidPrivateKey: { env: "MEDIANODE_VAPID_PRIVATE_KEY", kind: "string", secret: true, doc: "Web Push VAPID private key (base64url), with MEDIANODE_VAPID_PUBLIC_KEY." },
+  pushTtlSec: { env: "MEDIANODE_PUSH_TTL_SEC", kind: "int", min: 0, doc: "How long a push service keeps an undelivered Web Push notification (TTL header)." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -107,6 +116,13 @@ export interface Config {
   url: string;
   webhookSecret: string | undefined;
   webhookBackoffMs: number;
+  smtpUrl: string | undefined;
+  mailFrom: string | undefined;
+  publicUrl: string | undefined;
+  vapidSubject: string | undefined;
+  vapidPublicKey: string | undefined;
+  vapidPrivateKey: string | undefined;
+  pushTtlSec: number;
   playbackSecret: string | undefined;
   playbackMaxTtlSec: number;
   playbackBaseUrl: string | undefined;
@@ -159,6 +175,13 @@ export function defaultConfig(cores: number): Config {
     url: "http://127.0.0.1:8080",
     webhookSecret: undefined,
     webhookBackoffMs: 5000,
+    smtpUrl: undefined,
+    mailFrom: undefined,
+    publicUrl: undefined,
+    vapidSubject: undefined,
+    vapidPublicKey: undefined,
+    vapidPrivateKey: undefined,
+    pushTtlSec: 86400,
     playbackSecret: undefined,
     playbackMaxTtlSec: 7 * 86_400,
     playbackBaseUrl: undefined,

@@ -11,6 +11,7 @@ import { startRecovery } from "../services/recovery";
 import { createSubmitter } from "../services/submitter";
 import { createQueuePositions } from "../services/positions";
 import { startWebhooks } from "../services/webhooks";
+import { playbackLinkFor } from "../api/playback/index";
 import { startRetention } from "../services/retention";
 import { startChannelKeeping } from "../services/channels";
 import { ensureAdminToken } from "../services/tokens";
@@ -65,7 +66,8 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
     const retention = startRetention(deps, { jobs: config.retentionDays, logs: config.logRetentionDays }, { firstMs: o.retentionFirstMs });
     stops.push(() => retention.stop());
-    const webhooks = await startWebhooks(deps, ctx.redisUrl);
+    // Mails about a finished video or audio job link its playback URL (signed like /playback's).
+    const webhooks = await startWebhooks(deps, ctx.redisUrl, { playbackLink: playbackLinkFor(config, deps.now) });
     stops.push(() => webhooks.stop());
     // Channels (SPEC §12): their records mirrored into Redis, monitors' reports drained into SQLite.
     const channels = startChannelKeeping(deps);

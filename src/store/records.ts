@@ -3,6 +3,7 @@
 // §11) can sit behind it unchanged for its callers. store/sqlite/ is the embedded engine.
 import type { ErrorValue } from "../errors";
 import type { ChannelRecord } from "../channels/schema";
+import type { JobNotify } from "../events/notifications/schema";
 import type { JobError, JobRecord, JobStatus, JobType, LiveProgress, OutputFile, StoredSource, Waiting } from "../jobs/schema";
 
 export interface NewJob {
@@ -15,6 +16,7 @@ export interface NewJob {
   options: Record<string, unknown>;
   metadata: unknown;
   webhook: string | null;
+  notify?: JobNotify | null;
   idempotencyKey: string | null;
   maxAttempts: number;
   now: number;

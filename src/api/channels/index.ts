@@ -8,7 +8,7 @@ import type { Principal, ServiceDeps } from "../../services/deps";
 import { createChannel, listChannelViews, listListeners, removeChannel } from "../../services/channels";
 import { AUTH_ERRORS, docResponses, errors, out, requestBody } from "../schemas";
 import { requireScope } from "../auth";
-import { readCheckedJson } from "../body";
+import { readChecked } from "../body";
 import { ListLimit, listLimit } from "../list-query";
 
 const ChannelBody = TypeCompiler.Compile(ChannelRequest);
@@ -21,7 +21,7 @@ export function channelsRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
       async ({ request, set }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:write");
-        const body = await readCheckedJson(request, ChannelBody, "invalid channel: {name, jobs: [jobId...], loop}");
+        const body = await readChecked(request, ChannelBody, "channel: {name, jobs: [jobId...], loop}");
         set.status = 201;
         return await createChannel(deps, who, body);
       },
