@@ -53,7 +53,9 @@ export async function startChannelRegistry(deps: { redis: IORedis; sub: IORedis;
     const t1 = Date.now();
     offsetMs = Number(sec) * 1000 + Number(usec) / 1000 - (t0 + t1) / 2;
   };
-  await Promise.all([reloadAll(), syncClock()]);
+  // Redis not there yet (or down) must not stop the monitor from starting: the timer below
+  // reads the channels again every 10 s and the clock offset every 30 s.
+  await Promise.all([reloadAll(), syncClock()]).catch((e) => deps.log.warn("channels not read at start; retrying every 10 s", { error: e }));
   deps.sub.on("message", (channel: string, key: string) => {
     if (channel !== CHANNELS_CHANNEL) return;
     deps.redis.hget(CHANNELS_KEY, key).then((t) => set(key, parse(t)), (e) => deps.log.warn("channel re-read failed", { error: e }));

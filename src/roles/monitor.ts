@@ -9,7 +9,7 @@ import { createEventHub, type EventHub } from "../api/events-ws/hub";
 import { createEventBus, readEvents } from "../events/bus";
 import { snapshotEvent } from "../events/job-event";
 import { watchNodes } from "../nodes/watch";
-import { createRedis } from "../queue/connection";
+import { createRedis, waitForRedis } from "../queue/connection";
 import { getVisibleJob } from "../services/jobs";
 import { tokenCheck, tokenRevokedCheck } from "../services/tokens";
 import type { Db } from "../store/db";
@@ -64,6 +64,8 @@ export async function startMonitorRole(ctx: NodeContext, o: { db: Db | null; rec
       snapshot: async (jobId, p) => (records ? snapshotEvent(await getVisibleJob({ records }, jobId, p), o.positionOf?.(jobId) ?? null) : null),
     });
     stops.push(() => hub.stop());
+    // The producer connection refuses commands until it is ready: the channels' first read waits for it.
+    await waitForRedis(redis, 10_000).catch((e) => log.warn("Redis not ready at start; channels load once it is", { error: e }));
     const registry = await startChannelRegistry({ redis, sub: createRedis(ctx.redisUrl, "blocking", `medianode-channels-${nodeId}`), log });
     stops.push(() => registry.stop());
     const library = createTrackLibrary({ files: ctx.mediaStore, ffmpeg: ctx.media.ffmpeg, log });
