@@ -11,7 +11,9 @@ import { startRecovery } from "../services/recovery";
 import { createSubmitter } from "../services/submitter";
 import { createQueuePositions } from "../services/positions";
 import { startWebhooks } from "../services/webhooks";
+import { playbackLinkFor } from "../api/playback/index";
 import { startRetention } from "../services/retention";
+import { startChannelKeeping } from "../services/channels";
 import { ensureAdminToken } from "../services/tokens";
 import { dbPath, openDb, type Db } from "../store/db";
 import { migrate } from "../store/migrate";
@@ -64,8 +66,12 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
     const retention = startRetention({ ...deps, mediaStore: deps.mediaFiles }, { jobs: config.retentionDays, logs: config.logRetentionDays }, { firstMs: o.retentionFirstMs });
     stops.push(() => retention.stop());
-    const webhooks = await startWebhooks(deps, ctx.redisUrl);
+    // Mails about a finished video or audio job link its playback URL (signed like /playback's).
+    const webhooks = await startWebhooks(deps, ctx.redisUrl, { playbackLink: playbackLinkFor(config, deps.now) });
     stops.push(() => webhooks.stop());
+    // Channels (SPEC §12): their records mirrored into Redis, monitors' reports drained into SQLite.
+    const channels = startChannelKeeping(deps);
+    stops.push(() => channels.stop());
     const recorder = await startRecorder(deps, ctx.redisUrl);
     stops.push(() => recorder.stop());
     const recovery = startRecovery(deps, recorder, { reconcileMs: o.reconcileMs });

@@ -1,10 +1,15 @@
 import type { Db } from "./db";
+import type { Channel } from "../events/notifications/schema";
 
 export interface DeliveryRow {
   id: string;
+  channel: Channel;
   webhook_id: string | null;
+  /** An email/webpush subscription (notifications table); both ids null: the job's own webhook/notify. */
+  notification_id: string | null;
   job_id: string | null;
   tenant: string;
+  /** webhook: the URL; email: mailto:<address>; webpush: the push endpoint. */
   url: string;
   event_type: string;
   body: string;
@@ -12,6 +17,10 @@ export interface DeliveryRow {
   attempts: number;
   created_at: number;
   finished_at: number | null;
+  /** "<jobId>:<run> <breaker key>": one terminal notification per job run per subscription. */
+  dedupe_key: string | null;
+  /** Set while an attempt is being sent (see migration 0008_add_notifications). */
+  sending_attempt: number | null;
 }
 
 export interface AttemptRow {
@@ -30,17 +39,20 @@ export interface BreakerRow {
   open_until: number | null;
 }
 
-export function insertDelivery(db: Db, d: Omit<DeliveryRow, "state" | "attempts" | "finished_at">): void {
-  db.query("INSERT INTO deliveries (id, webhook_id, job_id, tenant, url, event_type, body, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)").run(
-    d.id,
-    d.webhook_id,
-    d.job_id,
-    d.tenant,
-    d.url,
-    d.event_type,
-    d.body,
-    d.created_at,
+export type NewDelivery = Omit<DeliveryRow, "state" | "attempts" | "finished_at" | "sending_attempt">;
+
+/** Inserts a pending delivery; false when its dedupe key already has one (nothing to send). */
+export function insertDelivery(db: Db, d: NewDelivery): boolean {
+  return (
+    db
+      .query("INSERT OR IGNORE INTO deliveries (id, channel, webhook_id, notification_id, job_id, tenant, url, event_type, body, state, created_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)")
+      .run(d.id, d.channel, d.webhook_id, d.notification_id, d.job_id, d.tenant, d.url, d.event_type, d.body, d.created_at, d.dedupe_key).changes === 1
   );
+}
+
+/** Marks an attempt as being sent now; false when the delivery is no longer pending or another send holds it. */
+export function beginSend(db: Db, id: string, attempt: number): boolean {
+  return db.query("UPDATE deliveries SET sending_attempt = ? WHERE id = ? AND state = 'pending' AND sending_attempt IS NULL").run(attempt, id).changes === 1;
 }
 
 export function getDelivery(db: Db, id: string): DeliveryRow | null {
@@ -57,12 +69,20 @@ export function recordAttempt(db: Db, a: AttemptRow, state: DeliveryRow["state"]
       a.error,
       a.duration_ms,
     );
-    db.query("UPDATE deliveries SET attempts = MAX(attempts, ?), state = ?, finished_at = CASE WHEN ? = 'pending' THEN NULL ELSE ? END WHERE id = ?").run(a.attempt, state, state, a.at, a.delivery_id);
+    db.query("UPDATE deliveries SET attempts = MAX(attempts, ?), state = ?, sending_attempt = NULL, finished_at = CASE WHEN ? = 'pending' THEN NULL ELSE ? END WHERE id = ?").run(a.attempt, state, state, a.at, a.delivery_id);
   })();
 }
 
-export function listDeliveries(db: Db, webhookId: string, limit: number): DeliveryRow[] {
-  return db.query<DeliveryRow, [string, number]>("SELECT * FROM deliveries WHERE webhook_id = ? ORDER BY created_at DESC, id DESC LIMIT ?").all(webhookId, limit);
+/** Pending deliveries made at or after `since`, oldest first: re-queued at start (a node may have died between a row and its queue entry, or Redis lost the queue). */
+export function listPendingDeliveries(db: Db, since: number, limit: number): DeliveryRow[] {
+  return db.query<DeliveryRow, [number, number]>("SELECT * FROM deliveries WHERE state = 'pending' AND created_at >= ? ORDER BY created_at, id LIMIT ?").all(since, limit);
+}
+
+/** One subscription's log: a webhook's (w_…) or an email/webpush subscription's (n_…). */
+export function listDeliveries(db: Db, subscriptionId: string, limit: number): DeliveryRow[] {
+  return db
+    .query<DeliveryRow, [string, string, number]>("SELECT * FROM deliveries WHERE webhook_id = ? OR notification_id = ? ORDER BY created_at DESC, id DESC LIMIT ?")
+    .all(subscriptionId, subscriptionId, limit);
 }
 
 /** Removes finished deliveries (and their attempts) finished before `before`; returns how many. */

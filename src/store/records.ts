@@ -2,6 +2,8 @@
 // Async, records in and out as domain types (jobs/schema.ts), so the PostgreSQL engine (SPEC
 // §11) can sit behind it unchanged for its callers. store/sqlite/ is the embedded engine.
 import type { ErrorValue } from "../errors";
+import type { ChannelRecord } from "../channels/schema";
+import type { JobNotify } from "../events/notifications/schema";
 import type { JobError, JobRecord, JobStatus, JobType, LiveProgress, OutputFile, StoredSource, Waiting } from "../jobs/schema";
 
 export interface NewJob {
@@ -14,6 +16,7 @@ export interface NewJob {
   options: Record<string, unknown>;
   metadata: unknown;
   webhook: string | null;
+  notify?: JobNotify | null;
   idempotencyKey: string | null;
   maxAttempts: number;
   now: number;
@@ -75,9 +78,43 @@ export interface JobRecords {
   existingIds(ids: readonly string[]): Promise<Set<string>>;
 }
 
+/** A live audio channel as stored (SPEC §12): its playlist and clock, and who made it. */
+export type StoredChannel = ChannelRecord & { jobs: string[]; tokenId: string | null };
+
+/** One listener session (SPEC §12), reported by the monitor that served it. */
+export interface StoredListenerSession {
+  id: string;
+  tenant: string;
+  channel: string;
+  tokenId: string | null;
+  node: string;
+  codec: string;
+  bitrateKbps: number;
+  startedAt: number;
+  endedAt: number | null;
+  bytes: number;
+  endReason: string | null;
+}
+
+export interface ChannelRecords {
+  /** false when the tenant already has a channel of that name. */
+  insert(c: StoredChannel): Promise<boolean>;
+  get(tenant: string, name: string): Promise<StoredChannel | null>;
+  /** A tenant's channels (null: every tenant's). */
+  list(tenant: string | null): Promise<StoredChannel[]>;
+  /** The channel and its listener sessions. */
+  delete(tenant: string, name: string): Promise<boolean>;
+  setClock(tenant: string, name: string, pausedSec: number, liveSinceMs: number | null): Promise<void>;
+  /** Inserts or updates (a session is reported at its start and its end); sessions of a deleted channel are dropped. */
+  upsertSessions(s: readonly StoredListenerSession[]): Promise<void>;
+  /** Newest first. */
+  listSessions(tenant: string, channel: string, limit: number, before?: number): Promise<StoredListenerSession[]>;
+}
+
 /** The records of one installation. Tokens, webhooks, deliveries and audit join this interface next (issue 14). */
 export interface Records {
   jobs: JobRecords;
+  channels: ChannelRecords;
 }
 
 /** A record's `waiting` marker, or null. */

@@ -2,7 +2,8 @@
 import type { Db } from "../db";
 import type { Records } from "../records";
 import { sqliteJobRecords } from "./jobs";
+import { sqliteChannelRecords } from "./channels";
 
 export function sqliteRecords(db: Db): Records {
-  return { jobs: sqliteJobRecords(db) };
+  return { jobs: sqliteJobRecords(db), channels: sqliteChannelRecords(db) };
 }

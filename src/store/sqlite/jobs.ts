@@ -25,6 +25,7 @@ interface JobRow {
   max_attempts: number;
   node: string | null;
   webhook: string | null;
+  notify: string | null;
   idempotency_key: string | null;
   run: number;
   live: string | null;
@@ -55,6 +56,7 @@ export function fromRow(r: JobRow): JobRecord {
     maxAttempts: r.max_attempts,
     node: r.node,
     webhook: r.webhook,
+    notify: json<JobRecord["notify"]>(r.notify),
     idempotencyKey: r.idempotency_key,
     run: r.run,
     live: json<LiveProgress>(r.live),
@@ -78,11 +80,11 @@ export function sqliteJobRecords(db: Db): JobRecords {
   const getRow = db.query<JobRow, [string]>("SELECT * FROM jobs WHERE id = ?");
   const byKey = db.query<JobRow, [string, string]>("SELECT * FROM jobs WHERE token_id = ? AND idempotency_key = ?");
   const insert = db.query(
-    `INSERT INTO jobs (id, tenant, token_id, type, status, priority, source, options, metadata, webhook, idempotency_key, max_attempts, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)`,
+    `INSERT INTO jobs (id, tenant, token_id, type, status, priority, source, options, metadata, webhook, idempotency_key, max_attempts, created_at, updated_at, notify)
+     VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)`,
   );
   const insertOne = (j: NewJob): JobRecord => {
-    insert.run(j.id, j.tenant, j.tokenId, j.type, j.priority, JSON.stringify(j.source), JSON.stringify(j.options), j.metadata === undefined ? null : JSON.stringify(j.metadata), j.webhook, j.idempotencyKey, j.maxAttempts, j.now);
+    insert.run(j.id, j.tenant, j.tokenId, j.type, j.priority, JSON.stringify(j.source), JSON.stringify(j.options), j.metadata === undefined ? null : JSON.stringify(j.metadata), j.webhook, j.idempotencyKey, j.maxAttempts, j.now, j.notify ? JSON.stringify(j.notify) : null);
     return {
       id: j.id,
       tenant: j.tenant,
@@ -101,6 +103,7 @@ export function sqliteJobRecords(db: Db): JobRecords {
       maxAttempts: j.maxAttempts,
       node: null,
       webhook: j.webhook,
+      notify: j.notify ?? null,
       idempotencyKey: j.idempotencyKey,
       run: 1,
       live: null,
