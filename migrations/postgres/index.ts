@@ -9,6 +9,7 @@ import m0005 from "./0005_key_breakers_by_subscription.sql" with { type: "text" 
 import m0006 from "./0006_namespace_jwt_tenants.sql" with { type: "text" };
 import m0007 from "./0007_add_token_webhook_secrets.sql" with { type: "text" };
 import m0008 from "./0008_add_notifications.sql" with { type: "text" };
+import m0009 from "./0009_add_channels.sql" with { type: "text" };
 import type { Migration } from "../sqlite/index";
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -20,4 +21,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "0006_namespace_jwt_tenants.sql", sql: m0006 },
   { version: 7, name: "0007_add_token_webhook_secrets.sql", sql: m0007 },
   { version: 8, name: "0008_add_notifications.sql", sql: m0008 },
+  { version: 9, name: "0009_add_channels.sql", sql: m0009 },
 ];

@@ -4,6 +4,7 @@
 import type { ErrorValue } from "../errors";
 import type { Scope } from "./scopes";
 import type { Channel, JobNotify } from "../events/notifications/schema";
+import type { ChannelRecord } from "../channels/schema";
 import type { JobError, JobRecord, JobStatus, JobType, LiveProgress, OutputFile, StoredSource, Waiting } from "../jobs/schema";
 
 export interface NewJob {
@@ -245,6 +246,39 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
+/** A live audio channel as stored (SPEC §12): its playlist and clock, and who made it. */
+export type StoredChannel = ChannelRecord & { jobs: string[]; tokenId: string | null };
+
+/** One listener session (SPEC §12), reported by the monitor that served it. */
+export interface StoredListenerSession {
+  id: string;
+  tenant: string;
+  channel: string;
+  tokenId: string | null;
+  node: string;
+  codec: string;
+  bitrateKbps: number;
+  startedAt: number;
+  endedAt: number | null;
+  bytes: number;
+  endReason: string | null;
+}
+
+export interface ChannelRecords {
+  /** false when the tenant already has a channel of that name. */
+  insert(c: StoredChannel): Promise<boolean>;
+  get(tenant: string, name: string): Promise<StoredChannel | null>;
+  /** A tenant's channels (null: every tenant's). */
+  list(tenant: string | null): Promise<StoredChannel[]>;
+  /** The channel and its listener sessions. */
+  delete(tenant: string, name: string): Promise<boolean>;
+  setClock(tenant: string, name: string, pausedSec: number, liveSinceMs: number | null): Promise<void>;
+  /** Inserts or updates (a session is reported at its start and its end); sessions of a deleted channel are dropped. */
+  upsertSessions(s: readonly StoredListenerSession[]): Promise<void>;
+  /** Newest first. */
+  listSessions(tenant: string, channel: string, limit: number, before?: number): Promise<StoredListenerSession[]>;
+}
+
 /** The records of one installation, whichever engine holds them (SPEC §1, §11). */
 export interface Records {
   engine: Engine;
@@ -254,6 +288,7 @@ export interface Records {
   deliveries: DeliveryRecords;
   notifications: NotificationRecords;
   audit: AuditRecords;
+  channels: ChannelRecords;
   /**
    * Takes `name` if no other process holds it, else null. PostgreSQL: a session advisory lock
    * on a connection of its own, freed by the server the moment its holder dies. SQLite: always

@@ -129,6 +129,7 @@ function showLogin(message) {
 }
 
 function signOut(message) {
+  stopListening();
   state.token = "";
   localStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(TOKEN_KEY);
@@ -576,6 +577,122 @@ function renderNodes(items, error) {
   );
 }
 
+// ---------- channels (live audio, SPEC §12) ----------
+async function loadChannels() {
+  let items;
+  try {
+    items = (await api("/v1/channels")).items;
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 401)) $("channels").replaceChildren(h("li", { class: "muted small", text: `Channels unavailable: ${e.message}` }));
+    return;
+  }
+  $("channels-count").textContent = items.length ? `${items.length}` : "";
+  if (!items.length) {
+    $("channels").replaceChildren(h("li", { class: "muted small", text: "No channel yet: POST /v1/channels {name, jobs, loop} makes one from completed audio jobs." }));
+    return;
+  }
+  $("channels").replaceChildren(
+    ...items.map((c) => {
+      const now = c.live ? "live broadcast" : c.nowPlaying ? `${c.nowPlaying.title} · ${Math.floor(c.nowPlaying.positionSec)}/${Math.round(c.nowPlaying.durationSec)} s` : "ended";
+      return h(
+        "li",
+        { class: "node", data: { channel: c.name } },
+        h("div", { class: "channel-row" }, h("span", { class: "node-name", text: c.name }), h("button", { class: "btn btn-ghost listen", type: "button", data: { channel: c.name }, text: "Listen" })),
+        h("div", { class: "node-meta small" }, h("span", { text: now }), h("span", { class: "muted", text: `${c.listeners} listening` }), c.live ? h("span", { class: "tag tag-hw", text: "LIVE" }) : ""),
+      );
+    }),
+  );
+}
+
+/** One player: /v1/stream's ADTS AAC frames appended to a MediaSource (Chromium has no Ogg in MSE). */
+const player = { ws: null, ms: null, sb: null, queue: [], url: "" };
+
+function stopListening() {
+  if (player.ws) {
+    player.ws.onclose = null;
+    player.ws.close();
+  }
+  const audio = /** @type {HTMLAudioElement} */ ($("player"));
+  audio.pause();
+  audio.removeAttribute("src");
+  if (player.url) URL.revokeObjectURL(player.url);
+  Object.assign(player, { ws: null, ms: null, sb: null, queue: [], url: "" });
+  $("player-box").hidden = true;
+}
+
+function pumpPlayer() {
+  const sb = player.sb;
+  if (!sb || sb.updating || !player.queue.length) return;
+  // Keep the buffer short: what played more than 30 s ago goes.
+  const audio = /** @type {HTMLAudioElement} */ ($("player"));
+  if (sb.buffered.length && audio.currentTime - sb.buffered.start(0) > 30) {
+    sb.remove(sb.buffered.start(0), audio.currentTime - 10);
+    return;
+  }
+  sb.appendBuffer(player.queue.shift());
+}
+
+function listenTo(name) {
+  stopListening();
+  const audio = /** @type {HTMLAudioElement} */ ($("player"));
+  const ms = new MediaSource();
+  player.ms = ms;
+  player.url = URL.createObjectURL(ms);
+  audio.src = player.url;
+  $("player-box").hidden = false;
+  $("player-now").textContent = `Tuning in to ${name}…`;
+  ms.addEventListener(
+    "sourceopen",
+    () => {
+      const proto = location.protocol === "https:" ? "wss:" : "ws:";
+      const ws = new WebSocket(`${proto}//${location.host}/v1/stream?token=${encodeURIComponent(state.token)}`);
+      ws.binaryType = "arraybuffer";
+      player.ws = ws;
+      ws.onopen = () => ws.send(JSON.stringify({ type: "stream.start", channel: name, bitrate: 128 }));
+      ws.onmessage = (m) => {
+        if (typeof m.data !== "string") {
+          player.queue.push(m.data);
+          pumpPlayer();
+          return;
+        }
+        let e;
+        try {
+          e = JSON.parse(m.data);
+        } catch {
+          return;
+        }
+        if (e.error) toast(`Channel ${name}: ${e.error.message}`, "error");
+        if (e.type === "stream.metadata") {
+          if (e.codec !== "aac") {
+            toast(`Channel ${name} streams ${e.codec} only; this player needs an AAC rendition (MediaSource has no Ogg here).`, "error");
+            stopListening();
+            return;
+          }
+          if (!player.sb) {
+            player.sb = ms.addSourceBuffer("audio/aac");
+            player.sb.mode = "sequence";
+            player.sb.addEventListener("updateend", pumpPlayer);
+          }
+          $("player-now").textContent = `${name}: ${e.live ? "live broadcast" : e.title} (${e.codec} ${e.bitrate} kbps)`;
+        }
+      };
+      ws.onclose = (c) => {
+        if (player.ws !== ws) return;
+        $("player-now").textContent = `${name}: stopped (${c.code}${c.reason ? ` ${c.reason}` : ""})`;
+        player.ws = null;
+      };
+    },
+    { once: true },
+  );
+  audio.play().catch((e) => toast(`Playback: ${e.message}`, "error"));
+}
+
+$("channels").addEventListener("click", (ev) => {
+  const b = /** @type {HTMLElement} */ (ev.target).closest("button.listen");
+  if (b) listenTo(b.dataset.channel);
+});
+$("player-stop").addEventListener("click", stopListening);
+
 // ---------- failed (dead letter) ----------
 async function loadFailed() {
   const r = await api("/v1/jobs?status=failed&limit=25");
@@ -858,7 +975,7 @@ function scheduleRefresh() {
 }
 
 async function refreshAll() {
-  await Promise.all([loadJobs(), loadQueues(), loadFailed(), loadNodes()]).catch((e) => reportError("Loading", e));
+  await Promise.all([loadJobs(), loadQueues(), loadFailed(), loadNodes(), loadChannels()]).catch((e) => reportError("Loading", e));
 }
 
 // ---------- start ----------
@@ -878,6 +995,7 @@ function start() {
       if (j) tr.querySelector(".cell-created").textContent = fmtAgo(j.createdAt);
     }
     loadNodes();
+    loadChannels();
     loadQueues().catch(() => {});
   }, 10000);
 }

@@ -27,7 +27,7 @@ const hlsWorker = hlsWorkerText as string;
 
 /**
  * No inline script or style attribute is needed: app.js sets styles through CSSOM. Media may
- * come from blob: (hls.js feeds MediaSource through one) and, like images and fetches, from the
+ * come from blob: (hls.js and the channel player feed MediaSource through one) and, like images and fetches, from the
  * origin playback URLs are built on when that is another (MEDIANODE_PLAYBACK_BASE_URL).
  */
 export function dashboardCsp(playbackBaseUrl?: string): string {

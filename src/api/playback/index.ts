@@ -4,7 +4,7 @@
 import { Elysia } from "elysia";
 import type { Config } from "../../config/schema";
 import type { JobRecord } from "../../jobs/schema";
-import { BadRequestError, ForbiddenError, GoneError, NotFoundError } from "../../errors";
+import { BadRequestError, ForbiddenError, GoneError, NotFoundError, StorageError } from "../../errors";
 import { mimeFor } from "../../media/mime";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { publicBase } from "../../services/notifications";
@@ -12,7 +12,8 @@ import { checkPlaybackGeneration, playableJob } from "../../services/playback";
 import { secretFile } from "../../storage/secret-file";
 import { requireScope } from "../auth";
 import { AUTH_ERRORS, Binary, docResponses, errors, out } from "../schemas";
-import { serveFile } from "../static-file/serve";
+import { serveLocated } from "../static-file/serve";
+import type { OutputLocation } from "../../storage/media-files";
 import { playbackCacheControl } from "./cache";
 import { DEFAULT_TTL_SEC, PlaybackFileParams, PlaybackParams, PlaybackQuery, PlaybackView } from "./schema";
 import { signPlaybackToken, verifyPlaybackToken, type PlaybackClaims } from "./token";
@@ -79,14 +80,16 @@ export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
     if (!v.ok) throw new ForbiddenError("invalid playback token: it was altered or signed with another secret");
     await checkPlaybackGeneration(deps, v.claims.jobId, v.claims.generation);
     const name = params["*"] ?? "";
-    let file: string;
+    let loc: OutputLocation;
     try {
-      file = deps.mediaStore.outputFile(v.claims.jobId, name);
-    } catch {
+      // A presigned redirect (media in a bucket) lives no longer than the token.
+      loc = await deps.mediaFiles.locateOutput(v.claims.jobId, name, { maxPresignSec: v.claims.expiresAtSec - nowSec() });
+    } catch (e) {
+      if (e instanceof StorageError) throw e;
       // Traversal, another job's path, or a name the job does not have: all just "not here".
       throw new NotFoundError("no such output in this job");
     }
-    return serveFile(request, file, {
+    return serveLocated(request, loc, {
       contentType: mimeFor(name),
       cacheControl: playbackCacheControl(name),
       onBytes: (n) => deps.metrics.bytesTotal.inc({ direction: "out" }, n),
@@ -98,7 +101,7 @@ export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
       security: [],
       summary: "An output through a playback URL: no auth header, CORS open, cacheable (ETag, Range, 304)",
       description: "`*` is the output's name (may contain slashes: 720p/seg_001.ts). 403: altered or malformed token; 410: expired, or revoked because the job's outputs were replaced or deleted.",
-      responses: docResponses({ 200: Binary, 206: Binary, 304: "Not modified", 416: "Range not satisfiable", ...errors("FORBIDDEN", "NOT_FOUND", "GONE") }, [200, 206]),
+      responses: docResponses({ 200: Binary, 206: Binary, 302: "Media in a bucket: a presigned URL of the file, valid no longer than the token (playlists are served here)", 304: "Not modified", 416: "Range not satisfiable", ...errors("FORBIDDEN", "NOT_FOUND", "GONE") }, [200, 206]),
     },
   };
 

@@ -5,6 +5,7 @@ import { StorageError } from "../../errors";
 import { migratePostgres } from "../migrate";
 import type { Records } from "../records";
 import { postgresAuditRecords } from "./audit";
+import { postgresChannelRecords } from "./channels";
 import { postgresDeliveryRecords } from "./deliveries";
 import { postgresNotificationRecords } from "./notifications";
 import { postgresJobRecords } from "./jobs";
@@ -33,6 +34,7 @@ export function postgresRecords(sql: SQL, url: string): Records {
     deliveries: postgresDeliveryRecords(sql),
     notifications: postgresNotificationRecords(sql),
     audit: postgresAuditRecords(sql),
+    channels: postgresChannelRecords(sql),
     tryLock: (name) => tryAdvisoryLock(url, name),
     migrate: () => migratePostgres(sql),
     async ping() {
