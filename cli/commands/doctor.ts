@@ -6,6 +6,7 @@ import { Database } from "bun:sqlite";
 import { Command } from "commander";
 import { loadConfig } from "../../src/config/load";
 import type { Config } from "../../src/config/schema";
+import { openBucket } from "../../src/storage/bucket";
 import { FFMPEG_INSTALL_HINT, ffmpegEncoders, ffmpegHwaccels, ffmpegVersion, resolveBinaries } from "../../src/media/binaries";
 import { encoderDevice, usableEncoders, usableHwaccels } from "../../src/media/hardware";
 import { findHeifConvert, HEIF_INSTALL_HINT } from "../../src/media/heif";
@@ -163,6 +164,12 @@ async function portFree(host: string, port: number): Promise<NodeJS.ErrnoExcepti
   });
 }
 
+/** MEDIANODE_MEDIA_URL: the bucket answers and takes the credentials (SPEC §11). */
+async function checkBucket(config: Config): Promise<Check> {
+  const c = await openBucket(config)!.check();
+  return c.ok ? { name: "bucket", status: "ok", detail: c.detail } : { name: "bucket", status: "fail", detail: c.detail, hint: "check MEDIANODE_S3_ENDPOINT, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and that the bucket exists" };
+}
+
 async function checkPort(config: Config): Promise<Check> {
   const where = `${config.host}:${config.port}`;
   if (config.port === 0) return { name: "port", status: "ok", detail: "0: any free port" };
@@ -181,7 +188,7 @@ async function checkPort(config: Config): Promise<Check> {
 
 export async function runChecks(config: Config): Promise<Check[]> {
   const [ff, redis, records, port] = await Promise.all([checkFfmpeg(config), checkRedis(config), checkRecords(config), checkPort(config)]);
-  return [...ff, redis, records, ...checkDataDir(config), port];
+  return [...ff, redis, records, ...checkDataDir(config), port, ...(config.mediaUrl ? [await checkBucket(config)] : [])];
 }
 
 export function doctorCommand(ctx: Ctx): Command {

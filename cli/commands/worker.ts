@@ -32,7 +32,10 @@ export function workerCommand(ctx: Ctx): Command {
     .option("--data-dir <dir>", "data folder: with --server this worker's own; without, the api node's (a shared mount) (env MEDIANODE_DATA_DIR)")
     .addHelpText(
       "after",
-      "\nThe worker needs REDIS_URL pointing at the api node's Redis. Two ways to reach the media store:\n" +
+      "\nThe worker needs REDIS_URL pointing at the api node's Redis. Three ways to reach the media store:\n" +
+        "  MEDIANODE_MEDIA_URL     s3://bucket/prefix (with MEDIANODE_S3_ENDPOINT, AWS_ACCESS_KEY_ID,\n" +
+        "                          AWS_SECRET_ACCESS_KEY): sources and outputs in the bucket, read and written\n" +
+        "                          directly; --data-dir is this worker's own, for scratch copies\n" +
         "  --server URL --token T  over the api node's HTTP: each source is downloaded (resumable) into\n" +
         "                          this worker's own --data-dir, each output uploaded back (checksummed);\n" +
         "                          the token needs the worker scope (medianode token create --scopes worker)\n" +

@@ -4,12 +4,13 @@ import type { TokenCheck } from "../services/tokens";
 import { looksLikeJwt, verifyJwt } from "./jwt";
 
 /**
- * Where a token may come in the query string: the event WebSocket (browsers cannot set headers
- * on one) and GET of an output file (a media player or a link opened in a new tab). Anywhere
+ * Where a token may come in the query string: the WebSockets (browsers cannot set headers on
+ * one: the event stream, a channel's listeners and its broadcaster, SPEC §12) and GET of an output file (a media player or a link opened in a new tab). Anywhere
  * else a `?token=` would end up in proxy logs and browser history for no need (issue #12). Pure.
  */
 export function queryTokenAllowed(method: string, pathname: string): boolean {
-  if (pathname === "/v1/events") return true;
+  if (pathname === "/v1/events" || pathname === "/v1/stream") return true;
+  if (method === "GET" && /^\/v1\/channels\/[^/]+\/live$/.test(pathname)) return true;
   return (method === "GET" || method === "HEAD") && /^\/v1\/jobs\/[^/]+\/outputs\/./.test(pathname);
 }
 
@@ -23,7 +24,7 @@ export function tokenFrom(request: Request): string | null {
   const url = new URL(request.url);
   const q = url.searchParams.get("token");
   if (q && !queryTokenAllowed(request.method, url.pathname)) {
-    throw new UnauthorizedError("?token= is accepted only on the /v1/events WebSocket and output downloads: send Authorization: Bearer <token>");
+    throw new UnauthorizedError("?token= is accepted only on the WebSockets (/v1/events, /v1/stream, /v1/channels/:name/live) and output downloads: send Authorization: Bearer <token>");
   }
   return q || null;
 }

@@ -46,6 +46,15 @@ export function parseBytes(name: string, raw: Raw, min = 1): number {
   return n;
 }
 
+/** `s3://bucket/prefix` → its bucket and key prefix (no slashes at either end), or null (pure). */
+export function parseMediaUrl(raw: string): { bucket: string; prefix: string } | null {
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(raw.trim());
+  if (!m) return null;
+  const prefix = (m[2] ?? "").replace(/^\/+|\/+$/g, "");
+  if (prefix.split("/").some((p) => p === "." || p === "..") || /[\\\0]/.test(prefix)) return null;
+  return { bucket: m[1]!, prefix };
+}
+
 function parseList(raw: Raw): string[] {
   if (Array.isArray(raw)) return raw.map(String).filter(Boolean);
   // Commas separate; a colon does too (PATH style) unless it is part of a URL or an IPv6 address.
@@ -111,6 +120,15 @@ function parseValue(key: ConfigKey, spec: KeySpec, raw: Raw, base: Config): unkn
     case "string":
       if (typeof raw !== "string" || raw === "") throw new ConfigError(name, "expected a non-empty string");
       if (spec.pattern && !new RegExp(spec.pattern).test(raw)) throw new ConfigError(name, `expected a value matching ${spec.pattern}, got ${JSON.stringify(raw.replace(/\/\/[^@/]*@/, "//***@"))}`);
+      if (spec.protocols) {
+        let scheme: string | null = null;
+        try {
+          scheme = new URL(raw).protocol;
+        } catch {
+          // reported below
+        }
+        if (!scheme || !spec.protocols.includes(scheme)) throw new ConfigError(name, `expected a ${spec.protocols.join(" or ")} URL`);
+      }
       if (spec.min !== undefined && raw.length < spec.min) throw new ConfigError(name, `must be at least ${spec.min} characters long`);
       return raw;
     case "url": {
@@ -136,6 +154,9 @@ function parseValue(key: ConfigKey, spec: KeySpec, raw: Raw, base: Config): unkn
       return parseCapabilities(name, raw);
     case "concurrency":
       return parseConcurrency(name, raw, base.concurrency);
+    case "s3url":
+      if (!parseMediaUrl(String(raw))) throw new ConfigError(name, `expected s3://bucket or s3://bucket/prefix, got ${JSON.stringify(raw)}`);
+      return String(raw).replace(/\/+$/, "");
     case "enum":
       if (!spec.values!.includes(String(raw))) throw new ConfigError(name, `expected one of ${spec.values!.join(", ")}, got ${JSON.stringify(raw)}`);
       return String(raw);

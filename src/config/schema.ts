@@ -8,7 +8,7 @@ export const ALL_ROLES: readonly Role[] = ["api", "worker", "monitor", "metrics"
 export type LogFormat = "json" | "pretty";
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-type Kind = "string" | "url" | "int" | "bytes" | "roles" | "list" | "cidrs" | "capabilities" | "concurrency" | "enum";
+type Kind = "string" | "url" | "int" | "bytes" | "roles" | "list" | "cidrs" | "capabilities" | "concurrency" | "enum" | "s3url";
 
 /**
  * A capability name: an ffmpeg encoder or hwaccel name as ffmpeg prints it (libsvtav1,
@@ -30,6 +30,8 @@ export interface KeySpec<K extends Kind = Kind> {
   min?: number;
   /** A `string` key's value must match this (e.g. a URL scheme). */
   pattern?: string;
+  /** For URL-valued `string` keys: the schemes allowed. */
+  protocols?: readonly string[];
   /** Never printed in full (`medianode config` masks it). */
   secret?: boolean;
 }
@@ -63,6 +65,7 @@ export const CONFIG_KEYS = {
   rateLimitPerToken: { env: "MEDIANODE_RATE_LIMIT_PER_TOKEN", kind: "int", min: 0, doc: "Requests per second per token (bursts of 4×); 0 = off." },
   rateLimitPerIp: { env: "MEDIANODE_RATE_LIMIT_PER_IP", kind: "int", min: 0, doc: "Requests per second per client IP (bursts of 4×); 0 = off." },
   corsOrigins: { env: "MEDIANODE_CORS_ORIGINS", kind: "list", doc: "Origins allowed to call the API from a browser (default: none)." },
+  streamListenersPerToken: { env: "MEDIANODE_STREAM_LISTENERS_PER_TOKEN", kind: "int", min: 0, doc: "Live audio streams one token may have open at once on all monitors (SPEC §12); 0 = no limit." },
   wsBufferBytes: { env: "MEDIANODE_WS_BUFFER_BYTES", kind: "bytes", min: 1024, doc: "Unsent events a WebSocket client may fall behind by before it is closed (1013)." },
   shutdownGraceSec: { env: "MEDIANODE_SHUTDOWN_GRACE_SEC", kind: "int", min: 0, doc: "On SIGTERM, running jobs get this long to finish; then they are handed back to the queue. Keep systemd's TimeoutStopSec above it." },
   lockSec: { env: "MEDIANODE_LOCK_SEC", kind: "int", min: 2, doc: "Job lock (renewed every half of it while the worker lives); a dead worker's job returns after it plus half of it. Lower only to test takeover." },
@@ -82,6 +85,19 @@ export const CONFIG_KEYS = {
   wsMessagesPerSec: { env: "MEDIANODE_WS_MESSAGES_PER_SEC", kind: "int", min: 1, doc: "Messages a WebSocket client may send per second (bursts of 4×); beyond, it is closed (1008)." },
   wsMaxSubscriptions: { env: "MEDIANODE_WS_MAX_SUBSCRIPTIONS", kind: "int", min: 1, doc: "Jobs one WebSocket connection may subscribe to at once." },
   databaseUrl: { env: "DATABASE_URL", kind: "string", pattern: "^postgres(ql)?://", doc: "postgres://user@host/db: PostgreSQL holds every record instead of <data>/medianode.db (SPEC §11)." },
+  // Media in an S3-compatible bucket (SPEC §11).
+  mediaUrl: { env: "MEDIANODE_MEDIA_URL", kind: "s3url", doc: "Where sources and outputs live: unset, <data>/media; s3://bucket/prefix, an S3-compatible bucket shared by every api node and worker." },
+  s3Endpoint: { env: "MEDIANODE_S3_ENDPOINT", kind: "url", doc: "S3 endpoint for MEDIANODE_MEDIA_URL (MinIO, R2, Garage...), addressed path-style; unset: AWS S3 of AWS_REGION. Clients follow presigned redirects to it." },
+  s3AccessKeyId: { env: "AWS_ACCESS_KEY_ID", kind: "string", secret: true, doc: "Access key of the media bucket." },
+  s3SecretAccessKey: { env: "AWS_SECRET_ACCESS_KEY", kind: "string", secret: true, doc: "Secret key of the media bucket." },
+  s3Region: { env: "AWS_REGION", kind: "string", doc: "Region of the media bucket." },
+  smtpUrl: { env: "MEDIANODE_SMTP_URL", kind: "string", protocols: ["smtp:", "smtps:"], doc: "Mail server for email notifications: smtp://user:pass@host:587 (STARTTLS when offered; ?requireTLS=true insists) or smtps://host:465; unset: email notifications are refused." },
+  mailFrom: { env: "MEDIANODE_MAIL_FROM", kind: "string", doc: "From address of notification mails, e.g. \"medianode <media@example.com>\"." },
+  publicUrl: { env: "MEDIANODE_PUBLIC_URL", kind: "url", doc: "The node's address as users reach it (links in notification mails; default http://<host>:<port>)." },
+  vapidSubject: { env: "MEDIANODE_VAPID_SUBJECT", kind: "string", protocols: ["mailto:", "https:"], doc: "Web Push VAPID contact (mailto: or https:); default mailto:<MEDIANODE_MAIL_FROM's address>." },
+  vapidPublicKey: { env: "MEDIANODE_VAPID_PUBLIC_KEY", kind: "string", doc: "Web Push VAPID public key (base64url); with the private key, shared by every api node of a cluster. Unset: made once in <data>/vapid.json." },
+  vapidPrivateKey: { env: "MEDIANODE_VAPID_PRIVATE_KEY", kind: "string", secret: true, doc: "Web Push VAPID private key (base64url), with MEDIANODE_VAPID_PUBLIC_KEY." },
+  pushTtlSec: { env: "MEDIANODE_PUSH_TTL_SEC", kind: "int", min: 0, doc: "How long a push service keeps an undelivered Web Push notification (TTL header)." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -114,6 +130,13 @@ export interface Config {
   url: string;
   webhookSecret: string | undefined;
   webhookBackoffMs: number;
+  smtpUrl: string | undefined;
+  mailFrom: string | undefined;
+  publicUrl: string | undefined;
+  vapidSubject: string | undefined;
+  vapidPublicKey: string | undefined;
+  vapidPrivateKey: string | undefined;
+  pushTtlSec: number;
   playbackSecret: string | undefined;
   playbackMaxTtlSec: number;
   playbackBaseUrl: string | undefined;
@@ -135,6 +158,12 @@ export interface Config {
   wsMessagesPerSec: number;
   wsMaxSubscriptions: number;
   databaseUrl: string | undefined;
+  mediaUrl: string | undefined;
+  s3Endpoint: string | undefined;
+  s3AccessKeyId: string | undefined;
+  s3SecretAccessKey: string | undefined;
+  s3Region: string;
+  streamListenersPerToken: number;
 }
 
 export const GIB = 1024 ** 3;
@@ -167,6 +196,13 @@ export function defaultConfig(cores: number): Config {
     url: "http://127.0.0.1:8080",
     webhookSecret: undefined,
     webhookBackoffMs: 5000,
+    smtpUrl: undefined,
+    mailFrom: undefined,
+    publicUrl: undefined,
+    vapidSubject: undefined,
+    vapidPublicKey: undefined,
+    vapidPrivateKey: undefined,
+    pushTtlSec: 86400,
     playbackSecret: undefined,
     playbackMaxTtlSec: 7 * 86_400,
     playbackBaseUrl: undefined,
@@ -188,5 +224,11 @@ export function defaultConfig(cores: number): Config {
     wsMessagesPerSec: 20,
     wsMaxSubscriptions: 1000,
     databaseUrl: undefined,
+    mediaUrl: undefined,
+    s3Endpoint: undefined,
+    s3AccessKeyId: undefined,
+    s3SecretAccessKey: undefined,
+    s3Region: "us-east-1",
+    streamListenersPerToken: 10,
   };
 }

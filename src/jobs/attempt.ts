@@ -66,6 +66,9 @@ async function fetchSource(deps: AttemptDeps, a: AttemptInput): Promise<{ input:
     const proxy = startRangeProxy(src.url, deps.urlPolicy);
     return { input: proxy.url, protocols: "http,tcp", proxy };
   }
+  // Copied in once (a bucket): a later attempt, on any host, reads the first one's copy.
+  const copied = await deps.mediaStore.fetchCopiedSource?.(item.id, signal);
+  if (copied) return { input: copied, protocols: "file", proxy: null };
   const input = deps.mediaStore.sourcePath(item.id);
   try {
     await downloadUrl(src.url, input, deps.urlPolicy);
@@ -76,6 +79,7 @@ async function fetchSource(deps: AttemptDeps, a: AttemptInput): Promise<{ input:
   }
   // A downloaded source gets the same check as an upload: media of the job's kind, or 415.
   await inspectSource(input, pipelineFor(type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits });
+  await deps.mediaStore.copySourceIn?.(item.id, input);
   return { input, protocols: "file", proxy: null };
 }
 
@@ -93,6 +97,8 @@ export async function runAttempt(deps: AttemptDeps, a: AttemptInput): Promise<At
       { signal: a.signal, timeoutMs: deps.jobTimeoutMs, onProgress: a.onProgress },
     );
     if (proxy) out.result.bytesFetched = proxy.bytesFetched();
+    // Uploads (a bucket) happen before the lock check, so the commit after it is one quick write.
+    await deps.mediaStore.stageAttempt?.(item.id, attemptDir, a.signal);
     // Extending (not just reading) the lock leaves a full lock period for the renames.
     if (!(await a.keepLock())) throw new LockLostError();
     await deps.mediaStore.commitAttempt(item.id, attemptDir, a.signal);

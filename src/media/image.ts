@@ -10,7 +10,7 @@ import type { OutputInfo } from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
 import { InvalidInputError, UnsupportedMediaError, type MedianodeError } from "../errors";
 import { readFile, writeFile } from "node:fs/promises";
-import { decodeHeif, decodeSequenceFrame, isPureSequence, readHeifLayout, type HeifColour, type HeifLayout } from "./heif";
+import { decodeHeif, decodeSequenceFrame, heifLayout, isPureSequence, readHeifLayout, type HeifColour, type HeifLayout } from "./heif";
 import { iccFromNclx, pngWithIcc } from "./nclx";
 
 type Sharp = typeof SharpNS;
@@ -128,7 +128,7 @@ export interface ImageLimits {
 const HEIF_BRANDS = new Set(["heic", "heix", "heim", "heis", "hevc", "hevx", "hevm", "hevs", "mif1", "msf1"]);
 
 /** Header-only read (no decode); orientation applied to width/height. */
-export async function readImageInfo(path: string, limits: ImageLimits): Promise<ImageInfo> {
+export async function readImageInfo(path: string | Uint8Array, limits: ImageLimits): Promise<ImageInfo> {
   const sharp = loadSharp();
   try {
     const m = await sharp(path, { limitInputPixels: limits.maxPixels }).metadata();
@@ -146,8 +146,9 @@ export async function readImageInfo(path: string, limits: ImageLimits): Promise<
   }
 }
 
-async function sequenceInfo(path: string, limits: ImageLimits): Promise<ImageInfo | null> {
-  const layout = await readHeifLayout(path).catch(() => null);
+async function sequenceInfo(path: string | Uint8Array, limits: ImageLimits): Promise<ImageInfo | null> {
+  // A file, or the first bytes of an object in the media bucket (parsed as far as they go).
+  const layout = await (typeof path === "string" ? readHeifLayout(path) : Promise.resolve().then(() => heifLayout(path))).catch(() => null);
   if (!layout || !HEIF_BRANDS.has(layout.brand) || !isPureSequence(layout)) return null;
   const { width, height, codec } = layout.sequence!;
   if (!width || !height) throw new InvalidInputError("image sequence has no dimensions");

@@ -24,8 +24,11 @@ export const METRIC_NAMES = [
   "medianode_build_info",
 ] as const;
 
+/** Live audio channels' metrics (SPEC §12, not §9's list). */
+export const STREAM_METRIC_NAMES = ["medianode_stream_listeners", "medianode_stream_bytes_total"] as const;
+
 /** Beyond the SPEC's list: the slow-client drop count that issue 4 asks for. */
-export const EXTRA_METRIC_NAMES = ["medianode_ws_dropped_total", "medianode_nodes_online", "medianode_jobs"] as const;
+export const EXTRA_METRIC_NAMES = ["medianode_ws_dropped_total", "medianode_nodes_online", "medianode_jobs", "medianode_notifications_total", ...STREAM_METRIC_NAMES] as const;
 
 export interface Metrics {
   registry: Registry;
@@ -41,9 +44,14 @@ export interface Metrics {
   wsClients: Gauge;
   wsDropped: Counter;
   webhookDeliveries: Counter<"status">;
+  /** Issue #18: every channel's delivery attempts (webhook, email, webpush) by outcome. */
+  notifications: Counter<"channel" | "status">;
   /** Cluster gauges, set by the metrics role (roles/metrics.ts) on each scrape. */
   nodesOnline: Gauge<"role">;
   jobsByStatus: Gauge<"status">;
+  /** Listeners of each channel on this monitor node (SPEC §12). */
+  streamListeners: Gauge<"channel">;
+  streamBytes: Counter<"channel">;
   jobFailures: Counter<"type" | "code">;
 }
 
@@ -110,8 +118,11 @@ export function createMetrics(): Metrics {
     wsClients: new Gauge({ name: "medianode_ws_clients", help: "Connected WebSocket clients.", registers: r }),
     wsDropped: new Counter({ name: "medianode_ws_dropped_total", help: "WebSocket clients closed for reading too slowly.", registers: r }),
     webhookDeliveries: new Counter({ name: "medianode_webhook_deliveries_total", help: "Webhook delivery attempts by outcome.", labelNames: ["status"], registers: r }),
+    notifications: new Counter({ name: "medianode_notifications_total", help: "Notification delivery attempts by channel (webhook, email, webpush) and outcome (delivered, retrying, failed, gone, circuit_open, interrupted).", labelNames: ["channel", "status"], registers: r }),
     nodesOnline: new Gauge({ name: "medianode_nodes_online", help: "Nodes whose advert is live in Redis, by role (a node counts once per role).", labelNames: ["role"], registers: r }),
     jobsByStatus: new Gauge({ name: "medianode_jobs", help: "Job records by status (the record store; exported where the metrics role can read it).", labelNames: ["status"], registers: r }),
+    streamListeners: new Gauge({ name: "medianode_stream_listeners", help: "Listeners of a live audio channel on this monitor node.", labelNames: ["channel"], registers: r }),
+    streamBytes: new Counter({ name: "medianode_stream_bytes_total", help: "Audio bytes sent to a channel's listeners by this monitor node.", labelNames: ["channel"], registers: r }),
     jobFailures: new Counter({ name: "medianode_job_failures_total", help: "Jobs that failed, by their error code (SPEC §2's list).", labelNames: ["type", "code"], registers: r }),
   };
 }

@@ -47,3 +47,21 @@ export const CONTROL_CHANNEL = `${QUEUE_PREFIX}:control`;
  * (the WebSocket stream) read it, whichever host they run on (SPEC §1, §11).
  */
 export const EVENTS_CHANNEL = `${QUEUE_PREFIX}:events`;
+
+/**
+ * Live audio channels (SPEC §12). A Redis hash of every channel's record and clock (field
+ * `<tenant>/<name>`), so every monitor node computes the same position; the pub/sub channel of
+ * the same name says which field changed.
+ */
+export const CHANNELS_KEY = `${QUEUE_PREFIX}:channels`;
+export const CHANNELS_CHANNEL = `${QUEUE_PREFIX}:channels`;
+/** Per channel: monitor node → its listener count and until when that holds. */
+export const channelListenersKey = (channelKey: string) => `${QUEUE_PREFIX}:channel-listeners:${channelKey}`;
+/** What monitors (which never write the records) hand to the api role: listener sessions, clock changes. */
+export const CHANNEL_REPORTS_KEY = `${QUEUE_PREFIX}:channel-reports`;
+/** Per token: stream sessions open on any monitor (sorted set, score = until when it holds). */
+export const streamTokenKey = (tokenKey: string) => `${QUEUE_PREFIX}:stream-token:${tokenKey}`;
+/** The one broadcaster of a channel (SET NX with a TTL its monitor renews). */
+export const channelLiveKey = (channelKey: string) => `${QUEUE_PREFIX}:channel-live:${channelKey}`;
+/** Pub/sub of a broadcast's audio, from the broadcaster's monitor to every other one. */
+export const channelLiveAudio = (channelKey: string) => `${QUEUE_PREFIX}:channel-audio:${channelKey}`;

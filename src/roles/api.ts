@@ -8,11 +8,14 @@ import { createQueues, closeQueues } from "../queue/queues";
 import type { ServiceDeps } from "../services/deps";
 import { startRecorder } from "../services/recorder";
 import { startDuties, type Duties } from "../services/duties";
+import { listOnlineNodes } from "../services/nodes";
 import { startRecovery, type Recovery } from "../services/recovery";
 import { createSubmitter } from "../services/submitter";
 import { createQueuePositions } from "../services/positions";
 import { startWebhooks } from "../services/webhooks";
+import { playbackLinkFor } from "../api/playback/index";
 import { startRetention } from "../services/retention";
+import { startChannelKeeping } from "../services/channels";
 import { ensureAdminToken } from "../services/tokens";
 import { openRecords } from "../store/open";
 import type { Records } from "../store/records";
@@ -69,10 +72,14 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     const leading = () => duties?.leading() ?? false;
     const positions = createQueuePositions({ records, bus, log, leading });
     stops.push(() => positions.stop());
-    const base = { config, records, queues, redis, mediaStore: ctx.mediaStore, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
+    const base = { config, records, queues, redis, mediaStore: ctx.mediaStore, mediaFiles: ctx.mediaFiles, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
     const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
-    const webhooks = await startWebhooks(deps, ctx.redisUrl);
+    // Mails about a finished video or audio job link its playback URL (signed like /playback's).
+    const webhooks = await startWebhooks(deps, ctx.redisUrl, { playbackLink: playbackLinkFor(config, deps.now) });
     stops.push(() => webhooks.stop());
+    // Channels (SPEC §12): their records mirrored into Redis, monitors' reports drained into the records (idempotent on every api node).
+    const channels = startChannelKeeping(deps);
+    stops.push(() => channels.stop());
     // Every api node records what workers report (a transition changes a row once, so one node
     // emits its event); progress, positions and pauses are announced by the duties' holder only.
     const recorder = await startRecorder(deps, ctx.redisUrl, { leading });
@@ -80,7 +87,7 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     let recovery: Recovery | null = null;
     duties = await startDuties({ records, log }, async () => {
       const rec = startRecovery(deps, recorder, { reconcileMs: o.reconcileMs });
-      const retention = startRetention(deps, { jobs: config.retentionDays, logs: config.logRetentionDays }, { firstMs: o.retentionFirstMs });
+      const retention = startRetention({ ...deps, mediaStore: deps.mediaFiles }, { jobs: config.retentionDays, logs: config.logRetentionDays }, { firstMs: o.retentionFirstMs });
       recovery = rec;
       // Start-up (or take-over) repair: rows written but never enqueued, jobs Redis lost, reports
       // missed while no one watched, and jobs enqueued whose row was never written or was taken back.
@@ -94,6 +101,14 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     });
     const d = duties;
     stops.push(() => d.stop());
+    // SQLite: one api node per Redis (each would take the other's jobs for refused ones): say so.
+    if (records.engine === "sqlite")
+      void listOnlineNodes(deps)
+        .then((ns) => {
+          const others = ns.filter((n) => n.roles.includes("api") && n.id !== ctx.nodeId).map((n) => n.id);
+          if (others.length) log.warn("another api node uses this Redis while the records are in SQLite: give each its own Redis, or share PostgreSQL (DATABASE_URL)", { others });
+        })
+        .catch(() => {});
     const { fetch } = createApp(deps, { scrape: ctx.scrape, clientOf: ctx.clientOf });
     let adminToken: string | null = null;
     let tokenMade = false;

@@ -6,6 +6,8 @@ import type { MediaSettings } from "../jobs/pipeline";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics/registry";
 import type { LocalMediaStore } from "../storage/local";
+import type { Bucket } from "../storage/bucket";
+import type { MediaFiles } from "../storage/media-files";
 import type { WsData } from "../api/events-ws/hub";
 import type { ClientInfo } from "../api/forwarded";
 
@@ -18,6 +20,10 @@ export interface NodeContext {
   media: MediaSettings;
   /** The media files in this host's data dir. */
   mediaStore: LocalMediaStore;
+  /** The media bucket of MEDIANODE_MEDIA_URL, or null (media in the data dir). */
+  bucket: Bucket | null;
+  /** The api side's media store: the data dir's, or the bucket's. */
+  mediaFiles: MediaFiles;
   /** Who sent a request (its address through trusted proxies only), as the node's gate found it. */
   clientOf(req: Request): ClientInfo;
   /** Gauges read on demand: each role adds its own; /metrics runs them all before it answers. */

@@ -24,6 +24,10 @@ import { createLocalStore } from "../storage/local";
 import type { MediaStore } from "../storage/media-store";
 import { createRemoteMediaStore } from "../storage/remote";
 import { openRecordsForReading } from "../store/open";
+import { openBucket } from "../storage/bucket";
+import { createLocalFiles } from "../storage/media-files";
+import { createBucketFiles } from "../storage/s3-files";
+import { createS3MediaStore } from "../storage/s3";
 import type { Records } from "../store/records";
 import type { NodeContext, Role } from "./context";
 import { startApiRole, type ApiRole } from "./api";
@@ -65,8 +69,12 @@ export interface ServeOptions {
   retentionFirstMs?: number;
 }
 
-/** A worker without the api role and with --server reaches the media over the api node's HTTP. */
+/**
+ * The worker's media: the bucket directly when there is one (any host with its credentials);
+ * else, without the api role and with --server, over the api node's HTTP; else the data dir.
+ */
 async function workerMedia(config: Config, ctx: NodeContext): Promise<MediaStore> {
+  if (ctx.bucket) return createS3MediaStore({ bucket: ctx.bucket, dataDir: config.dataDir, log: ctx.log });
   if (!config.server || config.roles.includes("api")) return ctx.mediaStore;
   if (!config.token) throw new BadRequestError("--server needs --token: a token with the worker scope (MEDIANODE_TOKEN)");
   const remote = createRemoteMediaStore({ dataDir: config.dataDir, server: config.server, token: config.token, log: ctx.log });
@@ -92,6 +100,8 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       redisUrl = embedded.url;
     }
     const refreshers: (() => void | Promise<void>)[] = [];
+    const mediaStore = createLocalStore(config.dataDir);
+    const bucket = openBucket(config);
     // Who the client is (trusted proxies only) and the per-IP limit: before any role sees it.
     const gate = createClientGate(config, nlog);
     const ctx: NodeContext = {
@@ -101,7 +111,9 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
       redisUrl,
       metrics: createMetrics(),
       media: mediaSettings(config),
-      mediaStore: createLocalStore(config.dataDir),
+      mediaStore,
+      bucket,
+      mediaFiles: bucket ? createBucketFiles(bucket, mediaStore.root) : createLocalFiles(mediaStore),
       onScrape: (r) => void refreshers.push(r),
       clientOf: gate.clientOf,
       scrape: async () => void (await Promise.all(refreshers.map((r) => Promise.resolve().then(r).catch((e) => nlog.warn("gauge refresh failed", { error: e }))))),
@@ -148,7 +160,7 @@ export async function startServe(config: Config, log: Logger, o: ServeOptions = 
     if (!plain) {
       const opsRedis = createRedis(redisUrl, "producer", `medianode-ops-${nodeId}`);
       stops.push(() => opsRedis.disconnect());
-      const ops = createOpsApp({ redis: opsRedis, media: ctx.media, mediaStore: ctx.mediaStore, records: records ?? undefined }, ctx.metrics, ctx.scrape);
+      const ops = createOpsApp({ redis: opsRedis, media: ctx.media, mediaStore: ctx.mediaStore, mediaFiles: ctx.mediaFiles, records: records ?? undefined }, ctx.metrics, ctx.scrape);
       plain = (req) => ops.handle(req);
     }
     const main = plain;

@@ -6,6 +6,7 @@ import type { Queues } from "../queue/queues";
 import type { EventBus } from "../events/bus";
 import type { Metrics } from "../metrics/registry";
 import type { LocalMediaStore } from "../storage/local";
+import type { MediaFiles } from "../storage/media-files";
 import type { Records } from "../store/records";
 import type { Submitter } from "./submitter";
 import type { QueuePositions } from "./positions";
@@ -19,7 +20,10 @@ export interface ServiceDeps {
   queues: Queues;
   /** Fail-fast connection (no offline queue) for adds, reads and control publishes. */
   redis: IORedis;
+  /** The data dir's media folder (the HTTP store of `worker --server` works on it). */
   mediaStore: LocalMediaStore;
+  /** Where sources and outputs are for the routes: the data dir, or the media bucket (SPEC §11). */
+  mediaFiles: MediaFiles;
   media: MediaSettings;
   log: Logger;
   metrics: Metrics;

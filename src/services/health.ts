@@ -11,7 +11,12 @@ export const Readiness = T.Object({ status: T.Union([T.Literal("ready"), T.Liter
 const MIN_FREE_BYTES = 512 * 1024 * 1024;
 
 /** Readiness (SPEC §3): Redis, SQLite, disk space, ffmpeg, each with a reason when not ok. */
-export type HealthDeps = Pick<ServiceDeps, "redis" | "media"> & { records?: Pick<ServiceDeps["records"], "engine" | "ping">; mediaStore: Pick<ServiceDeps["mediaStore"], "root"> };
+export type HealthDeps = Pick<ServiceDeps, "redis" | "media"> & {
+  records?: Pick<ServiceDeps["records"], "engine" | "ping">;
+  mediaStore: Pick<ServiceDeps["mediaStore"], "root">;
+  /** The media bucket, where there is one (SPEC §11: /readyz says when it is unreachable or refuses us). */
+  mediaFiles?: Pick<ServiceDeps["mediaFiles"], "check">;
+};
 
 /** Readiness: the records are checked where this process reads them (workers never do), under the engine's name. */
 export async function readiness(deps: HealthDeps): Promise<{ ready: boolean; checks: Record<string, Check> }> {
@@ -42,6 +47,7 @@ export async function readiness(deps: HealthDeps): Promise<{ ready: boolean; che
   } catch (e) {
     checks.disk = { ok: false, detail: (e as Error).message };
   }
+  if (deps.mediaFiles?.check) checks.bucket = await deps.mediaFiles.check();
   checks.ffmpeg =
     deps.media.ffmpeg && deps.media.ffprobe
       ? { ok: true, detail: `${deps.media.ffmpeg} (${deps.media.ffmpegFrom}), ${deps.media.ffprobe}` }

@@ -3,12 +3,13 @@
 // MEDIANODE_LOG_RETENTION_DAYS (30): finished webhook deliveries with their attempts, and audit
 // entries, older than this are pruned, so the logs do not grow without end (issue #12).
 import type { Logger } from "../log";
-import type { LocalMediaStore } from "../storage/local";
+import type { MediaFiles } from "../storage/media-files";
 import type { Records } from "../store/records";
 
 export interface RetentionDeps {
   records: Records;
-  mediaStore: LocalMediaStore;
+  /** The data dir's or the media bucket's files (both remove a job's whole folder). */
+  mediaStore: Pick<MediaFiles, "removeJob">;
   log: Logger;
   now(): number;
 }

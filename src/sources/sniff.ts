@@ -1,5 +1,4 @@
 import { fileTypeFromBuffer } from "file-type";
-import { open } from "node:fs/promises";
 
 export type SniffedKind = "image" | "video" | "audio" | "container";
 
@@ -12,24 +11,12 @@ export interface Sniffed {
 // Containers that may hold video or audio only: ffprobe decides.
 const CONTAINERS = new Set(["video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "application/ogg", "audio/ogg", "video/ogg", "audio/mp4", "video/3gpp", "audio/webm"]);
 
-// file-type looks at the head only; reading it ourselves avoids its file reader (strtok3),
-// which a compiled executable cannot load.
-const HEAD_BYTES = 64 * 1024;
+// file-type looks at the head only; reading it ourselves (validate.ts) avoids its file reader
+// (strtok3), which a compiled executable cannot load.
+export const HEAD_BYTES = 64 * 1024;
 
-async function readHead(path: string): Promise<Uint8Array> {
-  const fh = await open(path, "r");
-  try {
-    const buf = Buffer.alloc(HEAD_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Magic-byte sniff. Null means "not a media file we know" (→ 415). */
-export async function sniffFile(path: string): Promise<Sniffed | null> {
-  const head = await readHead(path);
+/** Magic-byte sniff of a file's first bytes (HEAD_BYTES or fewer). Null means "not a media file we know" (→ 415). */
+export async function sniffHead(head: Uint8Array): Promise<Sniffed | null> {
   const ft = await fileTypeFromBuffer(head);
   if (ft) {
     const mime = ft.mime as string;

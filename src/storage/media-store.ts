@@ -1,6 +1,7 @@
 /**
- * What the worker role needs from the media store, with two back-ends: the local disk (or a
- * shared mount: files in place) and the api node's HTTP (`medianode worker --server`, SPEC §1).
+ * What the worker role needs from the media store, with three back-ends: the local disk (or a
+ * shared mount: files in place), the api node's HTTP (`medianode worker --server`, SPEC §1) and
+ * an S3 bucket (MEDIANODE_MEDIA_URL, SPEC §11).
  * The processor code calls these and does not know which one it has.
  */
 export interface MediaStore {
@@ -25,6 +26,16 @@ export interface MediaStore {
   /** Makes an attempt's outputs the job's out/ (replacing an older run's): moved, or uploaded then committed. */
   commitAttempt(id: string, attemptDir: string, signal?: AbortSignal): Promise<void>;
   discardAttempt(attemptDir: string): Promise<void>;
+  /**
+   * Uploads an attempt's outputs where the store keeps them, before the lock is checked for the
+   * commit (the bucket: to the attempt's own prefix, invisible until commitAttempt). Absent where
+   * commitAttempt does it all.
+   */
+  stageAttempt?(id: string, attemptDir: string, signal?: AbortSignal): Promise<void>;
+  /** A URL source another attempt already copied into the store, fetched to a local path; null when none. */
+  fetchCopiedSource?(id: string, signal?: AbortSignal): Promise<string | null>;
+  /** Keeps a downloaded URL source in the store, so later attempts (any host) read it from there: copied in once. */
+  copySourceIn?(id: string, file: string): Promise<void>;
   /** Removes this node's own copies of a job once an attempt ends (a no-op where files are in place). */
   releaseJob(id: string): Promise<void>;
 }

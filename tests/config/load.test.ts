@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, loadConfig } from "../../src/config/load";
+import { ConfigError, loadConfig, parseMediaUrl } from "../../src/config/load";
 import { CONFIG_KEYS } from "../../src/config/schema";
 import { tempDir } from "../helpers/tmp";
 
@@ -95,5 +95,30 @@ describe("config", () => {
     const envs = Object.values(CONFIG_KEYS).map((k) => k.env);
     expect(new Set(envs).size).toBe(envs.length);
     for (const k of Object.values(CONFIG_KEYS)) expect(k.doc.length).toBeGreaterThan(5);
+  });
+});
+
+describe("MEDIANODE_MEDIA_URL (SPEC §11)", () => {
+  test.each([
+    ["s3://media", { bucket: "media", prefix: "" }],
+    ["s3://media/", { bucket: "media", prefix: "" }],
+    ["s3://my-bucket.eu/a/b/", { bucket: "my-bucket.eu", prefix: "a/b" }],
+    ["s3://media//x", { bucket: "media", prefix: "x" }],
+    ["http://media/x", null],
+    ["s3://", null],
+    ["s3://UPPER/x", null],
+    ["s3://media/../x", null],
+    ["s3://media/a\\b", null],
+  ])("parseMediaUrl(%p)", (raw, want) => {
+    expect(parseMediaUrl(raw)).toEqual(want);
+  });
+
+  test("unset: media in the data dir; a bad value names the variable; the S3 keys have their defaults", () => {
+    const c = loadConfig({ env: {}, file: "/nonexistent" });
+    expect([c.mediaUrl, c.s3Endpoint, c.s3Region]).toEqual([undefined, undefined, "us-east-1"]);
+    expect(() => loadConfig({ env: { MEDIANODE_MEDIA_URL: "/srv/media" }, file: "/nonexistent" })).toThrow(/^MEDIANODE_MEDIA_URL: expected s3:\/\/bucket/);
+    expect(() => loadConfig({ env: { MEDIANODE_S3_ENDPOINT: "minio:9000" }, file: "/nonexistent" })).toThrow(/^MEDIANODE_S3_ENDPOINT: /);
+    const s3 = loadConfig({ env: { MEDIANODE_MEDIA_URL: "s3://media/prod/", MEDIANODE_S3_ENDPOINT: "http://minio:9000/", AWS_REGION: "eu-west-1" }, file: "/nonexistent" });
+    expect([s3.mediaUrl, s3.s3Endpoint, s3.s3Region]).toEqual(["s3://media/prod", "http://minio:9000", "eu-west-1"]);
   });
 });

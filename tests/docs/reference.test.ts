@@ -5,6 +5,8 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { createApp } from "../../src/api/app";
 import { EVENTS_PATH } from "../../src/api/events-ws/hub";
+import { LIVE_PATH } from "../../src/api/live-ws/index";
+import { STREAM_PATH } from "../../src/api/stream-ws/index";
 import { CONFIG_KEYS, defaultConfig } from "../../src/config/schema";
 import { API_ERROR_CODES, HTTP_STATUS, JOB_ERROR_CODES } from "../../src/errors";
 import { EVENT_TYPES } from "../../src/events/types";
@@ -75,14 +77,14 @@ describe("docs/errors.md", () => {
   });
 });
 
-test("docs/api.md lists every route the app serves (and the WebSocket), no more, no less", () => {
+test("docs/api.md lists every route the app serves (and the WebSockets), no more, no less", () => {
   // Building the app only registers routes: nothing here is called, so no Redis or SQLite.
   // A playback secret in the config, so building the app writes no secret file into ./data.
   const deps = { config: { ...defaultConfig(2), playbackSecret: "s".repeat(32) }, metrics: createMetrics() } as unknown as ServiceDeps;
   const served = createApp(deps, { scrape: async () => {} })
     .app.routes.filter((r) => !r.path.startsWith("/dashboard/") && !r.path.startsWith("/docs/assets/"))
     .map((r) => `${r.method} ${r.path}`);
-  served.push(`GET ${EVENTS_PATH}`);
+  served.push(`GET ${EVENTS_PATH}`, `GET ${STREAM_PATH}`, `GET ${LIVE_PATH}`);
   const documented = tableRows(doc("api.md")).map((r) => unquote(r[0]!));
   expect(documented.sort()).toEqual(served.sort());
 });

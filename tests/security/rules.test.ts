@@ -40,6 +40,11 @@ test.each([
   ["DELETE", "/v1/jobs/j_1/outputs/x", false],
   ["POST", "/v1/jobs", false],
   ["GET", "/v1/audit", false],
+  ["GET", "/v1/stream", true],
+  ["GET", "/v1/channels/radio/live", true],
+  ["GET", "/v1/channels", false],
+  ["GET", "/v1/channels/radio/listeners", false],
+  ["POST", "/v1/channels/radio/live", false],
 ])("queryTokenAllowed(%s %s) = %p", (method, path, ok) => {
   expect(queryTokenAllowed(method, path)).toBe(ok);
 });

@@ -129,6 +129,7 @@ function showLogin(message) {
 }
 
 function signOut(message) {
+  stopListening();
   state.token = "";
   localStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(TOKEN_KEY);
@@ -576,6 +577,122 @@ function renderNodes(items, error) {
   );
 }
 
+// ---------- channels (live audio, SPEC §12) ----------
+async function loadChannels() {
+  let items;
+  try {
+    items = (await api("/v1/channels")).items;
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 401)) $("channels").replaceChildren(h("li", { class: "muted small", text: `Channels unavailable: ${e.message}` }));
+    return;
+  }
+  $("channels-count").textContent = items.length ? `${items.length}` : "";
+  if (!items.length) {
+    $("channels").replaceChildren(h("li", { class: "muted small", text: "No channel yet: POST /v1/channels {name, jobs, loop} makes one from completed audio jobs." }));
+    return;
+  }
+  $("channels").replaceChildren(
+    ...items.map((c) => {
+      const now = c.live ? "live broadcast" : c.nowPlaying ? `${c.nowPlaying.title} · ${Math.floor(c.nowPlaying.positionSec)}/${Math.round(c.nowPlaying.durationSec)} s` : "ended";
+      return h(
+        "li",
+        { class: "node", data: { channel: c.name } },
+        h("div", { class: "channel-row" }, h("span", { class: "node-name", text: c.name }), h("button", { class: "btn btn-ghost listen", type: "button", data: { channel: c.name }, text: "Listen" })),
+        h("div", { class: "node-meta small" }, h("span", { text: now }), h("span", { class: "muted", text: `${c.listeners} listening` }), c.live ? h("span", { class: "tag tag-hw", text: "LIVE" }) : ""),
+      );
+    }),
+  );
+}
+
+/** One player: /v1/stream's ADTS AAC frames appended to a MediaSource (Chromium has no Ogg in MSE). */
+const player = { ws: null, ms: null, sb: null, queue: [], url: "" };
+
+function stopListening() {
+  if (player.ws) {
+    player.ws.onclose = null;
+    player.ws.close();
+  }
+  const audio = /** @type {HTMLAudioElement} */ ($("player"));
+  audio.pause();
+  audio.removeAttribute("src");
+  if (player.url) URL.revokeObjectURL(player.url);
+  Object.assign(player, { ws: null, ms: null, sb: null, queue: [], url: "" });
+  $("player-box").hidden = true;
+}
+
+function pumpPlayer() {
+  const sb = player.sb;
+  if (!sb || sb.updating || !player.queue.length) return;
+  // Keep the buffer short: what played more than 30 s ago goes.
+  const audio = /** @type {HTMLAudioElement} */ ($("player"));
+  if (sb.buffered.length && audio.currentTime - sb.buffered.start(0) > 30) {
+    sb.remove(sb.buffered.start(0), audio.currentTime - 10);
+    return;
+  }
+  sb.appendBuffer(player.queue.shift());
+}
+
+function listenTo(name) {
+  stopListening();
+  const audio = /** @type {HTMLAudioElement} */ ($("player"));
+  const ms = new MediaSource();
+  player.ms = ms;
+  player.url = URL.createObjectURL(ms);
+  audio.src = player.url;
+  $("player-box").hidden = false;
+  $("player-now").textContent = `Tuning in to ${name}…`;
+  ms.addEventListener(
+    "sourceopen",
+    () => {
+      const proto = location.protocol === "https:" ? "wss:" : "ws:";
+      const ws = new WebSocket(`${proto}//${location.host}/v1/stream?token=${encodeURIComponent(state.token)}`);
+      ws.binaryType = "arraybuffer";
+      player.ws = ws;
+      ws.onopen = () => ws.send(JSON.stringify({ type: "stream.start", channel: name, bitrate: 128 }));
+      ws.onmessage = (m) => {
+        if (typeof m.data !== "string") {
+          player.queue.push(m.data);
+          pumpPlayer();
+          return;
+        }
+        let e;
+        try {
+          e = JSON.parse(m.data);
+        } catch {
+          return;
+        }
+        if (e.error) toast(`Channel ${name}: ${e.error.message}`, "error");
+        if (e.type === "stream.metadata") {
+          if (e.codec !== "aac") {
+            toast(`Channel ${name} streams ${e.codec} only; this player needs an AAC rendition (MediaSource has no Ogg here).`, "error");
+            stopListening();
+            return;
+          }
+          if (!player.sb) {
+            player.sb = ms.addSourceBuffer("audio/aac");
+            player.sb.mode = "sequence";
+            player.sb.addEventListener("updateend", pumpPlayer);
+          }
+          $("player-now").textContent = `${name}: ${e.live ? "live broadcast" : e.title} (${e.codec} ${e.bitrate} kbps)`;
+        }
+      };
+      ws.onclose = (c) => {
+        if (player.ws !== ws) return;
+        $("player-now").textContent = `${name}: stopped (${c.code}${c.reason ? ` ${c.reason}` : ""})`;
+        player.ws = null;
+      };
+    },
+    { once: true },
+  );
+  audio.play().catch((e) => toast(`Playback: ${e.message}`, "error"));
+}
+
+$("channels").addEventListener("click", (ev) => {
+  const b = /** @type {HTMLElement} */ (ev.target).closest("button.listen");
+  if (b) listenTo(b.dataset.channel);
+});
+$("player-stop").addEventListener("click", stopListening);
+
 // ---------- statistics ----------
 const SVG_NS = "http://www.w3.org/2000/svg";
 const FILTER_PARAMS = new Set(["status", "type", "node", "errorCode"]);
@@ -730,10 +847,63 @@ fileInput.addEventListener("change", () => {
 for (const ev of ["dragenter", "dragover"]) $("drop").addEventListener(ev, () => $("drop").classList.add("is-over"));
 for (const ev of ["dragleave", "drop"]) $("drop").addEventListener(ev, () => $("drop").classList.remove("is-over"));
 
+// ---------- notify me when done (Web Push, issue #18) ----------
+/** base64url → bytes, for PushManager.subscribe's applicationServerKey. */
+function keyBytes(b64) {
+  const s = atob(b64.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (b64.length % 4)) % 4));
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+}
+
+function activated(reg) {
+  if (reg.active) return Promise.resolve();
+  const w = reg.installing || reg.waiting;
+  return new Promise((resolve, reject) => {
+    w.addEventListener("statechange", () => {
+      if (w.state === "activated") resolve();
+      if (w.state === "redundant") reject(new Error("the service worker did not install"));
+    });
+  });
+}
+
+/**
+ * This browser's push subscription for the server's VAPID key (made once, then reused), or
+ * throws with a message a user can act on. The service worker shows the notification.
+ */
+async function pushSubscription() {
+  if (!("serviceWorker" in navigator) || !("PushManager" in window)) throw new Error("this browser has no Web Push");
+  const permission = await Notification.requestPermission();
+  if (permission !== "granted") throw new Error(`notifications are ${permission} for this site`);
+  const reg = await navigator.serviceWorker.register("/dashboard/sw.js", { scope: "/dashboard/" });
+  // Not `serviceWorker.ready`: the page (/) is outside the worker's scope, so that never resolves.
+  await activated(reg);
+  const { publicKey } = await api("/v1/notifications/vapid");
+  const existing = await reg.pushManager.getSubscription();
+  if (existing) return existing.toJSON();
+  const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(publicKey) });
+  return sub.toJSON();
+}
+
 $("submit-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const file = fileInput.files?.[0];
   if (!file) return;
+  const wantsPush = /** @type {HTMLInputElement} */ ($("notify")).checked;
+  if (!wantsPush) return send(file, null);
+  const msg = $("submit-msg");
+  msg.className = "small";
+  msg.textContent = "Asking the browser for a push subscription…";
+  pushSubscription().then(
+    (sub) => send(file, { webpush: sub }),
+    (e) => {
+      // Submitting without the notification would surprise: say why and let the user choose.
+      msg.className = "small form-error";
+      msg.dataset.push = "failed";
+      msg.textContent = `No browser notification: ${e?.name && e.name !== "Error" ? `${e.name}: ` : ""}${e?.message ?? e}. Untick "Notify me" to submit without it.`;
+    },
+  );
+});
+
+function send(file, notify) {
   const type = /** @type {HTMLSelectElement} */ ($("type")).value;
   const options = /** @type {HTMLTextAreaElement} */ ($("options")).value.trim();
   const msg = $("submit-msg");
@@ -750,6 +920,7 @@ $("submit-form").addEventListener("submit", (ev) => {
   const fd = new FormData();
   fd.append("type", type);
   if (options) fd.append("options", options);
+  if (notify) fd.append("notify", JSON.stringify(notify));
   fd.append("file", file, file.name);
   const xhr = new XMLHttpRequest();
   const btn = /** @type {HTMLButtonElement} */ ($("submit-btn"));
@@ -781,7 +952,7 @@ $("submit-form").addEventListener("submit", (ev) => {
       return;
     }
     msg.className = "small ok";
-    msg.textContent = `Submitted ${type} job ${shortId(body.id)}`;
+    msg.textContent = `Submitted ${type} job ${shortId(body.id)}${notify ? " · you will be notified when it is done" : ""}`;
     msg.dataset.jobId = body.id;
     upsert(body);
     scheduleRefresh();
@@ -795,7 +966,7 @@ $("submit-form").addEventListener("submit", (ev) => {
   xhr.open("POST", "/v1/jobs");
   xhr.setRequestHeader("authorization", `Bearer ${state.token}`);
   xhr.send(fd);
-});
+}
 
 // ---------- live events ----------
 function closeSocket() {
@@ -896,7 +1067,7 @@ function scheduleRefresh() {
 }
 
 async function refreshAll() {
-  await Promise.all([loadJobs(), loadQueues(), loadFailed(), loadNodes(), loadStats()]).catch((e) => reportError("Loading", e));
+  await Promise.all([loadJobs(), loadQueues(), loadFailed(), loadNodes(), loadChannels(), loadStats()]).catch((e) => reportError("Loading", e));
 }
 
 $("stats-form").addEventListener("submit", (ev) => {
@@ -921,6 +1092,7 @@ function start() {
       if (j) tr.querySelector(".cell-created").textContent = fmtAgo(j.createdAt);
     }
     loadNodes();
+    loadChannels();
     loadQueues().catch(() => {});
   }, 10000);
 }

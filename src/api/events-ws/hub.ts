@@ -15,6 +15,8 @@ import type { Logger } from "../../log";
 import type { Metrics } from "../../metrics/registry";
 import { isAdmin, type Principal } from "../../services/deps";
 import { requireScope } from "../auth";
+import type { Listener } from "../stream-ws/index";
+import type { Broadcaster } from "../live-ws/index";
 import { createRateLimiter } from "../rate-limit";
 
 /** The stream's path (served by Bun's upgrade, not an Elysia route). */
@@ -26,6 +28,10 @@ export interface WsData {
   jobs: Set<string> | null;
   /** ?jobId= of the upgrade: applied once the socket is open, its snapshot (read at upgrade) sent first. */
   narrowOnOpen: { jobId: string; snapshot: MedianodeEvent | null } | null;
+  /** Set on /v1/stream sockets (api/stream-ws): the monitor routes them there. */
+  stream?: Listener;
+  /** Set on /v1/channels/:name/live sockets (api/live-ws). */
+  broadcast?: Broadcaster;
 }
 
 /** Job ids one subscribe message may name: each costs a read of the job's row. */

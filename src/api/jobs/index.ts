@@ -50,7 +50,8 @@ export function jobsRoutes(deps: ServiceDeps, principalOf: (r: Request) => Princ
         const isUpload = !(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json");
         let release = () => {};
         if (isUpload) {
-          checkFreeSpace(deps.mediaStore.root, deps.config.minFreeBytes, Number(request.headers.get("content-length") ?? NaN));
+          // An upload into the bucket takes no local disk: the floor guards the data dir's media only.
+          if (deps.mediaFiles.kind === "local") checkFreeSpace(deps.mediaStore.root, deps.config.minFreeBytes, Number(request.headers.get("content-length") ?? NaN));
           release = uploads.acquire(who.tokenId ?? who.name);
         }
         let intake;

@@ -1,6 +1,6 @@
 // Turns the three request forms of POST /v1/jobs (JSON, multipart, raw body) into a
-// JobRequest plus a stored source. Uploads stream to <data>/media/<id>/source under the cap.
-import { rm } from "node:fs/promises";
+// JobRequest plus a stored source. Uploads stream to <data>/media/<id>/source (or the media
+// bucket's <id>/source) under the cap.
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { BadRequestError } from "../../errors";
 import { newJobId } from "../../ids";
@@ -9,10 +9,10 @@ import { JobRequest, type StoredSource } from "../../jobs/schema";
 import type { ServiceDeps } from "../../services/deps";
 import { checkRequest, type CheckedRequest } from "../../services/jobs";
 import { checkImportPath } from "../../sources/import-path";
-import { streamMultipart, streamToFile, tooLarge } from "../../sources/upload";
+import { streamMultipart, streamToSink, tooLarge } from "../../sources/upload";
 import { checkUrl, fetchHead } from "../../sources/url";
 import { headNeedsHeic } from "../../media/heif";
-import { inspectSource, type Inspection } from "../../sources/validate";
+import { inspectSource, inspectTarget, type Inspection } from "../../sources/validate";
 import { imageSourceRequirement } from "../../jobs/image/args";
 import { normalizeRequire, requirementOf } from "../../nodes/capabilities";
 import { readJson } from "../body";
@@ -44,6 +44,8 @@ export function requestFromFields(get: (k: string) => string | null | undefined)
   if (options !== undefined) req.options = options;
   const metadata = parseJsonField("metadata", get("metadata"));
   if (metadata !== undefined) req.metadata = metadata;
+  const notify = parseJsonField("notify", get("notify"));
+  if (notify !== undefined) req.notify = notify;
   const priority = get("priority");
   if (priority) req.priority = Number(priority);
   const attempts = get("attempts");
@@ -110,9 +112,10 @@ function addSourceRequirement(req: JobRequest, resolved: Record<string, unknown>
   if (resolved) resolved.require = normalizeRequire([...requirementOf(resolved), ...extra]);
 }
 
-async function inspectUpload(deps: ServiceDeps, checked: CheckedRequest, path: string): Promise<void> {
+async function inspectUpload(deps: ServiceDeps, checked: CheckedRequest, id: string): Promise<void> {
   const req = checked.request;
-  addSourceRequirement(req, checked.options, await inspectSource(path, pipelineFor(req.type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits }));
+  const target = await deps.mediaFiles.inspection(id);
+  addSourceRequirement(req, checked.options, await inspectTarget(target, pipelineFor(req.type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits }));
 }
 
 export async function readIntake(deps: ServiceDeps, request: Request): Promise<Intake> {
@@ -122,23 +125,30 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
   const noop = async () => {};
   if (ct.startsWith("application/json")) {
     const checked = checkRequest(checkJobRequest(await readJson(request, JSON_MAX)));
-    return { ...checked, source: await storedSourceFor(deps, checked.request, checked.options), discard: noop };
+    const source = await storedSourceFor(deps, checked.request, checked.options);
+    if (source.kind !== "path" || !deps.mediaFiles.copyIn) return { ...checked, source, discard: noop };
+    // Media in a bucket: a {path} source is copied in once, here where the import folder is, so
+    // a worker on any host reads it from the bucket (a batch's are copied by their first worker).
+    const id = newJobId();
+    await deps.mediaFiles.copyIn(id, source.path);
+    return { ...checked, id, source, discard: () => deps.mediaFiles.discardSource(id) };
   }
   const max = deps.config.maxUploadBytes;
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (!request.body && ct.startsWith("multipart/")) throw new BadRequestError("empty multipart body");
   const id = newJobId();
-  const path = deps.mediaStore.sourcePath(id);
-  const discard = () => rm(deps.mediaStore.jobDir(id), { recursive: true, force: true });
+  // The data dir or the media bucket (MEDIANODE_MEDIA_URL): streamed either way, under the cap.
+  const sink = () => deps.mediaFiles.sourceSink(id);
+  const discard = () => deps.mediaFiles.discardSource(id);
   try {
     if (ct.startsWith("multipart/form-data")) {
       if (Number.isFinite(declared) && declared > max + MULTIPART_SLACK) throw tooLarge(max);
-      const mp = await streamMultipart(request.body!, rawCt, path, max);
+      const mp = await streamMultipart(request.body!, rawCt, sink, max);
       if (!mp.file) throw new BadRequestError('multipart request has no "file" part');
       const req = requestFromFields((k) => mp.fields[k]);
       if (req.source) throw new BadRequestError("send either a file or a source, not both");
       const checked = checkRequest(req);
-      await inspectUpload(deps, checked, path);
+      await inspectUpload(deps, checked, id);
       return { ...checked, id, source: { kind: "upload", filename: mp.file.filename.slice(0, 255), bytes: mp.file.bytes, mime: mp.file.mime }, discard };
     }
     // Raw body: everything but the bytes is in the query string, so check it before reading.
@@ -146,8 +156,8 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
     const req = requestFromFields((k) => q.get(k));
     const checked = checkRequest(req);
     if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
-    const bytes = request.body ? await streamToFile(request.body, path, max) : await Bun.write(path, "");
-    await inspectUpload(deps, checked, path);
+    const bytes = await streamToSink(request.body ?? new Response("").body!, sink(), max);
+    await inspectUpload(deps, checked, id);
     const filename = q.get("filename") ?? undefined;
     return { ...checked, id, source: { kind: "upload", bytes, mime: ct || undefined, ...(filename ? { filename: filename.slice(0, 255) } : {}) }, discard };
   } catch (e) {

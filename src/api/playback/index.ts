@@ -3,14 +3,17 @@
 // bearer-token auth (api/auth.ts): the signed token in the path is its only credential.
 import { Elysia } from "elysia";
 import type { Config } from "../../config/schema";
-import { BadRequestError, ForbiddenError, GoneError, NotFoundError } from "../../errors";
+import type { JobRecord } from "../../jobs/schema";
+import { BadRequestError, ForbiddenError, GoneError, NotFoundError, StorageError } from "../../errors";
 import { mimeFor } from "../../media/mime";
 import type { Principal, ServiceDeps } from "../../services/deps";
+import { publicBase } from "../../services/notifications";
 import { checkPlaybackGeneration, playableJob } from "../../services/playback";
 import { secretFile } from "../../storage/secret-file";
 import { requireScope } from "../auth";
 import { AUTH_ERRORS, Binary, docResponses, errors, out } from "../schemas";
-import { serveFile } from "../static-file/serve";
+import { serveLocated } from "../static-file/serve";
+import type { OutputLocation } from "../../storage/media-files";
 import { playbackCacheControl } from "./cache";
 import { DEFAULT_TTL_SEC, PlaybackFileParams, PlaybackParams, PlaybackQuery, PlaybackView } from "./schema";
 import { signPlaybackToken, verifyPlaybackToken, type PlaybackClaims } from "./token";
@@ -28,6 +31,30 @@ export function parseTtl(raw: string | undefined, maxSec: number): number {
   const n = /^[0-9]{1,10}$/.test(raw) ? Number(raw) : NaN;
   if (!(n >= 1 && n <= maxSec)) throw new BadRequestError(`ttl must be a whole number of seconds from 1 to ${maxSec} (MEDIANODE_PLAYBACK_MAX_TTL_SEC), got ${JSON.stringify(raw)}`);
   return n;
+}
+
+/** The playback URLs of one generation of a job's outputs, signed until `expiresAtSec`. */
+export function playbackUrls(job: { id: string; generation: number; names: Set<string> }, origin: string, secret: string, expiresAtSec: number): PlaybackView {
+  const token = signPlaybackToken({ jobId: job.id, generation: job.generation, expiresAtSec }, secret);
+  const base = `${origin}/p/${token}/`;
+  const url = (name: string) => (job.names.has(name) ? base + encodeName(name) : null);
+  return { hls: url("master.m3u8"), mp4: url("video.mp4"), poster: url("poster.jpg"), base, expiresAt: new Date(expiresAtSec * 1000).toISOString() };
+}
+
+/**
+ * A link sent out of band (a notification mail, issue #18): the completed job's MP4, else its
+ * HLS playlist, valid for the default lifetime; null when the job has nothing to play. The
+ * origin is MEDIANODE_PLAYBACK_BASE_URL, else the node's public address (no request to take it from).
+ */
+export function playbackLinkFor(config: Config, now: () => number): (job: JobRecord) => string | null {
+  const secret = playbackSecret(config);
+  const origin = config.playbackBaseUrl ?? publicBase(config);
+  return (job) => {
+    if (job.status !== "completed" || job.finishedAt === null) return null;
+    const expiresAtSec = Math.floor(now() / 1000) + parseTtl(undefined, config.playbackMaxTtlSec);
+    const v = playbackUrls({ id: job.id, generation: job.finishedAt, names: new Set(job.outputs.map((o) => o.name)) }, origin, secret, expiresAtSec);
+    return v.mp4 ?? v.hls;
+  };
 }
 
 export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
@@ -53,14 +80,16 @@ export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
     if (!v.ok) throw new ForbiddenError("invalid playback token: it was altered or signed with another secret");
     await checkPlaybackGeneration(deps, v.claims.jobId, v.claims.generation);
     const name = params["*"] ?? "";
-    let file: string;
+    let loc: OutputLocation;
     try {
-      file = deps.mediaStore.outputFile(v.claims.jobId, name);
-    } catch {
+      // A presigned redirect (media in a bucket) lives no longer than the token.
+      loc = await deps.mediaFiles.locateOutput(v.claims.jobId, name, { maxPresignSec: v.claims.expiresAtSec - nowSec() });
+    } catch (e) {
+      if (e instanceof StorageError) throw e;
       // Traversal, another job's path, or a name the job does not have: all just "not here".
       throw new NotFoundError("no such output in this job");
     }
-    return serveFile(request, file, {
+    return serveLocated(request, loc, {
       contentType: mimeFor(name),
       cacheControl: playbackCacheControl(name),
       onBytes: (n) => deps.metrics.bytesTotal.inc({ direction: "out" }, n),
@@ -72,7 +101,7 @@ export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
       security: [],
       summary: "An output through a playback URL: no auth header, CORS open, cacheable (ETag, Range, 304)",
       description: "`*` is the output's name (may contain slashes: 720p/seg_001.ts). 403: altered or malformed token; 410: expired, or revoked because the job's outputs were replaced or deleted.",
-      responses: docResponses({ 200: Binary, 206: Binary, 304: "Not modified", 416: "Range not satisfiable", ...errors("FORBIDDEN", "NOT_FOUND", "GONE") }, [200, 206]),
+      responses: docResponses({ 200: Binary, 206: Binary, 302: "Media in a bucket: a presigned URL of the file, valid no longer than the token (playlists are served here)", 304: "Not modified", 416: "Range not satisfiable", ...errors("FORBIDDEN", "NOT_FOUND", "GONE") }, [200, 206]),
     },
   };
 
@@ -84,12 +113,7 @@ export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
         requireScope(who, "jobs:read");
         const ttl = parseTtl(query.ttl, deps.config.playbackMaxTtlSec);
         const job = await playableJob(deps, params.id, who);
-        const expiresAtSec = nowSec() + ttl;
-        const token = signPlaybackToken({ jobId: job.row.id, generation: job.generation, expiresAtSec }, secret);
-        const origin = deps.config.playbackBaseUrl ?? new URL(request.url).origin;
-        const base = `${origin}/p/${token}/`;
-        const url = (name: string) => (job.names.has(name) ? base + encodeName(name) : null);
-        return { hls: url("master.m3u8"), mp4: url("video.mp4"), poster: url("poster.jpg"), base, expiresAt: new Date(expiresAtSec * 1000).toISOString() };
+        return playbackUrls({ id: job.row.id, generation: job.generation, names: job.names }, deps.config.playbackBaseUrl ?? new URL(request.url).origin, secret, nowSec() + ttl);
       },
       {
         params: PlaybackParams,

@@ -3,7 +3,7 @@
 // out/ only when they commit. Every route needs the `worker` scope (admin also passes).
 import { Elysia } from "elysia";
 import { Value } from "@sinclair/typebox/value";
-import { BadRequestError } from "../../errors";
+import { BadRequestError, ConflictError } from "../../errors";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { commitUploadedAttempt, parseAttempt, requireRunOwner, requireWorkerJob, sourceFileForWorker } from "../../services/remote-media";
 import { receiveOutput } from "../../storage/receive-output";
@@ -24,6 +24,8 @@ export function remoteMediaRoutes(deps: ServiceDeps, principalOf: (r: Request) =
       "/hello",
       ({ request }): HelloReply => {
         worker(request);
+        // With a bucket, workers read and write it directly: this node's data dir holds no media.
+        if (deps.mediaFiles.kind === "bucket") throw new ConflictError("this cluster keeps media in a bucket (MEDIANODE_MEDIA_URL): give the worker MEDIANODE_MEDIA_URL and the bucket's credentials instead of --server");
         return { version: VERSION, maxUploadBytes: deps.config.maxUploadBytes };
       },
       { detail: { summary: "A remote worker's start-up check: reachable, and the token has the worker scope" } },

@@ -5,7 +5,9 @@ import { StorageError } from "../../errors";
 import { migratePostgres } from "../migrate";
 import type { Records } from "../records";
 import { postgresAuditRecords } from "./audit";
+import { postgresChannelRecords } from "./channels";
 import { postgresDeliveryRecords } from "./deliveries";
+import { postgresNotificationRecords } from "./notifications";
 import { postgresJobRecords } from "./jobs";
 import { tryAdvisoryLock } from "./lock";
 import { postgresTokenRecords } from "./tokens";
@@ -30,7 +32,9 @@ export function postgresRecords(sql: SQL, url: string): Records {
     tokens: postgresTokenRecords(sql),
     webhooks: postgresWebhookRecords(sql),
     deliveries: postgresDeliveryRecords(sql),
+    notifications: postgresNotificationRecords(sql),
     audit: postgresAuditRecords(sql),
+    channels: postgresChannelRecords(sql),
     tryLock: (name) => tryAdvisoryLock(url, name),
     migrate: () => migratePostgres(sql),
     async ping() {

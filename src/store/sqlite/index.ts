@@ -4,9 +4,11 @@ import { migrateSqlite } from "../migrate";
 import { sqliteAuditRecords } from "./audit";
 import type { Db } from "./db";
 import { sqliteDeliveryRecords } from "./deliveries";
+import { sqliteNotificationRecords } from "./notifications";
 import { sqliteJobRecords } from "./jobs";
 import { sqliteTokenRecords } from "./tokens";
 import { sqliteWebhookRecords } from "./webhooks";
+import { sqliteChannelRecords } from "./channels";
 
 /** Each table's statements are prepared on first use: after migrate() on a new file, not before. */
 function lazy<T extends object>(make: () => T): T {
@@ -21,7 +23,9 @@ export function sqliteRecords(db: Db): Records {
     tokens: lazy(() => sqliteTokenRecords(db)),
     webhooks: lazy(() => sqliteWebhookRecords(db)),
     deliveries: lazy(() => sqliteDeliveryRecords(db)),
+    notifications: lazy(() => sqliteNotificationRecords(db)),
     audit: lazy(() => sqliteAuditRecords(db)),
+    channels: lazy(() => sqliteChannelRecords(db)),
     // One api node per Redis writes a SQLite file: it holds every lock.
     tryLock: async () => ({ held: async () => true, release: async () => {} }),
     migrate: async () => migrateSqlite(db),
