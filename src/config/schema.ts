@@ -78,6 +78,11 @@ export const CONFIG_KEYS = {
   wsMessagesPerSec: { env: "MEDIANODE_WS_MESSAGES_PER_SEC", kind: "int", min: 1, doc: "Messages a WebSocket client may send per second (bursts of 4×); beyond, it is closed (1008)." },
   wsMaxSubscriptions: { env: "MEDIANODE_WS_MAX_SUBSCRIPTIONS", kind: "int", min: 1, doc: "Jobs one WebSocket connection may subscribe to at once." },
   databaseUrl: { env: "DATABASE_URL", kind: "string", pattern: "^postgres(ql)?://", doc: "postgres://user@host/db: PostgreSQL holds every record instead of <data>/medianode.db (SPEC §11)." },
+  busUrl: { env: "MEDIANODE_BUS_URL", kind: "string", pattern: "^(amqps?|nats|tls)://", secret: true, doc: "Message bus the api nodes bridge (SPEC §13): amqp://user:pass@host:5672/vhost (RabbitMQ) or nats://host:4222 (NATS with JetStream); unset: no bridge." },
+  busPrefix: { env: "MEDIANODE_BUS_PREFIX", kind: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", doc: "First part of every bus name: queues, exchanges, subjects; the JetStream stream is its upper-case form." },
+  busPrefetch: { env: "MEDIANODE_BUS_PREFETCH", kind: "int", min: 1, doc: "Job messages one api node holds unacknowledged at once (AMQP prefetch; NATS pull batch)." },
+  busAckWaitSec: { env: "MEDIANODE_BUS_ACK_WAIT_SEC", kind: "int", min: 1, doc: "NATS: a job message not acknowledged this long is redelivered (the consumer's ack_wait; AMQP redelivers when the connection ends)." },
+  busAckDelayMs: { env: "MEDIANODE_BUS_ACK_DELAY_MS", kind: "int", min: 0, doc: "Test hook: wait this long between recording a bus job and acknowledging its message (crash-window tests); keep 0." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -130,6 +135,11 @@ export interface Config {
   wsMessagesPerSec: number;
   wsMaxSubscriptions: number;
   databaseUrl: string | undefined;
+  busUrl: string | undefined;
+  busPrefix: string;
+  busPrefetch: number;
+  busAckWaitSec: number;
+  busAckDelayMs: number;
 }
 
 export const GIB = 1024 ** 3;
@@ -182,5 +192,10 @@ export function defaultConfig(cores: number): Config {
     wsMessagesPerSec: 20,
     wsMaxSubscriptions: 1000,
     databaseUrl: undefined,
+    busUrl: undefined,
+    busPrefix: "medianode",
+    busPrefetch: 16,
+    busAckWaitSec: 30,
+    busAckDelayMs: 0,
   };
 }
