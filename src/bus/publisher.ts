@@ -24,7 +24,7 @@ export function eventMessages(e: MedianodeEvent, tenant: string | null, id: stri
 
 export interface EventPublisher {
   publish(e: MedianodeEvent, tenant: string | null): void;
-  /** Messages not yet confirmed. */
+  /** Messages not yet confirmed (waiting or in flight). */
   pending(): number;
   /** Tries to publish what is left for up to `ms`, then stops. */
   stop(ms?: number): Promise<void>;
@@ -37,6 +37,7 @@ export function startEventPublisher(deps: { transport: BusTransport; log: Logger
   let running: Promise<void> | null = null;
   let stopped = false;
   let dropped = 0;
+  let inFlight = 0;
   const drain = async () => {
     let failures = 0;
     while (queue.length && !stopped) {
@@ -45,7 +46,9 @@ export function startEventPublisher(deps: { transport: BusTransport; log: Logger
         continue;
       }
       const batch = queue.splice(0, BATCH);
+      inFlight = batch.length;
       const results = await Promise.allSettled(batch.map((m) => deps.transport.publish(m)));
+      inFlight = 0;
       const failed = batch.filter((_, i) => results[i]!.status === "rejected");
       if (!failed.length) {
         if (failures) deps.log.info("bus events published again", { after: failures });
@@ -75,10 +78,10 @@ export function startEventPublisher(deps: { transport: BusTransport; log: Logger
       }
       kick();
     },
-    pending: () => queue.length,
+    pending: () => queue.length + inFlight,
     async stop(ms = 2000) {
       const until = Date.now() + ms;
-      while (queue.length && deps.transport.connected() && Date.now() < until) await Bun.sleep(20);
+      while (queue.length + inFlight && deps.transport.connected() && Date.now() < until) await Bun.sleep(20);
       stopped = true;
       await running;
       if (queue.length) deps.log.warn("bus events left unpublished at stop", { count: queue.length });

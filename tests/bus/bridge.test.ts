@@ -166,6 +166,20 @@ describe.each([
     expect(bus.rejected().some((r) => r.messageId === `crash-${marker}`)).toBe(false);
   }, 120_000);
 
+  test("Redis down: bus jobs wait on the bus (requeued, not dead-lettered, not dropped) and are made once it is back", async () => {
+    redis.kill();
+    const marker = rand();
+    await bus.publishJob(request(marker), { token, messageId: `redis-${marker}`, reply: true, correlationId: `redis-${marker}` });
+    // Several requeue rounds pass (1 s each) with nothing settled for good.
+    await Bun.sleep(3500);
+    expect(bus.rejected().some((r) => r.messageId === `redis-${marker}`)).toBe(false);
+    expect(bus.replies().some((r) => r.correlationId === `redis-${marker}`)).toBe(false);
+    await redis.restart();
+    const reply = await until("the job once Redis is back", () => bus.replies().find((r) => r.correlationId === `redis-${marker}`), 45_000);
+    await until("it completed", async () => (await api(node, `/v1/jobs/${reply.body.id as string}`)).body.status === "completed", 45_000);
+    expect((await jobsWith(node, marker)).map((j) => j.id)).toEqual([reply.body.id as string]);
+  }, 120_000);
+
   test("the bus connection cut mid-stream: HTTP carries on, /readyz says so, events resume", async () => {
     proxy.cut();
     const down = await until("/readyz to see the bus down", async () => {
