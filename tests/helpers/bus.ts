@@ -63,6 +63,13 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   };
 }
 
+/** An event as a consumer got it; `receivedAt` (ms) for latency figures. */
+export interface BusEvent {
+  key: string;
+  body: Record<string, unknown>;
+  receivedAt: number;
+}
+
 /** What the tests read off either bus. */
 export interface BusProbe {
   kind: "amqp" | "nats";
@@ -74,7 +81,7 @@ export interface BusProbe {
   /** Publishes a job message; the reply (if asked) is collected in replies(). */
   publishJob(body: string, o: { token?: string; messageId?: string; reply?: boolean; correlationId?: string }): Promise<void>;
   /** Every event seen so far (parsed bodies), with the routing key / subject tail they came under. */
-  events(): { key: string; body: Record<string, unknown> }[];
+  events(): BusEvent[];
   /** Dead-lettered / rejected messages seen so far: their error and what else the bus kept. */
   rejected(): { error: { code: string; message: string }; messageId: string | null; headers: Record<string, unknown> }[];
   replies(): { correlationId: string | null; body: Record<string, unknown> }[];
@@ -100,8 +107,8 @@ export async function amqpProbe(): Promise<BusProbe> {
   await ch.assertQueue(n.jobsQueue, { durable: true, arguments: { "x-dead-letter-exchange": n.dlx } });
   const evq = await ch.assertQueue("", { exclusive: true });
   await ch.bindQueue(evq.queue, n.eventsExchange, "#");
-  const events: { key: string; body: Record<string, unknown> }[] = [];
-  await ch.consume(evq.queue, (m) => m && events.push({ key: m.fields.routingKey, body: JSON.parse(m.content.toString()) }), { noAck: true });
+  const events: BusEvent[] = [];
+  await ch.consume(evq.queue, (m) => m && events.push({ key: m.fields.routingKey, body: JSON.parse(m.content.toString()), receivedAt: Date.now() }), { noAck: true });
   const rejected: ReturnType<BusProbe["rejected"]> = [];
   await ch.consume(
     n.dlq,
@@ -156,7 +163,7 @@ export async function natsProbe(): Promise<BusProbe> {
   const jsm = await jetstreamManager(nc);
   const js: JetStreamClient = jetstream(nc);
   // The node makes the stream; the readers start once it is there.
-  const events: { key: string; body: Record<string, unknown> }[] = [];
+  const events: BusEvent[] = [];
   const rejected: ReturnType<BusProbe["rejected"]> = [];
   const replies: ReturnType<BusProbe["replies"]> = [];
   const inbox = createInbox();
@@ -184,7 +191,7 @@ export async function natsProbe(): Promise<BusProbe> {
         }
       })();
     };
-    await read(n.eventsWildcard, (subject, data) => events.push({ key: subject.slice(`${prefix}.events.`.length), body: JSON.parse(data) }));
+    await read(n.eventsWildcard, (subject, data) => events.push({ key: subject.slice(`${prefix}.events.`.length), body: JSON.parse(data), receivedAt: Date.now() }));
     await read(n.rejectedSubject, (_s, data, h) => {
       const b = JSON.parse(data) as { error: { code: string; message: string }; messageId: string | null };
       rejected.push({ error: b.error, messageId: b.messageId, headers: { ...h, body: data } });
