@@ -1,6 +1,7 @@
 // Spawns bench/node-child.ts (a node in its own process) and waits until it listens.
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { dieWithParent } from "../../src/process";
 
 export interface NodeProcess {
   url: string;
@@ -11,7 +12,8 @@ export interface NodeProcess {
 }
 
 export async function spawnNode(env: Record<string, string>, extraBunArgs: string[] = []): Promise<NodeProcess> {
-  const proc = Bun.spawn([process.execPath, ...extraBunArgs, join(import.meta.dir, "..", "node-child.ts")], {
+  // The node (and so its embedded redis-server, which dies with it) ends with the benchmark, even one that failed before stop().
+  const proc = Bun.spawn(dieWithParent([process.execPath, ...extraBunArgs, join(import.meta.dir, "..", "node-child.ts")], "TERM"), {
     env: { ...process.env, MEDIANODE_LOG_LEVEL: "error", MEDIANODE_PORT: "0", ...env },
     stdout: "pipe",
     stderr: "inherit",

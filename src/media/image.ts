@@ -9,7 +9,9 @@ import type SharpNS from "sharp";
 import type { OutputInfo } from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
 import { InvalidInputError, UnsupportedMediaError, type MedianodeError } from "../errors";
-import { decodeHeif, readHeifLayout } from "./heif";
+import { readFile, writeFile } from "node:fs/promises";
+import { decodeHeif, decodeSequenceFrame, isPureSequence, readHeifLayout, type HeifColour, type HeifLayout } from "./heif";
+import { iccFromNclx, pngWithIcc } from "./nclx";
 
 type Sharp = typeof SharpNS;
 let sharpModule: Sharp | null = null;
@@ -117,8 +119,13 @@ export interface ImageLimits {
   maxPixels: number;
   /** heif-convert, for HEIC sources (absent: HEIC is UNSUPPORTED_MEDIA on this node). */
   heifConvert?: string | null;
+  /** ffmpeg, for HEIF image sequences with no primary item (their first frame). */
+  ffmpeg?: string | null;
   signal?: AbortSignal;
 }
+
+/** HEIF brands (ftyp) that may hold HEVC pictures: the sequence fallback looks at these only. */
+const HEIF_BRANDS = new Set(["heic", "heix", "heim", "heis", "hevc", "hevx", "hevm", "hevs", "mif1", "msf1"]);
 
 /** Header-only read (no decode); orientation applied to width/height. */
 export async function readImageInfo(path: string, limits: ImageLimits): Promise<ImageInfo> {
@@ -131,18 +138,50 @@ export async function readImageInfo(path: string, limits: ImageLimits): Promise<
     if (w * h > limits.maxPixels) throw new InvalidInputError(`image is too large: ${w}x${h} exceeds the pixel limit of ${limits.maxPixels}`);
     return { format: m.format ?? "unknown", heic: m.format === "heif" && m.compression === "hevc", width: w, height: h, pages: m.pages ?? 1, hasAlpha: !!m.hasAlpha };
   } catch (e) {
-    throw e instanceof InvalidInputError ? e : sharpError(e);
+    if (e instanceof InvalidInputError) throw e;
+    // libheif (inside sharp) wants a primary item; a pure image sequence has none, only a track.
+    const seq = await sequenceInfo(path, limits);
+    if (seq) return seq;
+    throw sharpError(e);
   }
+}
+
+async function sequenceInfo(path: string, limits: ImageLimits): Promise<ImageInfo | null> {
+  const layout = await readHeifLayout(path).catch(() => null);
+  if (!layout || !HEIF_BRANDS.has(layout.brand) || !isPureSequence(layout)) return null;
+  const { width, height, codec } = layout.sequence!;
+  if (!width || !height) throw new InvalidInputError("image sequence has no dimensions");
+  if (width * height > limits.maxPixels) throw new InvalidInputError(`image is too large: ${width}x${height} exceeds the pixel limit of ${limits.maxPixels}`);
+  return { format: "heif", heic: codec === "hvc1" || codec === "hev1", width, height, pages: 1, hasAlpha: false };
+}
+
+/**
+ * Gives the decoded PNG the colour its HEIF said in nclx code points (libheif writes RGB
+ * without it): an ICC profile for those primaries and transfer, so the sRGB conversion that
+ * follows is right. Nothing to do for ICC-tagged or sRGB-like files.
+ */
+async function applyNclx(png: string, colour: HeifColour): Promise<void> {
+  if (colour?.type !== "nclx") return;
+  const icc = iccFromNclx(colour);
+  if (!icc) return;
+  const tagged = pngWithIcc(new Uint8Array(await readFile(png)), icc);
+  if (tagged) await writeFile(png, tagged);
 }
 
 /** Decodes once and writes every variant plus a thumbhash. */
 export async function renderVariants(path: string, outDir: string, plans: VariantPlan[], limits: ImageLimits): Promise<RenderResult> {
   const source = await readImageInfo(path, limits);
   if (!source.heic) return await renderDecoded(path, source, outDir, plans, limits, true);
-  // HEIC: libheif decodes (irot/imir applied) to a lossless PNG beside the outputs; sharp goes on from there.
+  // HEIC: libheif decodes (irot/imir applied) to a lossless PNG beside the outputs; sharp goes on
+  // from there. A pure image sequence (no primary item) is its first frame, decoded by ffmpeg.
   const png = join(outDir, ".heic-decoded.png");
   try {
-    const [layout] = await Promise.all([readHeifLayout(path), decodeHeif(limits.heifConvert, path, png, limits.signal)]);
+    const layout: HeifLayout = await readHeifLayout(path);
+    if (isPureSequence(layout)) {
+      if (!limits.heifConvert) await decodeHeif(null, path, png); // same refusal as a still: the node lacks the capability
+      await decodeSequenceFrame(limits.ffmpeg, path, png, limits.signal);
+    } else await decodeHeif(limits.heifConvert, path, png, limits.signal);
+    await applyNclx(png, isPureSequence(layout) ? layout.sequence!.colour : layout.colour);
     const transformed = layout.rotation !== 0 || layout.mirror !== null;
     return await renderDecoded(png, source, outDir, plans, limits, !transformed);
   } finally {

@@ -139,3 +139,29 @@ export async function downloadUrl(raw: string, path: string, policy: UrlPolicy):
   }
   return await streamToFile(res.body, path, policy.maxBytes);
 }
+
+/**
+ * The first `bytes` of a URL source (a Range request; a server that ignores Range is read
+ * only that far, then cut), for sniffing at submit. Errors are the usual source errors.
+ */
+export async function fetchHead(raw: string, policy: UrlPolicy, bytes: number): Promise<Uint8Array> {
+  const res = await safeFetch(raw, policy, { headers: { range: `bytes=0-${bytes - 1}` } });
+  if (!res.ok || !res.body) {
+    await res.body?.cancel();
+    throw new SourceUnreachableError(`source answered HTTP ${res.status}`);
+  }
+  const parts: Uint8Array[] = [];
+  let got = 0;
+  const reader = res.body.getReader();
+  try {
+    while (got < bytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      got += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return Buffer.concat(parts).subarray(0, bytes);
+}

@@ -2,7 +2,9 @@
 // `medianode worker` processes on its Redis and data dir. One worker's PATH has ffmpeg and
 // ffprobe but no heif-convert (libheif), so it does not advertise "heic"; a HEIC upload then
 // requires heic, waits while only that worker is up (it still runs JPEG jobs), and completes
-// on the worker that has libheif once it comes online.
+// on the worker that has libheif once it comes online. A HEIC given as a URL (served here with
+// a generic content type and no extension) is routed the same way: the api node reads its
+// head with a Range request at submit.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -27,7 +29,7 @@ const dir = tempDir();
 const workers: ReturnType<typeof Bun.spawn>[] = [];
 
 async function startWorker(env: Record<string, string>): Promise<string> {
-  return await startWorkerProcess({ redisUrl: redis.url, dataDir: dir.path, api, concurrency: "image=1,probe=0,video=0,audio=0,thumbnail=0", env, procs: workers });
+  return await startWorkerProcess({ redisUrl: redis.url, dataDir: dir.path, api, concurrency: "image=1,probe=0,video=0,audio=0,thumbnail=0", env: { MEDIANODE_URL_ALLOWLIST: "127.0.0.1", ...env }, procs: workers });
 }
 
 const upload = async (file: string, mime: string): Promise<JobJson> => {
@@ -37,10 +39,27 @@ const upload = async (file: string, mime: string): Promise<JobJson> => {
   return body;
 };
 
+const submitUrl = async (url: string): Promise<JobJson> => {
+  const r = await api.api("/v1/jobs", { method: "POST", body: JSON.stringify({ type: "image", source: { url } }), headers: { "content-type": "application/json" } });
+  const body = (await r.json()) as JobJson;
+  if (r.status !== 202) throw new Error(`expected 202, got ${r.status}: ${JSON.stringify(body)}`);
+  return body;
+};
+
+// The photos by URL: no extension, a generic content type; Range honoured as a file server does.
+const files = Bun.serve({
+  port: 0,
+  hostname: "127.0.0.1",
+  fetch(req) {
+    const name = new URL(req.url).pathname === "/photo-a" ? "image-heic-hevc-1080x1920.heic" : "image-jpeg-progressive-320x213.jpg";
+    return new Response(Bun.file(corpus(name).path), { headers: { "content-type": "application/octet-stream" } });
+  },
+});
+
 let noHeic: string;
 beforeAll(async () => {
   redis = await startTestRedis();
-  api = await startTestNode({ MEDIANODE_ROLES: "api" }, { redis, dataDir: dir.path });
+  api = await startTestNode({ MEDIANODE_ROLES: "api", MEDIANODE_URL_ALLOWLIST: "127.0.0.1" }, { redis, dataDir: dir.path });
   // A PATH with ffmpeg and ffprobe only: no heif-convert on this worker.
   const bin = join(dir.path, "bin-without-libheif");
   mkdirSync(bin);
@@ -52,6 +71,7 @@ afterAll(async () => {
   await Promise.all(workers.map((w) => w.exited));
   await api?.stop();
   await redis?.stop();
+  files.stop(true);
   dir.remove();
 });
 
@@ -68,6 +88,14 @@ test("a HEIC job never runs on a node without libheif; it waits, then completes 
   const jpegDone = (await waitForJob(api, jpeg.id, 60_000)) as unknown as JobJson;
   expect([jpegDone.status, jpegDone.node]).toEqual(["completed", noHeic]);
   expect(((await (await api.api(`/v1/jobs/${heic.id}`)).json()) as JobJson).status).toBe("queued");
+  // By URL: the same routing, from the head the api node read at submit.
+  const heicUrl = await submitUrl(`${files.url}photo-a`);
+  expect(heicUrl.options.require).toEqual(["heic"]);
+  const jpegUrl = await submitUrl(`${files.url}photo-b`);
+  expect(jpegUrl.options.require).toBeUndefined();
+  const jpegUrlDone = (await waitForJob(api, jpegUrl.id, 60_000)) as unknown as JobJson;
+  expect([jpegUrlDone.status, jpegUrlDone.node]).toEqual(["completed", noHeic]);
+  expect(((await (await api.api(`/v1/jobs/${heicUrl.id}`)).json()) as JobJson).status).toBe("queued");
 
   const withHeic = await startWorker({});
   const list = (await (await api.api("/v1/nodes")).json()) as { items: { id: string; decoders?: string[] }[] };
@@ -76,4 +104,7 @@ test("a HEIC job never runs on a node without libheif; it waits, then completes 
   expect([done.status, done.node]).toEqual(["completed", withHeic]);
   expect(done.result).toMatchObject({ width: 1080, height: 1920 });
   expect(typeof done.result!.thumbhash).toBe("string");
+  const urlDone = (await waitForJob(api, heicUrl.id, 90_000)) as unknown as JobJson;
+  expect([urlDone.status, urlDone.node]).toEqual(["completed", withHeic]);
+  expect(urlDone.result).toMatchObject({ width: 1080, height: 1920 });
 }, 180_000);

@@ -33,8 +33,28 @@ function list(buf: Buffer, from: number, to: number): At[] {
  * file offsets move past the inserted bytes when the media data follows the meta box.
  */
 export function addTransform(path: string, out: string, t: { irot?: number; imir?: 0 | 1 }): string {
-  let buf = Buffer.from(readFileSync(path));
   const prop = t.irot !== undefined ? Buffer.from([0, 0, 0, 9, ...Buffer.from("irot"), t.irot & 3]) : Buffer.from([0, 0, 0, 9, ...Buffer.from("imir"), t.imir ?? 0]);
+  return addProperty(path, out, prop);
+}
+
+/**
+ * Adds a `colr` property of type nclx (H.273 code points) to the primary item: heif-enc 1.15
+ * ignores its --colour_primaries options for PNG input and writes no colour box at all.
+ */
+export function addNclx(path: string, out: string, n: { primaries: number; transfer: number; matrix: number; fullRange?: boolean }): string {
+  const prop = Buffer.alloc(19);
+  prop.writeUInt32BE(19, 0);
+  prop.write("colrnclx", 4, "latin1");
+  prop.writeUInt16BE(n.primaries, 12);
+  prop.writeUInt16BE(n.transfer, 14);
+  prop.writeUInt16BE(n.matrix, 16);
+  prop[18] = n.fullRange === false ? 0 : 0x80;
+  return addProperty(path, out, prop);
+}
+
+/** Appends one property box to ipco and associates it with the primary item (see addTransform). */
+export function addProperty(path: string, out: string, prop: Buffer): string {
+  let buf = Buffer.from(readFileSync(path));
   const top = list(buf, 0, buf.length);
   const meta = top.find((b) => b.type === "meta")!;
   const inner = list(buf, meta.start + 12, meta.start + meta.size);

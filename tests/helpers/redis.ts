@@ -2,6 +2,7 @@
 // machine's own Redis: tests flush and kill what they start, nothing else.
 import { createServer } from "node:net";
 import IORedis from "ioredis";
+import { dieWithParent } from "../../src/process";
 import { tempDir } from "./tmp";
 
 export async function freePort(): Promise<number> {
@@ -29,7 +30,8 @@ export async function startTestRedis(extra: string[] = []): Promise<TestRedis> {
   const dir = tempDir("medianode-redis-");
   const port = await freePort();
   const args = ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.path, "--maxmemory-policy", "noeviction", "--loglevel", "warning", ...extra];
-  let proc = Bun.spawn(args, { stdout: "ignore", stderr: "inherit" });
+  // Dies with the test or benchmark process that started it, even one that crashed before stop().
+  let proc = Bun.spawn(dieWithParent(args, "TERM"), { stdout: "ignore", stderr: "inherit" });
   const url = `redis://127.0.0.1:${port}`;
   const clients: IORedis[] = [];
   const waitUp = async () => {
@@ -63,7 +65,7 @@ export async function startTestRedis(extra: string[] = []): Promise<TestRedis> {
     async restart() {
       proc.kill("SIGKILL");
       await proc.exited;
-      proc = Bun.spawn(args, { stdout: "ignore", stderr: "inherit" });
+      proc = Bun.spawn(dieWithParent(args, "TERM"), { stdout: "ignore", stderr: "inherit" });
       await waitUp();
     },
     async stop() {

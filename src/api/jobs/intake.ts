@@ -10,7 +10,8 @@ import type { ServiceDeps } from "../../services/deps";
 import { checkRequest, type CheckedRequest } from "../../services/jobs";
 import { checkImportPath } from "../../sources/import-path";
 import { streamMultipart, streamToFile, tooLarge } from "../../sources/upload";
-import { checkUrl } from "../../sources/url";
+import { checkUrl, fetchHead } from "../../sources/url";
+import { headNeedsHeic } from "../../media/heif";
 import { inspectSource, type Inspection } from "../../sources/validate";
 import { imageSourceRequirement } from "../../jobs/image/args";
 import { normalizeRequire, requirementOf } from "../../nodes/capabilities";
@@ -70,7 +71,9 @@ export async function storedSourceFor(deps: ServiceDeps, req: JobRequest, resolv
   const s = req.source;
   if (!s) throw new BadRequestError("source is required: {url} or {path}, or upload a file");
   if ("url" in s) {
-    await checkUrl(s.url, { allowlist: deps.config.urlAllowlist, maxBytes: deps.config.maxUploadBytes, timeoutMs: 10_000 });
+    const policy = { allowlist: deps.config.urlAllowlist, maxBytes: deps.config.maxUploadBytes, timeoutMs: 10_000 };
+    await checkUrl(s.url, policy);
+    if (req.type === "image") addSourceRequirement(req, resolved, { heic: await urlNeedsHeic(s.url, policy) });
     return { kind: "url", url: s.url };
   }
   const real = checkImportPath(s.path, deps.config.importDirs);
@@ -78,11 +81,27 @@ export async function storedSourceFor(deps: ServiceDeps, req: JobRequest, resolv
   return { kind: "path", path: real };
 }
 
+/** Bytes of a URL image read at submit: enough for ftyp and the meta box of any HEIF. */
+const URL_SNIFF_BYTES = 64 * 1024;
+
+/**
+ * Routing must know at submit that a URL image is HEIC (only nodes with libheif take it), but
+ * the worker downloads it: so the head is read here with a Range request. Best effort: a
+ * source that does not answer now is the worker's to report (SOURCE_UNREACHABLE), as before.
+ */
+async function urlNeedsHeic(url: string, policy: { allowlist: string[]; maxBytes: number; timeoutMs: number }): Promise<boolean> {
+  try {
+    return headNeedsHeic(await fetchHead(url, { ...policy, timeoutMs: 5_000 }, URL_SNIFF_BYTES));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A source that needs a capability (a HEIC photo) adds it to the request's options.require, so
  * routing sees it; `resolved` (the options already checked, when the request was) gets it too.
  */
-function addSourceRequirement(req: JobRequest, resolved: Record<string, unknown> | undefined, inspected: Inspection): void {
+function addSourceRequirement(req: JobRequest, resolved: Record<string, unknown> | undefined, inspected: Pick<Inspection, "heic">): void {
   const extra = req.type === "image" ? imageSourceRequirement(inspected) : [];
   if (!extra.length) return;
   const options = (req.options ?? {}) as Record<string, unknown>;

@@ -11,10 +11,11 @@ import { imageDefaults } from "../../../src/jobs/image/options";
 import { imagePipeline } from "../../../src/jobs/image/processor";
 import { resolveBinaries } from "../../../src/media/binaries";
 import { findHeifConvert, heifLayout } from "../../../src/media/heif";
+import { pngWithIcc } from "../../../src/media/nclx";
 import { MAX_PIXELS } from "../../../src/roles/serve";
 import { inspectSource } from "../../../src/sources/validate";
 import { corpus } from "../../helpers/corpus";
-import { addTransform, heifEnc } from "../../helpers/heif";
+import { addNclx, addTransform, heifEnc } from "../../helpers/heif";
 import { psnr } from "../../helpers/hdr";
 import { tempDir } from "../../helpers/tmp";
 
@@ -134,4 +135,76 @@ test("colour: a Display P3 ICC profile is converted to sRGB (not read as if it w
   expect(dist(got, [want.r, want.g, want.b])).toBeLessThanOrEqual(4);
   // The P3 values read as sRGB would be far off: the check can fail.
   expect(dist(stored, [want.r, want.g, want.b])).toBeGreaterThan(20);
+});
+
+test("colour: nclx code points (Display P3, no ICC) are converted to sRGB as well", async () => {
+  // The same sRGB colour as P3 values, stored without a profile; the HEIC then says P3 in nclx only.
+  const want = { r: 40, g: 200, b: 60 };
+  const p3 = join(dir.path, "p3-icc.png");
+  await sharp({ create: { width: 64, height: 64, channels: 3, background: want } }).withIccProfile("p3").png().toFile(p3);
+  const bare = join(dir.path, "p3-bare.png");
+  // The stored P3 values (sharp would otherwise convert them to sRGB on the way out).
+  const { data, info } = await sharp(p3).pipelineColourspace("rgb16").toColourspace("srgb").raw().toBuffer({ resolveWithObject: true });
+  await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } }).png().toFile(bare);
+  expect((await sharp(bare).metadata()).icc).toBeUndefined();
+  const plain = heifEnc(bare, join(dir.path, "p3-plain.heic"));
+  const tagged = addNclx(plain, join(dir.path, "p3-nclx.heic"), { primaries: 12, transfer: 13, matrix: 6 });
+  expect(heifLayout(new Uint8Array(readFileSync(tagged))).colour).toEqual({ type: "nclx", primaries: 12, transfer: 13, matrix: 6, fullRange: true });
+  const opts = imageDefaults({ variants: [{ name: "p", size: 64, format: "png" }] });
+  const dist = (a: ArrayLike<number>, b: number[]) => Math.max(...b.map((x, i) => Math.abs(a[i]! - x)));
+  const got = await sharp((await run(tagged, opts)).file("p.png")).raw().toBuffer();
+  expect(dist(got, [want.r, want.g, want.b])).toBeLessThanOrEqual(5);
+  // Without the nclx box the same pixels come out as P3 values read as sRGB: far off.
+  const untagged = await sharp((await run(plain, opts)).file("p.png")).raw().toBuffer();
+  expect(dist(untagged, [want.r, want.g, want.b])).toBeGreaterThan(20);
+});
+
+describe("HEIF image sequences (no primary item): the first frame is the photo", () => {
+  // ffmpeg muxes an HEVC track as an msf1 file with moov after the media data, the layout a
+  // streaming writer makes; libheif (and so sharp) refuses it: "No or invalid primary item".
+  const sequence = (name: string, lavfi: string, extra: string[] = []) => {
+    const out = join(dir.path, name);
+    const r = Bun.spawnSync(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", lavfi, "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error", "-pix_fmt", "yuv420p", ...extra, "-tag:v", "hvc1", "-brand", "msf1", "-f", "mp4", out]);
+    if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+    return out;
+  };
+
+  test("decodes into variants with the track's size; the upload check marks it HEIC", async () => {
+    const seq = sequence("seq.heics", "testsrc2=s=320x240:d=0.5:r=10");
+    const layout = await (await import("../../../src/media/heif")).readHeifLayout(seq);
+    expect(layout).toMatchObject({ brand: "msf1", hasPrimary: false, sequence: { codec: "hvc1", width: 320, height: 240 } });
+    const i = await inspectSource(seq, ["image"], { ffprobe: media.ffprobe, maxPixels: MAX_PIXELS });
+    expect(imageSourceRequirement(i)).toEqual(["heic"]);
+    const { out, file } = await run(seq, imageDefaults({ variants: [{ name: "p", size: 320, format: "png" }] }));
+    expect([out.result.width, out.result.height]).toEqual([320, 240]);
+    // The reference: ffmpeg's own first frame of the same file.
+    const ref = join(dir.path, "seq-ref.png");
+    expect(Bun.spawnSync(["ffmpeg", "-v", "error", "-y", "-i", seq, "-frames:v", "1", ref]).exitCode).toBe(0);
+    expect(psnr(file("p.png"), ref)).toBeGreaterThan(35);
+  });
+
+  test("a track tagged Display P3 is converted to sRGB", async () => {
+    const tags = ["-color_primaries", "smpte432", "-color_trc", "iec61966-2-1", "-colorspace", "bt709"];
+    const seq = sequence("seq-p3.heics", "color=c=0xC86432:s=64x64:d=0.2:r=10", tags);
+    expect((await (await import("../../../src/media/heif")).readHeifLayout(seq)).sequence?.colour).toMatchObject({ type: "nclx", primaries: 12, transfer: 13 });
+    const { file } = await run(seq, imageDefaults({ variants: [{ name: "p", size: 64, format: "png" }] }));
+    const got = [...(await sharp(file("p.png")).raw().toBuffer()).subarray(0, 3)];
+    // The reference: ffmpeg's own first frame (the P3 values, YUV rounding included) read
+    // through libvips's built-in Display P3 profile, not the profile the module writes.
+    const frame = join(dir.path, "seq-p3-frame.png");
+    expect(Bun.spawnSync(["ffmpeg", "-v", "error", "-y", "-i", seq, "-frames:v", "1", frame]).exitCode).toBe(0);
+    const vipsP3 = (await sharp({ create: { width: 2, height: 2, channels: 3, background: "#888" } }).withIccProfile("p3").png().toBuffer().then((b) => sharp(b).metadata())).icc!;
+    const framePng = new Uint8Array(readFileSync(frame));
+    const want = [...(await sharp(pngWithIcc(framePng, new Uint8Array(vipsP3))!).toColourspace("srgb").raw().toBuffer()).subarray(0, 3)];
+    const asIs = [...(await sharp(framePng).raw().toBuffer()).subarray(0, 3)];
+    const dist = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
+    expect(dist(got, want)).toBeLessThanOrEqual(2);
+    expect(dist(got, asIs)).toBeGreaterThan(8);
+  });
+
+  test("a sequence on a node without libheif: UNSUPPORTED_MEDIA, as for a still", async () => {
+    const seq = sequence("seq-b.heics", "testsrc2=s=160x120:d=0.3:r=10");
+    const err = await run(seq, imageDefaults({}), { ...media, heifConvert: null }).catch((e: unknown) => e);
+    expect((err as MedianodeError).code).toBe("UNSUPPORTED_MEDIA");
+  });
 });
