@@ -160,7 +160,8 @@ export function createAmqpTransport(o: AmqpOptions): BusTransport {
     await sub.consume(
       names.jobsQueue,
       (msg) => {
-        if (!msg) return;
+        // null: the broker cancelled the consumer (the queue was deleted): start over, redeclaring it.
+        if (!msg) return void c.close().catch(() => {});
         void onMessage(messageOf(msg), settleFor(sub, msg)).catch((e) => o.log.error("bus intake failed", { error: e }));
       },
       { noAck: false },
