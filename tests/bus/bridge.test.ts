@@ -3,6 +3,7 @@
 // test's own clients talk to the broker directly, in a vhost (RabbitMQ) or under a prefix
 // (NATS) of this file's, removed afterwards.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import { amqpProbe, AMQP_PORT, natsProbe, NATS_PORT, startTcpProxy, until, type BusProbe, type TcpProxy } from "../helpers/bus";
 import { createTokenCli, startServeProcess, type ServeProc } from "../helpers/cluster";
@@ -12,6 +13,12 @@ import { tempDir } from "../helpers/tmp";
 
 const SOURCE = corpus("audio-aac-adts.aac").path;
 const rand = () => Math.random().toString(36).slice(2, 10);
+const JWT_SECRET = "jwt-secret-for-the-bus-bridge-tests-0123";
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+function jwt(sub: string): string {
+  const head = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub, exp: Math.floor(Date.now() / 1000) + 600 })}`;
+  return `${head}.${createHmac("sha256", JWT_SECRET).update(head).digest("base64url")}`;
+}
 
 interface JobView {
   id: string;
@@ -41,6 +48,7 @@ describe.each([
         MEDIANODE_BUS_URL: bus.nodeUrl(proxy.port),
         MEDIANODE_BUS_PREFIX: bus.prefix,
         MEDIANODE_BUS_ACK_WAIT_SEC: "3",
+        MEDIANODE_JWT_SECRET: JWT_SECRET,
         MEDIANODE_LOG_LEVEL: "warn",
         ...env,
       },
@@ -97,6 +105,19 @@ describe.each([
     const job = await api(node, `/v1/jobs/${jobId}`);
     expect(job.body.status).toBe("completed");
     expect(await bus.backlog()).toBe(0);
+  }, 60_000);
+
+  test("a JWT caller's bus job is its tenant's: HTTP shows it to that tenant only, its events carry that tenant", async () => {
+    const marker = rand();
+    const acme = jwt(`acme-${marker}`);
+    await bus.publishJob(request(marker), { token: acme, messageId: `jwt-${marker}`, reply: true, correlationId: `jwt-${marker}` });
+    const reply = await until("the reply", () => bus.replies().find((r) => r.correlationId === `jwt-${marker}`));
+    const jobId = reply.body.id as string;
+    await until("media.ready", () => eventsOf(jobId).some((e) => e.key === "media.ready"));
+    for (const e of eventsOf(jobId)) expect(e.body.tenant).toBe(`jwt:acme-${marker}`);
+    const as = (t: string) => fetch(`${node.url}/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status);
+    expect(await as(acme)).toBe(200);
+    expect(await as(jwt(`other-${marker}`))).toBe(404);
   }, 60_000);
 
   test("the same message id twice makes one job", async () => {
