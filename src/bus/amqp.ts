@@ -79,7 +79,13 @@ export function createAmqpTransport(o: AmqpOptions): BusTransport {
     const p = msg.properties;
     return {
       async ack() {
-        if (once()) ch.ack(msg);
+        if (!once()) return;
+        try {
+          ch.ack(msg);
+        } catch {
+          // The channel closed first (stopping, or the connection broke): the broker requeues
+          // the message, and its redelivery answers with the job already recorded.
+        }
       },
       async requeue(delayMs) {
         if (!once()) return;
