@@ -94,6 +94,10 @@ export interface Client {
   queues(): Promise<QueueCounts[]>;
   pauseQueue(name: string, pause: boolean): Promise<{ name: string; paused: boolean }>;
   nodes(): Promise<unknown>;
+  /** POST /v1/notifications: a webhook, email or Web Push subscription. */
+  addNotification(body: { channel: string; to: unknown; events?: string[]; secret?: string }): Promise<NotificationView>;
+  listNotifications(): Promise<NotificationView[]>;
+  removeNotification(id: string): Promise<void>;
   /** Playback URLs of a completed job (SPEC §10); ttl in seconds, default the server's (24 h). */
   playback(id: string, ttlSec?: number): Promise<PlaybackView>;
   /** Absolute URL of a path the server returned (output urls are relative). */
@@ -112,6 +116,26 @@ function asJob(x: unknown): Job {
     throw new ApiError(0, "BAD_RESPONSE", "the server sent a job without id/status/progress/outputs");
   }
   return o as unknown as Job;
+}
+
+/** A subscription as the server shows it (GET /v1/notifications). */
+export interface NotificationView {
+  id: string;
+  channel: string;
+  to: string;
+  events: string[];
+  createdAt: string;
+  state: string;
+  consecutiveFailures: number;
+  secret?: string;
+}
+
+function asNotification(x: unknown): NotificationView {
+  const o = asObject(x, "a notification");
+  if (typeof o.id !== "string" || typeof o.channel !== "string" || typeof o.to !== "string" || !Array.isArray(o.events)) {
+    throw new ApiError(0, "BAD_RESPONSE", "the server sent a notification without id/channel/to/events");
+  }
+  return o as unknown as NotificationView;
 }
 
 function asPlayback(x: unknown): PlaybackView {
@@ -187,6 +211,15 @@ export function createClient(settings: ClientSettings, fetchImpl: typeof fetch =
       return asObject(await call("POST", `/v1/queues/${enc(name)}/${pause ? "pause" : "resume"}`), "a queue") as { name: string; paused: boolean };
     },
     nodes: () => call("GET", "/v1/nodes"),
+    addNotification: async (body) => asNotification(await json("POST", "/v1/notifications", body)),
+    async listNotifications() {
+      const o = asObject(await call("GET", "/v1/notifications"), "a notification list");
+      if (!Array.isArray(o.items)) throw new ApiError(0, "BAD_RESPONSE", "notification list without items");
+      return o.items.map(asNotification);
+    },
+    async removeNotification(id) {
+      await call("DELETE", `/v1/notifications/${enc(id)}`);
+    },
     playback: async (id, ttlSec) => asPlayback(await call("GET", `/v1/jobs/${enc(id)}/playback${ttlSec === undefined ? "" : `?ttl=${ttlSec}`}`)),
     absolute: (path) => (/^https?:\/\//.test(path) ? path : base + path),
   };

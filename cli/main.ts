@@ -9,6 +9,7 @@ import { doctorCommand } from "./commands/doctor";
 import { jobsCommand } from "./commands/jobs";
 import { migrateCommand } from "./commands/migrate";
 import { nodesCommand } from "./commands/nodes";
+import { notifyCommand } from "./commands/notify";
 import { queuesCommand } from "./commands/queues";
 import { serveCommand } from "./commands/serve";
 import { storeCommand } from "./commands/store";
@@ -28,7 +29,7 @@ export function buildProgram(io: Io, ctx: Ctx = { io, exitCode: 0 }): Command {
     .description("self-hosted media processing node: probe, image, video, audio and thumbnail jobs")
     .version(pkg.version, "-V, --version")
     .addHelpText("after", "\nExit codes: 0 ok, 1 job failed or refused, 2 usage error, 3 server unreachable.");
-  for (const make of [serveCommand, workerCommand, submitCommand, jobsCommand, queuesCommand, nodesCommand, tokenCommand, migrateCommand, storeCommand, doctorCommand, configCommand]) {
+  for (const make of [serveCommand, workerCommand, submitCommand, jobsCommand, queuesCommand, nodesCommand, notifyCommand, tokenCommand, migrateCommand, storeCommand, doctorCommand, configCommand]) {
     program.addCommand(make(ctx));
   }
   // addCommand does not copy these settings to subcommands: apply them to the whole tree.

@@ -8,6 +8,7 @@ import m0004 from "./0004_add_webhooks.sql" with { type: "text" };
 import m0005 from "./0005_key_breakers_by_subscription.sql" with { type: "text" };
 import m0006 from "./0006_namespace_jwt_tenants.sql" with { type: "text" };
 import m0007 from "./0007_add_token_webhook_secrets.sql" with { type: "text" };
+import m0008 from "./0008_add_notifications.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "0005_key_breakers_by_subscription.sql", sql: m0005 },
   { version: 6, name: "0006_namespace_jwt_tenants.sql", sql: m0006 },
   { version: 7, name: "0007_add_token_webhook_secrets.sql", sql: m0007 },
+  { version: 8, name: "0008_add_notifications.sql", sql: m0008 },
 ];

@@ -22,6 +22,7 @@ import { playbackRoutes } from "./playback/index";
 import { withPlaybackCors } from "./playback/cors";
 import { queuesRoutes } from "./queues/index";
 import { webhooksRoutes } from "./webhooks/index";
+import { notificationsRoutes } from "./notifications/index";
 import { dashboardRoutes } from "./dashboard/index";
 import { remoteMediaRoutes } from "./remote-media/index";
 
@@ -147,6 +148,7 @@ function buildApp(deps: ServiceDeps, routes: WeakMap<Request, string>, o: AppOpt
     .use(playbackRoutes(deps, principalOf))
     .use(queuesRoutes(deps, principalOf))
     .use(webhooksRoutes(deps, principalOf))
+    .use(notificationsRoutes(deps, principalOf))
     .use(remoteMediaRoutes(deps, principalOf))
     .get(
       "/v1/nodes",

@@ -111,6 +111,15 @@ function parseValue(key: ConfigKey, spec: KeySpec, raw: Raw, base: Config): unkn
     case "string":
       if (typeof raw !== "string" || raw === "") throw new ConfigError(name, "expected a non-empty string");
       if (spec.pattern && !new RegExp(spec.pattern).test(raw)) throw new ConfigError(name, `expected a value matching ${spec.pattern}, got ${JSON.stringify(raw.replace(/\/\/[^@/]*@/, "//***@"))}`);
+      if (spec.protocols) {
+        let scheme: string | null = null;
+        try {
+          scheme = new URL(raw).protocol;
+        } catch {
+          // reported below
+        }
+        if (!scheme || !spec.protocols.includes(scheme)) throw new ConfigError(name, `expected a ${spec.protocols.join(" or ")} URL`);
+      }
       if (spec.min !== undefined && raw.length < spec.min) throw new ConfigError(name, `must be at least ${spec.min} characters long`);
       return raw;
     case "url": {

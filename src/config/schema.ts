@@ -27,6 +27,8 @@ export interface KeySpec<K extends Kind = Kind> {
   min?: number;
   /** A `string` key's value must match this (e.g. a URL scheme). */
   pattern?: string;
+  /** For URL-valued `string` keys: the schemes allowed. */
+  protocols?: readonly string[];
   /** Never printed in full (`medianode config` masks it). */
   secret?: boolean;
 }
@@ -83,6 +85,13 @@ export const CONFIG_KEYS = {
   busPrefetch: { env: "MEDIANODE_BUS_PREFETCH", kind: "int", min: 1, doc: "Job messages one api node holds unacknowledged at once (AMQP prefetch; NATS pull batch)." },
   busAckWaitSec: { env: "MEDIANODE_BUS_ACK_WAIT_SEC", kind: "int", min: 1, doc: "NATS: a job message not acknowledged this long is redelivered (the consumer's ack_wait; AMQP redelivers when the connection ends)." },
   busAckDelayMs: { env: "MEDIANODE_BUS_ACK_DELAY_MS", kind: "int", min: 0, doc: "Test hook: wait this long between recording a bus job and acknowledging its message (crash-window tests); keep 0." },
+  smtpUrl: { env: "MEDIANODE_SMTP_URL", kind: "string", protocols: ["smtp:", "smtps:"], doc: "Mail server for email notifications: smtp://user:pass@host:587 (STARTTLS when offered; ?requireTLS=true insists) or smtps://host:465; unset: email notifications are refused." },
+  mailFrom: { env: "MEDIANODE_MAIL_FROM", kind: "string", doc: "From address of notification mails, e.g. \"medianode <media@example.com>\"." },
+  publicUrl: { env: "MEDIANODE_PUBLIC_URL", kind: "url", doc: "The node's address as users reach it (links in notification mails; default http://<host>:<port>)." },
+  vapidSubject: { env: "MEDIANODE_VAPID_SUBJECT", kind: "string", protocols: ["mailto:", "https:"], doc: "Web Push VAPID contact (mailto: or https:); default mailto:<MEDIANODE_MAIL_FROM's address>." },
+  vapidPublicKey: { env: "MEDIANODE_VAPID_PUBLIC_KEY", kind: "string", doc: "Web Push VAPID public key (base64url); with the private key, shared by every api node of a cluster. Unset: made once in <data>/vapid.json." },
+  vapidPrivateKey: { env: "MEDIANODE_VAPID_PRIVATE_KEY", kind: "string", secret: true, doc: "Web Push VAPID private key (base64url), with MEDIANODE_VAPID_PUBLIC_KEY." },
+  pushTtlSec: { env: "MEDIANODE_PUSH_TTL_SEC", kind: "int", min: 0, doc: "How long a push service keeps an undelivered Web Push notification (TTL header)." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -114,6 +123,13 @@ export interface Config {
   url: string;
   webhookSecret: string | undefined;
   webhookBackoffMs: number;
+  smtpUrl: string | undefined;
+  mailFrom: string | undefined;
+  publicUrl: string | undefined;
+  vapidSubject: string | undefined;
+  vapidPublicKey: string | undefined;
+  vapidPrivateKey: string | undefined;
+  pushTtlSec: number;
   playbackSecret: string | undefined;
   playbackMaxTtlSec: number;
   playbackBaseUrl: string | undefined;
@@ -171,6 +187,13 @@ export function defaultConfig(cores: number): Config {
     url: "http://127.0.0.1:8080",
     webhookSecret: undefined,
     webhookBackoffMs: 5000,
+    smtpUrl: undefined,
+    mailFrom: undefined,
+    publicUrl: undefined,
+    vapidSubject: undefined,
+    vapidPublicKey: undefined,
+    vapidPrivateKey: undefined,
+    pushTtlSec: 86400,
     playbackSecret: undefined,
     playbackMaxTtlSec: 7 * 86_400,
     playbackBaseUrl: undefined,

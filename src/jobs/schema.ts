@@ -2,6 +2,7 @@
 import { Type as T, type Static } from "@sinclair/typebox";
 // Imports nothing but errors.ts, so that config (and any layer) can take the type list from here.
 import { JOB_ERROR_CODES } from "../errors";
+import { JobNotify } from "../events/notifications/schema";
 
 /** The job types (SPEC §2), in the order lists and metrics show them. */
 export const JOB_TYPES = ["probe", "image", "video", "audio", "thumbnail"] as const;
@@ -51,6 +52,7 @@ export const JobRequest = T.Object(
     priority: T.Optional(T.Integer({ minimum: -100, maximum: 100, default: 0, description: "Higher runs sooner" })),
     metadata: T.Optional(T.Unknown({ description: "Free JSON (≤ 16 KiB), returned as given" })),
     webhook: T.Optional(T.String({ format: "uri", maxLength: 2048, description: "URL notified on terminal events" })),
+    notify: T.Optional(JobNotify),
     idempotencyKey: T.Optional(T.String({ minLength: 1, maxLength: 200, description: "Same key from the same token returns the first job" })),
     attempts: T.Optional(T.Integer({ minimum: 1, maximum: 20, description: "Attempts before the job fails (default MEDIANODE_ATTEMPTS)" })),
   },
@@ -113,6 +115,8 @@ export const JobRecord = T.Object({
   maxAttempts: T.Integer(),
   node: T.Union([T.String(), T.Null()]),
   webhook: T.Union([T.String(), T.Null()]),
+  /** The job's own one-off notifications (never shown in the view: a push subscription's keys). */
+  notify: T.Union([JobNotify, T.Null()]),
   idempotencyKey: T.Union([T.String(), T.Null()]),
   /** Bumped by each retry: reports of an older run are ignored. */
   run: T.Integer(),

@@ -25,7 +25,7 @@ export const METRIC_NAMES = [
 ] as const;
 
 /** Beyond the SPEC's list: the slow-client drop count that issue 4 asks for. */
-export const EXTRA_METRIC_NAMES = ["medianode_ws_dropped_total", "medianode_nodes_online", "medianode_jobs"] as const;
+export const EXTRA_METRIC_NAMES = ["medianode_ws_dropped_total", "medianode_nodes_online", "medianode_jobs", "medianode_notifications_total"] as const;
 
 export interface Metrics {
   registry: Registry;
@@ -41,6 +41,8 @@ export interface Metrics {
   wsClients: Gauge;
   wsDropped: Counter;
   webhookDeliveries: Counter<"status">;
+  /** Issue #18: every channel's delivery attempts (webhook, email, webpush) by outcome. */
+  notifications: Counter<"channel" | "status">;
   /** Cluster gauges, set by the metrics role (roles/metrics.ts) on each scrape. */
   nodesOnline: Gauge<"role">;
   jobsByStatus: Gauge<"status">;
@@ -110,6 +112,7 @@ export function createMetrics(): Metrics {
     wsClients: new Gauge({ name: "medianode_ws_clients", help: "Connected WebSocket clients.", registers: r }),
     wsDropped: new Counter({ name: "medianode_ws_dropped_total", help: "WebSocket clients closed for reading too slowly.", registers: r }),
     webhookDeliveries: new Counter({ name: "medianode_webhook_deliveries_total", help: "Webhook delivery attempts by outcome.", labelNames: ["status"], registers: r }),
+    notifications: new Counter({ name: "medianode_notifications_total", help: "Notification delivery attempts by channel (webhook, email, webpush) and outcome (delivered, retrying, failed, gone, circuit_open, interrupted).", labelNames: ["channel", "status"], registers: r }),
     nodesOnline: new Gauge({ name: "medianode_nodes_online", help: "Nodes whose advert is live in Redis, by role (a node counts once per role).", labelNames: ["role"], registers: r }),
     jobsByStatus: new Gauge({ name: "medianode_jobs", help: "Job records by status (the record store; exported where the metrics role can read it).", labelNames: ["status"], registers: r }),
     jobFailures: new Counter({ name: "medianode_job_failures_total", help: "Jobs that failed, by their error code (SPEC §2's list).", labelNames: ["type", "code"], registers: r }),

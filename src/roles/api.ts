@@ -11,10 +11,12 @@ import { createQueues, closeQueues } from "../queue/queues";
 import type { ServiceDeps } from "../services/deps";
 import { startRecorder } from "../services/recorder";
 import { startDuties, type Duties } from "../services/duties";
+import { listOnlineNodes } from "../services/nodes";
 import { startRecovery, type Recovery } from "../services/recovery";
 import { createSubmitter } from "../services/submitter";
 import { createQueuePositions } from "../services/positions";
 import { startWebhooks } from "../services/webhooks";
+import { playbackLinkFor } from "../api/playback/index";
 import { startRetention } from "../services/retention";
 import { ensureAdminToken } from "../services/tokens";
 import { openRecords } from "../store/open";
@@ -68,7 +70,8 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     stops.push(() => positions.stop());
     const base = { config, records, queues, redis, mediaStore: ctx.mediaStore, media: ctx.media, log, metrics: ctx.metrics, bus, nodeId: ctx.nodeId, now: Date.now, positions };
     const deps: ServiceDeps = { ...base, submitter: createSubmitter(base) };
-    const webhooks = await startWebhooks(deps, ctx.redisUrl);
+    // Mails about a finished video or audio job link its playback URL (signed like /playback's).
+    const webhooks = await startWebhooks(deps, ctx.redisUrl, { playbackLink: playbackLinkFor(config, deps.now) });
     stops.push(() => webhooks.stop());
     // Every api node records what workers report (a transition changes a row once, so one node
     // emits its event); progress, positions and pauses are announced by the duties' holder only.
@@ -91,6 +94,14 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
     });
     const d = duties;
     stops.push(() => d.stop());
+    // SQLite: one api node per Redis (each would take the other's jobs for refused ones): say so.
+    if (records.engine === "sqlite")
+      void listOnlineNodes(deps)
+        .then((ns) => {
+          const others = ns.filter((n) => n.roles.includes("api") && n.id !== ctx.nodeId).map((n) => n.id);
+          if (others.length) log.warn("another api node uses this Redis while the records are in SQLite: give each its own Redis, or share PostgreSQL (DATABASE_URL)", { others });
+        })
+        .catch(() => {});
     if (config.busUrl) {
       // Node changes are seen by every node: the bridge publishes them from the duties' holder only.
       const nodeEvents = createEventBus(log);

@@ -15,6 +15,7 @@ import { checkUrl } from "../sources/url";
 import { queueOf, recordRequirement, workItem } from "./work-item";
 import { jobEvent } from "../events/job-event";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
+import { checkJobNotify } from "./notifications";
 
 /** A request whose options and metadata passed checkRequest: submit trusts it and checks nothing twice. */
 export interface CheckedRequest {
@@ -91,6 +92,7 @@ export async function submitJob(deps: ServiceDeps, input: SubmitInput, who: Prin
   }
   const { options } = input;
   if (req.webhook) await checkWebhookUrl(deps, req.webhook);
+  if (req.notify) await checkJobNotify(deps, req.notify);
   await requireRedis(deps);
   await registerAll(deps, [{ type: req.type, options }], who.tenant);
   const r = await deps.submitter.submit({ request: req, source: input.source, options, who, id: input.id });
@@ -164,6 +166,13 @@ export async function submitBatch(deps: ServiceDeps, items: { request: JobReques
     }
   });
   for (const w of new Set(prepared.map((p) => p.request.webhook).filter((x): x is string => !!x))) await checkWebhookUrl(deps, w);
+  for (const [index, p] of prepared.entries()) {
+    if (!p.request.notify) continue;
+    await checkJobNotify(deps, p.request.notify).catch((e: MedianodeError) => {
+      e.message = `item ${index}: ${e.message}`;
+      throw e;
+    });
+  }
   await requireRedis(deps);
   await registerAll(deps, prepared.map((p) => ({ type: p.request.type, options: p.options })), who.tenant);
   const results = await Promise.all(prepared.map((p) => deps.submitter.submit(p)));

@@ -65,6 +65,7 @@ export function createSubmitter(deps: SubmitterDeps): Submitter {
         options,
         metadata: req.metadata,
         webhook: req.webhook ?? null,
+        notify: req.notify ?? null,
         idempotencyKey: req.idempotencyKey && who.tokenId ? req.idempotencyKey : null,
         maxAttempts: req.attempts ?? deps.config.attempts,
         now,

@@ -12,6 +12,7 @@ export const COPIED_TABLES: readonly { table: string; key: readonly string[] }[]
   { table: "tokens", key: ["id"] },
   { table: "jobs", key: ["id"] },
   { table: "webhooks", key: ["id"] },
+  { table: "notifications", key: ["id"] },
   { table: "deliveries", key: ["id"] },
   { table: "delivery_attempts", key: ["delivery_id", "attempt"] },
   { table: "webhook_breakers", key: ["key"] },

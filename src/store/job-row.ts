@@ -25,6 +25,7 @@ export interface JobRow {
   max_attempts: number | string;
   node: string | null;
   webhook: string | null;
+  notify: string | null;
   idempotency_key: string | null;
   run: number | string;
   live: string | null;
@@ -55,6 +56,7 @@ export function fromRow(r: JobRow): JobRecord {
     maxAttempts: Number(r.max_attempts),
     node: r.node,
     webhook: r.webhook,
+    notify: json<JobRecord["notify"]>(r.notify),
     idempotencyKey: r.idempotency_key,
     run: Number(r.run),
     live: json<LiveProgress>(r.live),
@@ -86,6 +88,7 @@ export function newJobRecord(j: NewJob): JobRecord {
     maxAttempts: j.maxAttempts,
     node: null,
     webhook: j.webhook,
+    notify: j.notify ?? null,
     idempotencyKey: j.idempotencyKey,
     run: 1,
     live: null,

@@ -3,6 +3,7 @@
 // §11) can sit behind it unchanged for its callers. store/sqlite/ is the embedded engine.
 import type { ErrorValue } from "../errors";
 import type { Scope } from "./scopes";
+import type { Channel, JobNotify } from "../events/notifications/schema";
 import type { JobError, JobRecord, JobStatus, JobType, LiveProgress, OutputFile, StoredSource, Waiting } from "../jobs/schema";
 
 export interface NewJob {
@@ -15,6 +16,7 @@ export interface NewJob {
   options: Record<string, unknown>;
   metadata: unknown;
   webhook: string | null;
+  notify?: JobNotify | null;
   idempotencyKey: string | null;
   maxAttempts: number;
   now: number;
@@ -137,9 +139,13 @@ export interface WebhookRecords {
 
 export interface DeliveryRow {
   id: string;
+  channel: Channel;
   webhook_id: string | null;
+  /** An email/webpush subscription (notifications table); both ids null: the job's own webhook/notify. */
+  notification_id: string | null;
   job_id: string | null;
   tenant: string;
+  /** webhook: the URL; email: mailto:<address>; webpush: the push endpoint. */
   url: string;
   event_type: string;
   body: string;
@@ -147,7 +153,13 @@ export interface DeliveryRow {
   attempts: number;
   created_at: number;
   finished_at: number | null;
+  /** "<jobId>:<run> <breaker key>": one terminal notification per job run per subscription. */
+  dedupe_key: string | null;
+  /** Set while an attempt is being sent (see migration 0008_add_notifications). */
+  sending_attempt: number | null;
 }
+
+export type NewDelivery = Omit<DeliveryRow, "state" | "attempts" | "finished_at" | "sending_attempt">;
 
 export interface AttemptRow {
   delivery_id: string;
@@ -166,16 +178,42 @@ export interface BreakerRow {
 }
 
 export interface DeliveryRecords {
-  insert(d: Omit<DeliveryRow, "state" | "attempts" | "finished_at">): Promise<void>;
+  /** Inserts a pending delivery; false when its dedupe key already has one (nothing to send). */
+  insert(d: NewDelivery): Promise<boolean>;
   get(id: string): Promise<DeliveryRow | null>;
-  /** The attempt and the delivery's new state, in one transaction. */
+  /** Marks an attempt as being sent now; false when the delivery is no longer pending or another send holds it. */
+  beginSend(id: string, attempt: number): Promise<boolean>;
+  /** The attempt and the delivery's new state (the send mark cleared), in one transaction. */
   recordAttempt(a: AttemptRow, state: DeliveryRow["state"]): Promise<void>;
-  list(webhookId: string, limit: number): Promise<DeliveryRow[]>;
+  /** One subscription's log, newest first: a webhook's (w_…) or an email/webpush subscription's (n_…). */
+  list(subscriptionId: string, limit: number): Promise<DeliveryRow[]>;
+  /** Pending deliveries made at or after `since`, oldest first (re-queued at start). */
+  listPending(since: number, limit: number): Promise<DeliveryRow[]>;
   listAttempts(deliveryId: string): Promise<AttemptRow[]>;
   getBreaker(key: string): Promise<BreakerRow | null>;
   saveBreaker(b: BreakerRow): Promise<void>;
   /** Removes finished deliveries (and their attempts) finished before `before`, up to `batch`; returns how many. */
   prune(before: number, batch: number): Promise<number>;
+}
+
+/** An email or Web Push subscription (webhooks keep their own table). */
+export interface NotificationRow {
+  id: string;
+  tenant: string;
+  channel: "email" | "webpush";
+  /** email: the address; webpush: the PushSubscription JSON. */
+  target: string;
+  /** JSON list of event types. */
+  events: string;
+  created_at: number;
+}
+
+export interface NotificationRecords {
+  insert(n: NotificationRow): Promise<void>;
+  get(id: string): Promise<NotificationRow | null>;
+  /** A tenant's subscriptions (null = every tenant's), oldest first. */
+  list(tenant: string | null): Promise<NotificationRow[]>;
+  delete(id: string): Promise<boolean>;
 }
 
 export interface AuditRow {
@@ -214,6 +252,7 @@ export interface Records {
   tokens: TokenRecords;
   webhooks: WebhookRecords;
   deliveries: DeliveryRecords;
+  notifications: NotificationRecords;
   audit: AuditRecords;
   /**
    * Takes `name` if no other process holds it, else null. PostgreSQL: a session advisory lock

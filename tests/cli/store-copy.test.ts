@@ -26,7 +26,7 @@ const image = (n: number) => ({ type: "image", source: { path: corpus("image-png
 beforeAll(async () => {
   database = await createTestDatabase();
   // The embedded install: a real node on SQLite, used, then stopped.
-  const t = await startTestNode({ MEDIANODE_IMPORT_DIRS: CORPUS_DIR, MEDIANODE_URL_ALLOWLIST: "127.0.0.1" }, { dataDir: dir.path, engine: "sqlite" });
+  const t = await startTestNode({ MEDIANODE_IMPORT_DIRS: CORPUS_DIR, MEDIANODE_URL_ALLOWLIST: "127.0.0.1", MEDIANODE_SMTP_URL: "smtp://127.0.0.1:9", MEDIANODE_MAIL_FROM: "media@example.test" }, { dataDir: dir.path, engine: "sqlite" });
   try {
     const created = await createToken(await t.records(), { name: "site", scopes: ["jobs:read", "jobs:write"] }, "test");
     site = { token: created.token, id: created.id };
@@ -41,6 +41,8 @@ beforeAll(async () => {
     const w = await fetch(`${t.url}/v1/webhooks`, { method: "POST", headers: { authorization: `Bearer ${site.token}`, "content-type": "application/json" }, body: JSON.stringify({ url: "http://127.0.0.1:9/hook" }) });
     expect(w.status).toBe(201);
     hook = ((await w.json()) as { id: string }).id;
+    const n = await fetch(`${t.url}/v1/notifications`, { method: "POST", headers: { authorization: `Bearer ${site.token}`, "content-type": "application/json" }, body: JSON.stringify({ channel: "email", to: "site@example.test" }) });
+    expect(n.status).toBe(201);
   } finally {
     await t.stop();
   }
@@ -73,10 +75,11 @@ test("store copy moves every record into PostgreSQL, row for row, and says what 
   expect(by.jobs).toEqual({ table: "jobs", source: 4, copied: 4, present: 4 });
   expect(by.tokens).toEqual({ table: "tokens", source: 2, copied: 2, present: 2 });
   expect(by.webhooks).toEqual({ table: "webhooks", source: 1, copied: 1, present: 1 });
+  expect(by.notifications).toEqual({ table: "notifications", source: 1, copied: 1, present: 1 });
   expect(by.audit!.source).toBeGreaterThanOrEqual(3); // token.create ×2 (admin, site), webhook.create
   expect(by.audit!.copied).toBe(by.audit!.source);
   for (const t of report.tables) expect(t.present, t.table).toBe(t.source);
-  for (const [table, order] of [["jobs", "id"], ["tokens", "id"], ["webhooks", "id"]] as const) {
+  for (const [table, order] of [["jobs", "id"], ["tokens", "id"], ["webhooks", "id"], ["notifications", "id"]] as const) {
     const { lite, pg } = await rows(table, order);
     expect(pg).toEqual(lite);
   }

@@ -14,6 +14,8 @@ export const CORE_FILES = [
   "tests/security/webhook-secrets.test.ts",
   "tests/security/webhook-breaker.test.ts",
   "tests/security/ws-limits.test.ts",
+  "tests/events/notifications/email.test.ts",
+  "tests/events/notifications/webpush.test.ts",
   "tests/storage/remote.test.ts",
   "tests/e2e/restart.test.ts",
 ];

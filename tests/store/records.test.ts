@@ -131,7 +131,7 @@ describe.each(ENGINES)("records on %s", (engine) => {
     await r.webhooks.insert({ id: "w_1", tenant: "a", url: "http://x/h", events: '["job.completed"]', secret: "s", created_at: 1 });
     expect(await r.webhooks.list("a")).toHaveLength(1);
     expect(await r.webhooks.list("b")).toHaveLength(0);
-    await r.deliveries.insert({ id: "d_1", webhook_id: "w_1", job_id: "j", tenant: "a", url: "http://x/h", event_type: "job.completed", body: "{}", created_at: 2 });
+    await r.deliveries.insert({ id: "d_1", channel: "webhook", webhook_id: "w_1", notification_id: null, dedupe_key: null, job_id: "j", tenant: "a", url: "http://x/h", event_type: "job.completed", body: "{}", created_at: 2 });
     await r.deliveries.recordAttempt({ delivery_id: "d_1", attempt: 1, at: 3, status_code: 500, error: "HTTP 500", duration_ms: 4 }, "pending");
     await r.deliveries.recordAttempt({ delivery_id: "d_1", attempt: 1, at: 4, status_code: 502, error: "HTTP 502", duration_ms: 4 }, "pending");
     await r.deliveries.recordAttempt({ delivery_id: "d_1", attempt: 2, at: 5, status_code: 200, error: null, duration_ms: 4 }, "delivered");
@@ -143,7 +143,7 @@ describe.each(ENGINES)("records on %s", (engine) => {
     expect(await r.deliveries.getBreaker("webhook:w_1")).toEqual({ key: "webhook:w_1", consecutive_failures: 4, open_until: 100 });
     expect(await r.deliveries.getBreaker("job:a http://x/h")).toBeNull();
     // Pruning takes finished deliveries (with their attempts) older than the cutoff, never pending ones.
-    await r.deliveries.insert({ id: "d_2", webhook_id: "w_1", job_id: "j", tenant: "a", url: "http://x/h", event_type: "job.completed", body: "{}", created_at: 2 });
+    await r.deliveries.insert({ id: "d_2", channel: "webhook", webhook_id: "w_1", notification_id: null, dedupe_key: null, job_id: "j", tenant: "a", url: "http://x/h", event_type: "job.completed", body: "{}", created_at: 2 });
     expect(await r.deliveries.prune(6, 100)).toBe(1);
     expect(await r.deliveries.get("d_1")).toBeNull();
     expect(await r.deliveries.listAttempts("d_1")).toEqual([]);

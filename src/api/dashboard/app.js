@@ -638,10 +638,63 @@ fileInput.addEventListener("change", () => {
 for (const ev of ["dragenter", "dragover"]) $("drop").addEventListener(ev, () => $("drop").classList.add("is-over"));
 for (const ev of ["dragleave", "drop"]) $("drop").addEventListener(ev, () => $("drop").classList.remove("is-over"));
 
+// ---------- notify me when done (Web Push, issue #18) ----------
+/** base64url → bytes, for PushManager.subscribe's applicationServerKey. */
+function keyBytes(b64) {
+  const s = atob(b64.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (b64.length % 4)) % 4));
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+}
+
+function activated(reg) {
+  if (reg.active) return Promise.resolve();
+  const w = reg.installing || reg.waiting;
+  return new Promise((resolve, reject) => {
+    w.addEventListener("statechange", () => {
+      if (w.state === "activated") resolve();
+      if (w.state === "redundant") reject(new Error("the service worker did not install"));
+    });
+  });
+}
+
+/**
+ * This browser's push subscription for the server's VAPID key (made once, then reused), or
+ * throws with a message a user can act on. The service worker shows the notification.
+ */
+async function pushSubscription() {
+  if (!("serviceWorker" in navigator) || !("PushManager" in window)) throw new Error("this browser has no Web Push");
+  const permission = await Notification.requestPermission();
+  if (permission !== "granted") throw new Error(`notifications are ${permission} for this site`);
+  const reg = await navigator.serviceWorker.register("/dashboard/sw.js", { scope: "/dashboard/" });
+  // Not `serviceWorker.ready`: the page (/) is outside the worker's scope, so that never resolves.
+  await activated(reg);
+  const { publicKey } = await api("/v1/notifications/vapid");
+  const existing = await reg.pushManager.getSubscription();
+  if (existing) return existing.toJSON();
+  const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(publicKey) });
+  return sub.toJSON();
+}
+
 $("submit-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const file = fileInput.files?.[0];
   if (!file) return;
+  const wantsPush = /** @type {HTMLInputElement} */ ($("notify")).checked;
+  if (!wantsPush) return send(file, null);
+  const msg = $("submit-msg");
+  msg.className = "small";
+  msg.textContent = "Asking the browser for a push subscription…";
+  pushSubscription().then(
+    (sub) => send(file, { webpush: sub }),
+    (e) => {
+      // Submitting without the notification would surprise: say why and let the user choose.
+      msg.className = "small form-error";
+      msg.dataset.push = "failed";
+      msg.textContent = `No browser notification: ${e?.name && e.name !== "Error" ? `${e.name}: ` : ""}${e?.message ?? e}. Untick "Notify me" to submit without it.`;
+    },
+  );
+});
+
+function send(file, notify) {
   const type = /** @type {HTMLSelectElement} */ ($("type")).value;
   const options = /** @type {HTMLTextAreaElement} */ ($("options")).value.trim();
   const msg = $("submit-msg");
@@ -658,6 +711,7 @@ $("submit-form").addEventListener("submit", (ev) => {
   const fd = new FormData();
   fd.append("type", type);
   if (options) fd.append("options", options);
+  if (notify) fd.append("notify", JSON.stringify(notify));
   fd.append("file", file, file.name);
   const xhr = new XMLHttpRequest();
   const btn = /** @type {HTMLButtonElement} */ ($("submit-btn"));
@@ -689,7 +743,7 @@ $("submit-form").addEventListener("submit", (ev) => {
       return;
     }
     msg.className = "small ok";
-    msg.textContent = `Submitted ${type} job ${shortId(body.id)}`;
+    msg.textContent = `Submitted ${type} job ${shortId(body.id)}${notify ? " · you will be notified when it is done" : ""}`;
     msg.dataset.jobId = body.id;
     upsert(body);
     scheduleRefresh();
@@ -703,7 +757,7 @@ $("submit-form").addEventListener("submit", (ev) => {
   xhr.open("POST", "/v1/jobs");
   xhr.setRequestHeader("authorization", `Bearer ${state.token}`);
   xhr.send(fd);
-});
+}
 
 // ---------- live events ----------
 function closeSocket() {

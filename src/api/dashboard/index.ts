@@ -6,6 +6,8 @@ import htmlText from "./index.html" with { type: "text" };
 // @ts-expect-error: without allowJs, tsc cannot type a .js file; as text, Bun gives a string.
 import appJsText from "./app.js" with { type: "text" };
 // @ts-expect-error: as above.
+import swJsText from "./sw.js" with { type: "text" };
+// @ts-expect-error: as above.
 import playerJsText from "./player.js" with { type: "text" };
 // hls.js from npm, embedded like the rest (no CDN): the UMD build and its Web Worker.
 // @ts-expect-error: as above.
@@ -18,6 +20,7 @@ import icon from "./icon.svg" with { type: "text" };
 // Bun's types call *.html an HTMLBundle (its HTML-import feature); as text it is a string.
 const html = htmlText as unknown as string;
 const appJs = appJsText as string;
+const swJs = swJsText as string;
 const playerJs = playerJsText as string;
 const hlsJs = hlsJsText as string;
 const hlsWorker = hlsWorkerText as string;
@@ -54,6 +57,8 @@ export function dashboardRoutes(playbackBaseUrl?: string) {
     .get("/", asset(html, "text/html; charset=utf-8", csp))
     .get("/dashboard/app.js", asset(appJs, js, csp))
     .get("/dashboard/player.js", asset(playerJs, js, csp))
+    // The service worker of "notify me when done" (Web Push); its scope is /dashboard/.
+    .get("/dashboard/sw.js", asset(swJs, js, csp))
     .get("/dashboard/vendor/hls.min.js", asset(hlsJs, js, csp))
     .get("/dashboard/vendor/hls.worker.js", asset(hlsWorker, js, csp))
     .get("/dashboard/styles.css", asset(css, "text/css; charset=utf-8", csp))

@@ -44,6 +44,8 @@ export function requestFromFields(get: (k: string) => string | null | undefined)
   if (options !== undefined) req.options = options;
   const metadata = parseJsonField("metadata", get("metadata"));
   if (metadata !== undefined) req.metadata = metadata;
+  const notify = parseJsonField("notify", get("notify"));
+  if (notify !== undefined) req.notify = notify;
   const priority = get("priority");
   if (priority) req.priority = Number(priority);
   const attempts = get("attempts");

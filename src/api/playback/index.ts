@@ -3,9 +3,11 @@
 // bearer-token auth (api/auth.ts): the signed token in the path is its only credential.
 import { Elysia } from "elysia";
 import type { Config } from "../../config/schema";
+import type { JobRecord } from "../../jobs/schema";
 import { BadRequestError, ForbiddenError, GoneError, NotFoundError } from "../../errors";
 import { mimeFor } from "../../media/mime";
 import type { Principal, ServiceDeps } from "../../services/deps";
+import { publicBase } from "../../services/notifications";
 import { checkPlaybackGeneration, playableJob } from "../../services/playback";
 import { secretFile } from "../../storage/secret-file";
 import { requireScope } from "../auth";
@@ -28,6 +30,30 @@ export function parseTtl(raw: string | undefined, maxSec: number): number {
   const n = /^[0-9]{1,10}$/.test(raw) ? Number(raw) : NaN;
   if (!(n >= 1 && n <= maxSec)) throw new BadRequestError(`ttl must be a whole number of seconds from 1 to ${maxSec} (MEDIANODE_PLAYBACK_MAX_TTL_SEC), got ${JSON.stringify(raw)}`);
   return n;
+}
+
+/** The playback URLs of one generation of a job's outputs, signed until `expiresAtSec`. */
+export function playbackUrls(job: { id: string; generation: number; names: Set<string> }, origin: string, secret: string, expiresAtSec: number): PlaybackView {
+  const token = signPlaybackToken({ jobId: job.id, generation: job.generation, expiresAtSec }, secret);
+  const base = `${origin}/p/${token}/`;
+  const url = (name: string) => (job.names.has(name) ? base + encodeName(name) : null);
+  return { hls: url("master.m3u8"), mp4: url("video.mp4"), poster: url("poster.jpg"), base, expiresAt: new Date(expiresAtSec * 1000).toISOString() };
+}
+
+/**
+ * A link sent out of band (a notification mail, issue #18): the completed job's MP4, else its
+ * HLS playlist, valid for the default lifetime; null when the job has nothing to play. The
+ * origin is MEDIANODE_PLAYBACK_BASE_URL, else the node's public address (no request to take it from).
+ */
+export function playbackLinkFor(config: Config, now: () => number): (job: JobRecord) => string | null {
+  const secret = playbackSecret(config);
+  const origin = config.playbackBaseUrl ?? publicBase(config);
+  return (job) => {
+    if (job.status !== "completed" || job.finishedAt === null) return null;
+    const expiresAtSec = Math.floor(now() / 1000) + parseTtl(undefined, config.playbackMaxTtlSec);
+    const v = playbackUrls({ id: job.id, generation: job.finishedAt, names: new Set(job.outputs.map((o) => o.name)) }, origin, secret, expiresAtSec);
+    return v.mp4 ?? v.hls;
+  };
 }
 
 export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
@@ -84,12 +110,7 @@ export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
         requireScope(who, "jobs:read");
         const ttl = parseTtl(query.ttl, deps.config.playbackMaxTtlSec);
         const job = await playableJob(deps, params.id, who);
-        const expiresAtSec = nowSec() + ttl;
-        const token = signPlaybackToken({ jobId: job.row.id, generation: job.generation, expiresAtSec }, secret);
-        const origin = deps.config.playbackBaseUrl ?? new URL(request.url).origin;
-        const base = `${origin}/p/${token}/`;
-        const url = (name: string) => (job.names.has(name) ? base + encodeName(name) : null);
-        return { hls: url("master.m3u8"), mp4: url("video.mp4"), poster: url("poster.jpg"), base, expiresAt: new Date(expiresAtSec * 1000).toISOString() };
+        return playbackUrls({ id: job.row.id, generation: job.generation, names: job.names }, deps.config.playbackBaseUrl ?? new URL(request.url).origin, secret, nowSec() + ttl);
       },
       {
         params: PlaybackParams,

@@ -1,22 +1,23 @@
 import { Elysia } from "elysia";
 import { Type as T } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { BadRequestError, ConflictError } from "../../errors";
+import { ConflictError } from "../../errors";
 import { rotateWebhookSecret } from "../../services/tokens";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { createWebhook, DeliveryView, deliveryViews, listWebhookViews, removeWebhook, WebhookCreated, WebhookView } from "../../services/webhooks";
 import { AUTH_ERRORS, docResponses, errors, out, requestBody } from "../schemas";
 import { requireScope } from "../auth";
-import { readJson } from "../body";
+import { readChecked } from "../body";
+import { SubscriptionEvents, WebhookSecret } from "../../events/notifications/schema";
 import { ListLimit, listLimit } from "../list-query";
 
 const WebhookRequestSchema = T.Object(
-    {
-      url: T.String({ format: "uri", maxLength: 2048, description: "http(s) endpoint; private addresses need MEDIANODE_URL_ALLOWLIST" }),
-      events: T.Optional(T.Array(T.String(), { maxItems: 10, description: "Terminal events to deliver (default: all three)" })),
-      secret: T.Optional(T.String({ minLength: 16, maxLength: 200, description: "HMAC secret; made for you when absent (returned once)" })),
-    },
-    { additionalProperties: false },
+  {
+    url: T.String({ format: "uri", maxLength: 2048, description: "http(s) endpoint; private addresses need MEDIANODE_URL_ALLOWLIST" }),
+    events: SubscriptionEvents,
+    secret: WebhookSecret,
+  },
+  { additionalProperties: false },
 );
 const WebhookRequest = TypeCompiler.Compile(WebhookRequestSchema);
 const WebhookParams = T.Object({ id: T.String({ description: "Webhook id (w_…)" }) });
@@ -28,8 +29,7 @@ export function webhooksRoutes(deps: ServiceDeps, principalOf: (r: Request) => P
       async ({ request, set }) => {
         const who = principalOf(request);
         requireScope(who, "jobs:write");
-        const body = await readJson(request, 64 * 1024);
-        if (!WebhookRequest.Check(body)) throw new BadRequestError("invalid webhook", { errors: [...WebhookRequest.Errors(body)].slice(0, 5).map((e) => `${e.path}: ${e.message}`) });
+        const body = await readChecked(request, WebhookRequest, "webhook");
         set.status = 201;
         return await createWebhook(deps, who, body);
       },

@@ -29,7 +29,10 @@ export function breakerAfterSuccess(key: string): BreakerRow {
  * tenant's for that URL. Never the URL alone: one tenant failing against another's endpoint
  * must not pause the other's deliveries (issue #12). Pure.
  */
-export function breakerKey(d: { webhook_id: string | null; tenant: string; url: string }): string {
+export function breakerKey(d: { webhook_id: string | null; notification_id?: string | null; tenant: string; url: string }): string {
+  // Email and Web Push subscriptions (issue #18) get theirs the same way; a job's own address
+  // or push endpoint is keyed like a job's own URL (mailto:<address>, the endpoint).
+  if (d.notification_id) return `notification:${d.notification_id}`;
   return d.webhook_id ? `webhook:${d.webhook_id}` : `job:${d.tenant} ${d.url}`;
 }
 

@@ -14,9 +14,9 @@ const breaker = (r: Omit<BreakerRow, "open_until"> & { open_until: Big | null })
 
 export function postgresDeliveryRecords(sql: SQL): DeliveryRecords {
   return {
-    async insert(d) {
-      await sql`INSERT INTO deliveries ${sql({ ...d, state: "pending" })}`;
-    },
+    // ON CONFLICT DO NOTHING: a second fan-out of the same run (another api node) meets the dedupe key.
+    insert: async (d) => (await sql`INSERT INTO deliveries ${sql({ ...d, state: "pending" })} ON CONFLICT DO NOTHING`).count === 1,
+    beginSend: async (id, attempt) => (await sql`UPDATE deliveries SET sending_attempt = ${attempt} WHERE id = ${id} AND state = 'pending' AND sending_attempt IS NULL`).count === 1,
     async get(id) {
       const [r] = await sql`SELECT * FROM deliveries WHERE id = ${id}`;
       return r ? delivery(r) : null;
@@ -25,11 +25,13 @@ export function postgresDeliveryRecords(sql: SQL): DeliveryRecords {
       await sql.begin(async (tx) => {
         await tx`INSERT INTO delivery_attempts ${sql(a)}
           ON CONFLICT (delivery_id, attempt) DO UPDATE SET at = EXCLUDED.at, status_code = EXCLUDED.status_code, error = EXCLUDED.error, duration_ms = EXCLUDED.duration_ms`;
-        await tx`UPDATE deliveries SET attempts = GREATEST(attempts, ${a.attempt}::int), state = ${state},
+        await tx`UPDATE deliveries SET attempts = GREATEST(attempts, ${a.attempt}::int), state = ${state}, sending_attempt = NULL,
             finished_at = CASE WHEN ${state}::text = 'pending' THEN NULL ELSE ${a.at}::bigint END WHERE id = ${a.delivery_id}`;
       });
     },
-    list: async (webhookId, limit) => (await sql`SELECT * FROM deliveries WHERE webhook_id = ${webhookId} ORDER BY created_at DESC, id DESC LIMIT ${limit}`).map(delivery),
+    list: async (subscriptionId, limit) =>
+      (await sql`SELECT * FROM deliveries WHERE webhook_id = ${subscriptionId} OR notification_id = ${subscriptionId} ORDER BY created_at DESC, id DESC LIMIT ${limit}`).map(delivery),
+    listPending: async (since, limit) => (await sql`SELECT * FROM deliveries WHERE state = 'pending' AND created_at >= ${since} ORDER BY created_at, id LIMIT ${limit}`).map(delivery),
     listAttempts: async (deliveryId) => (await sql`SELECT * FROM delivery_attempts WHERE delivery_id = ${deliveryId} ORDER BY attempt`).map(attempt),
     async getBreaker(key) {
       const [r] = await sql`SELECT * FROM webhook_breakers WHERE key = ${key}`;

@@ -6,6 +6,7 @@ import { migratePostgres } from "../migrate";
 import type { Records } from "../records";
 import { postgresAuditRecords } from "./audit";
 import { postgresDeliveryRecords } from "./deliveries";
+import { postgresNotificationRecords } from "./notifications";
 import { postgresJobRecords } from "./jobs";
 import { tryAdvisoryLock } from "./lock";
 import { postgresTokenRecords } from "./tokens";
@@ -30,6 +31,7 @@ export function postgresRecords(sql: SQL, url: string): Records {
     tokens: postgresTokenRecords(sql),
     webhooks: postgresWebhookRecords(sql),
     deliveries: postgresDeliveryRecords(sql),
+    notifications: postgresNotificationRecords(sql),
     audit: postgresAuditRecords(sql),
     tryLock: (name) => tryAdvisoryLock(url, name),
     migrate: () => migratePostgres(sql),

@@ -20,6 +20,7 @@ const insertRow = (j: NewJob) => ({
   options: JSON.stringify(j.options),
   metadata: j.metadata === undefined ? null : JSON.stringify(j.metadata),
   webhook: j.webhook,
+  notify: j.notify ? JSON.stringify(j.notify) : null,
   idempotency_key: j.idempotencyKey,
   max_attempts: j.maxAttempts,
   created_at: j.now,

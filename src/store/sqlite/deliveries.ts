@@ -12,7 +12,7 @@ export function sqliteDeliveryRecords(db: Db): DeliveryRecords {
       a.error,
       a.duration_ms,
     );
-    db.query("UPDATE deliveries SET attempts = MAX(attempts, ?), state = ?, finished_at = CASE WHEN ? = 'pending' THEN NULL ELSE ? END WHERE id = ?").run(a.attempt, state, state, a.at, a.delivery_id);
+    db.query("UPDATE deliveries SET attempts = MAX(attempts, ?), state = ?, sending_attempt = NULL, finished_at = CASE WHEN ? = 'pending' THEN NULL ELSE ? END WHERE id = ?").run(a.attempt, state, state, a.at, a.delivery_id);
   });
   const prune = db.transaction((before: number, batch: number) => {
     const ids = db.query<{ id: string }, [number, number]>("SELECT id FROM deliveries WHERE state != 'pending' AND COALESCE(finished_at, created_at) < ? LIMIT ?").all(before, batch).map((r) => r.id);
@@ -23,21 +23,16 @@ export function sqliteDeliveryRecords(db: Db): DeliveryRecords {
     return ids.length;
   });
   return {
-    async insert(d) {
-      db.query("INSERT INTO deliveries (id, webhook_id, job_id, tenant, url, event_type, body, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)").run(
-        d.id,
-        d.webhook_id,
-        d.job_id,
-        d.tenant,
-        d.url,
-        d.event_type,
-        d.body,
-        d.created_at,
-      );
-    },
+    insert: async (d) =>
+      db
+        .query("INSERT OR IGNORE INTO deliveries (id, channel, webhook_id, notification_id, job_id, tenant, url, event_type, body, state, created_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)")
+        .run(d.id, d.channel, d.webhook_id, d.notification_id, d.job_id, d.tenant, d.url, d.event_type, d.body, d.created_at, d.dedupe_key).changes === 1,
+    beginSend: async (id, attempt) => db.query("UPDATE deliveries SET sending_attempt = ? WHERE id = ? AND state = 'pending' AND sending_attempt IS NULL").run(attempt, id).changes === 1,
     get: async (id) => db.query<DeliveryRow, [string]>("SELECT * FROM deliveries WHERE id = ?").get(id),
     recordAttempt: async (a, state) => recordAttempt(a, state),
-    list: async (webhookId, limit) => db.query<DeliveryRow, [string, number]>("SELECT * FROM deliveries WHERE webhook_id = ? ORDER BY created_at DESC, id DESC LIMIT ?").all(webhookId, limit),
+    list: async (subscriptionId, limit) =>
+      db.query<DeliveryRow, [string, string, number]>("SELECT * FROM deliveries WHERE webhook_id = ? OR notification_id = ? ORDER BY created_at DESC, id DESC LIMIT ?").all(subscriptionId, subscriptionId, limit),
+    listPending: async (since, limit) => db.query<DeliveryRow, [number, number]>("SELECT * FROM deliveries WHERE state = 'pending' AND created_at >= ? ORDER BY created_at, id LIMIT ?").all(since, limit),
     listAttempts: async (deliveryId) => db.query<AttemptRow, [string]>("SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt").all(deliveryId),
     getBreaker: async (key) => db.query<BreakerRow, [string]>("SELECT * FROM webhook_breakers WHERE key = ?").get(key),
     async saveBreaker(b) {

@@ -4,6 +4,7 @@ import { migrateSqlite } from "../migrate";
 import { sqliteAuditRecords } from "./audit";
 import type { Db } from "./db";
 import { sqliteDeliveryRecords } from "./deliveries";
+import { sqliteNotificationRecords } from "./notifications";
 import { sqliteJobRecords } from "./jobs";
 import { sqliteTokenRecords } from "./tokens";
 import { sqliteWebhookRecords } from "./webhooks";
@@ -21,6 +22,7 @@ export function sqliteRecords(db: Db): Records {
     tokens: lazy(() => sqliteTokenRecords(db)),
     webhooks: lazy(() => sqliteWebhookRecords(db)),
     deliveries: lazy(() => sqliteDeliveryRecords(db)),
+    notifications: lazy(() => sqliteNotificationRecords(db)),
     audit: lazy(() => sqliteAuditRecords(db)),
     // One api node per Redis writes a SQLite file: it holds every lock.
     tryLock: async () => ({ held: async () => true, release: async () => {} }),

@@ -20,11 +20,11 @@ export function sqliteJobRecords(db: Db): JobRecords {
   const getRow = db.query<JobRow, [string]>("SELECT * FROM jobs WHERE id = ?");
   const byKey = db.query<JobRow, [string, string]>("SELECT * FROM jobs WHERE token_id = ? AND idempotency_key = ?");
   const insert = db.query(
-    `INSERT INTO jobs (id, tenant, token_id, type, status, priority, source, options, metadata, webhook, idempotency_key, max_attempts, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)`,
+    `INSERT INTO jobs (id, tenant, token_id, type, status, priority, source, options, metadata, webhook, idempotency_key, max_attempts, created_at, updated_at, notify)
+     VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)`,
   );
   const insertOne = (j: NewJob): JobRecord => {
-    insert.run(j.id, j.tenant, j.tokenId, j.type, j.priority, JSON.stringify(j.source), JSON.stringify(j.options), j.metadata === undefined ? null : JSON.stringify(j.metadata), j.webhook, j.idempotencyKey, j.maxAttempts, j.now);
+    insert.run(j.id, j.tenant, j.tokenId, j.type, j.priority, JSON.stringify(j.source), JSON.stringify(j.options), j.metadata === undefined ? null : JSON.stringify(j.metadata), j.webhook, j.idempotencyKey, j.maxAttempts, j.now, j.notify ? JSON.stringify(j.notify) : null);
     return newJobRecord(j);
   };
   const insertAll = db.transaction((jobs: readonly NewJob[]): Inserted[] =>
