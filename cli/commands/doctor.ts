@@ -14,6 +14,8 @@ import { createRedis, waitForRedis } from "../../src/queue/connection";
 import { findRedisServer, REDIS_INSTALL_HINT } from "../../src/queue/redis-server";
 import { openPostgres, redactUrl } from "../../src/store/postgres/index";
 import { dbPath, openDb } from "../../src/store/sqlite/db";
+import { checkBus as reachBus } from "../../src/bus/bridge";
+import { maskUrl } from "../../src/bus/url";
 import { dataDirOwnerProblem } from "../data-dir";
 import { formatBytes, printJson, say, table } from "../output";
 import { definedFlags, type Ctx } from "../options";
@@ -156,6 +158,17 @@ function checkSqlite(config: Config): Check {
   }
 }
 
+/** With MEDIANODE_BUS_URL the broker must answer and take the names serve declares (SPEC §13). */
+async function checkBus(config: Config): Promise<Check | null> {
+  const url = config.busUrl;
+  if (!url) return null;
+  try {
+    return { name: "bus", status: "ok", detail: await reachBus({ ...config, busUrl: url }) };
+  } catch (e) {
+    return { name: "bus", status: "fail", detail: `${maskUrl(url)}: ${(e as Error).message}`, hint: "check MEDIANODE_BUS_URL (host, port, credentials, vhost) and, for NATS, that the server runs with JetStream (-js)" };
+  }
+}
+
 async function portFree(host: string, port: number): Promise<NodeJS.ErrnoException | null> {
   return await new Promise((resolve) => {
     const s = createServer();
@@ -187,13 +200,13 @@ async function checkPort(config: Config): Promise<Check> {
 }
 
 export async function runChecks(config: Config): Promise<Check[]> {
-  const [ff, redis, records, port] = await Promise.all([checkFfmpeg(config), checkRedis(config), checkRecords(config), checkPort(config)]);
-  return [...ff, redis, records, ...checkDataDir(config), port, ...(config.mediaUrl ? [await checkBucket(config)] : [])];
+  const [ff, redis, records, port, bus] = await Promise.all([checkFfmpeg(config), checkRedis(config), checkRecords(config), checkPort(config), checkBus(config)]);
+  return [...ff, redis, records, ...(bus ? [bus] : []), ...checkDataDir(config), port, ...(config.mediaUrl ? [await checkBucket(config)] : [])];
 }
 
 export function doctorCommand(ctx: Ctx): Command {
   return new Command("doctor")
-    .description("check ffmpeg/ffprobe, Redis, SQLite, the data dir, free disk and the port; exit 1 if something essential fails")
+    .description("check ffmpeg/ffprobe, Redis, SQLite or PostgreSQL, the message bus (when set), the data dir, free disk and the port; exit 1 if something essential fails")
     .option("--data-dir <dir>", "data folder (env MEDIANODE_DATA_DIR, default ./data)")
     .option("--port <port>", "HTTP port serve would use (env MEDIANODE_PORT, default 8080)")
     .option("--host <host>", "address serve would bind (env MEDIANODE_HOST, default 127.0.0.1)")

@@ -17,10 +17,7 @@ export function queryTokenAllowed(method: string, pathname: string): boolean {
 /** Bearer header, or `?token=` where queryTokenAllowed says so. */
 export function tokenFrom(request: Request): string | null {
   const h = request.headers.get("authorization");
-  if (h) {
-    const m = /^Bearer\s+(\S+)$/i.exec(h);
-    return m ? m[1]! : null;
-  }
+  if (h) return bearerToken(h);
   const url = new URL(request.url);
   const q = url.searchParams.get("token");
   if (q && !queryTokenAllowed(request.method, url.pathname)) {
@@ -34,7 +31,17 @@ export function tokenFrom(request: Request): string | null {
  * SQLite) accepts JWTs only, since an opaque token is checked against its record.
  */
 export async function authenticate(tokens: TokenCheck | null, request: Request, jwtSecret?: string): Promise<Principal> {
-  const text = tokenFrom(request);
+  return await principalOfToken(tokens, tokenFrom(request), jwtSecret);
+}
+
+/** The token of an `authorization` header value (`Bearer <token>`), or null. Pure. */
+export function bearerToken(header: string | null | undefined): string | null {
+  const m = /^Bearer\s+(\S+)$/i.exec(header ?? "");
+  return m ? m[1]! : null;
+}
+
+/** The principal of a token's text (an opaque token or a JWT), as every route checks it. */
+export async function principalOfToken(tokens: TokenCheck | null, text: string | null, jwtSecret?: string): Promise<Principal> {
   if (!text) throw new UnauthorizedError("missing token: send Authorization: Bearer <token>");
   const jwt = !!jwtSecret && looksLikeJwt(text);
   if (!jwt && !tokens) throw new UnauthorizedError("this node cannot read the record store, so it accepts JWTs only (MEDIANODE_JWT_SECRET), not opaque tokens");

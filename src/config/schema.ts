@@ -91,6 +91,11 @@ export const CONFIG_KEYS = {
   s3AccessKeyId: { env: "AWS_ACCESS_KEY_ID", kind: "string", secret: true, doc: "Access key of the media bucket." },
   s3SecretAccessKey: { env: "AWS_SECRET_ACCESS_KEY", kind: "string", secret: true, doc: "Secret key of the media bucket." },
   s3Region: { env: "AWS_REGION", kind: "string", doc: "Region of the media bucket." },
+  busUrl: { env: "MEDIANODE_BUS_URL", kind: "string", pattern: "^(amqps?|nats|tls)://", secret: true, doc: "Message bus the api nodes bridge (SPEC §13): amqp://user:pass@host:5672/vhost (RabbitMQ) or nats://host:4222 (NATS with JetStream); unset: no bridge." },
+  busPrefix: { env: "MEDIANODE_BUS_PREFIX", kind: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", doc: "First part of every bus name: queues, exchanges, subjects; the JetStream stream is its upper-case form." },
+  busPrefetch: { env: "MEDIANODE_BUS_PREFETCH", kind: "int", min: 1, doc: "Job messages one api node holds unacknowledged at once (AMQP prefetch; NATS pull batch)." },
+  busAckWaitSec: { env: "MEDIANODE_BUS_ACK_WAIT_SEC", kind: "int", min: 1, doc: "NATS: a job message not acknowledged this long is redelivered (the consumer's ack_wait; AMQP redelivers when the connection ends)." },
+  busAckDelayMs: { env: "MEDIANODE_BUS_ACK_DELAY_MS", kind: "int", min: 0, doc: "Test hook: wait this long between recording a bus job and acknowledging its message (crash-window tests); keep 0." },
   smtpUrl: { env: "MEDIANODE_SMTP_URL", kind: "string", protocols: ["smtp:", "smtps:"], doc: "Mail server for email notifications: smtp://user:pass@host:587 (STARTTLS when offered; ?requireTLS=true insists) or smtps://host:465; unset: email notifications are refused." },
   mailFrom: { env: "MEDIANODE_MAIL_FROM", kind: "string", doc: "From address of notification mails, e.g. \"medianode <media@example.com>\"." },
   publicUrl: { env: "MEDIANODE_PUBLIC_URL", kind: "url", doc: "The node's address as users reach it (links in notification mails; default http://<host>:<port>)." },
@@ -164,6 +169,11 @@ export interface Config {
   s3SecretAccessKey: string | undefined;
   s3Region: string;
   streamListenersPerToken: number;
+  busUrl: string | undefined;
+  busPrefix: string;
+  busPrefetch: number;
+  busAckWaitSec: number;
+  busAckDelayMs: number;
 }
 
 export const GIB = 1024 ** 3;
@@ -230,5 +240,10 @@ export function defaultConfig(cores: number): Config {
     s3SecretAccessKey: undefined,
     s3Region: "us-east-1",
     streamListenersPerToken: 10,
+    busUrl: undefined,
+    busPrefix: "medianode",
+    busPrefetch: 16,
+    busAckWaitSec: 30,
+    busAckDelayMs: 0,
   };
 }

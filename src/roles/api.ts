@@ -2,6 +2,9 @@
 // with them (recorder, webhooks, retention). It is the one writer of the record store, and it
 // relays every event it records to Redis for the monitors (events/bus.ts).
 import { createApp } from "../api/app";
+import { messageSubmitter } from "../api/jobs/message";
+import { startBusBridge } from "../bus/bridge";
+import { watchNodes } from "../nodes/watch";
 import { createEventBus, relayEvents } from "../events/bus";
 import { createRedis, waitForRedis } from "../queue/connection";
 import { createQueues, closeQueues } from "../queue/queues";
@@ -109,6 +112,16 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
           if (others.length) log.warn("another api node uses this Redis while the records are in SQLite: give each its own Redis, or share PostgreSQL (DATABASE_URL)", { others });
         })
         .catch(() => {});
+    if (config.busUrl) {
+      // Node changes are seen by every node: the bridge publishes them from the duties' holder only.
+      const nodeEvents = createEventBus(log);
+      const nodes = await watchNodes(createRedis(ctx.redisUrl, "blocking", `medianode-bus-nodes-${ctx.nodeId}`), redis, nodeEvents);
+      stops.push(() => nodes.stop());
+      const bridge = startBusBridge({ config: { ...config, busUrl: config.busUrl }, log, nodeId: ctx.nodeId, events: bus, nodeEvents, leading, submit: messageSubmitter(deps) });
+      deps.busStatus = bridge.status;
+      // Stopped first (stops run in reverse): no message is taken once the rest begins to stop.
+      stops.push(() => bridge.stop());
+    }
     const { fetch } = createApp(deps, { scrape: ctx.scrape, clientOf: ctx.clientOf });
     let adminToken: string | null = null;
     let tokenMade = false;

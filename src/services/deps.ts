@@ -34,6 +34,8 @@ export interface ServiceDeps {
   submitter: Submitter;
   /** Queued jobs' live.position, kept in memory from the queues' events (services/positions.ts). */
   positions: QueuePositions;
+  /** The message-bus bridge's connection (SPEC §13), when MEDIANODE_BUS_URL is set. */
+  busStatus?: () => { ok: boolean; detail: string };
 }
 
 /** Who is calling: resolved from a token (or, later, a JWT) by api/auth.ts. */

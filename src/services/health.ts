@@ -11,7 +11,7 @@ export const Readiness = T.Object({ status: T.Union([T.Literal("ready"), T.Liter
 const MIN_FREE_BYTES = 512 * 1024 * 1024;
 
 /** Readiness (SPEC §3): Redis, SQLite, disk space, ffmpeg, each with a reason when not ok. */
-export type HealthDeps = Pick<ServiceDeps, "redis" | "media"> & {
+export type HealthDeps = Pick<ServiceDeps, "redis" | "media" | "busStatus"> & {
   records?: Pick<ServiceDeps["records"], "engine" | "ping">;
   mediaStore: Pick<ServiceDeps["mediaStore"], "root">;
   /** The media bucket, where there is one (SPEC §11: /readyz says when it is unreachable or refuses us). */
@@ -52,5 +52,9 @@ export async function readiness(deps: HealthDeps): Promise<{ ready: boolean; che
     deps.media.ffmpeg && deps.media.ffprobe
       ? { ok: true, detail: `${deps.media.ffmpeg} (${deps.media.ffmpegFrom}), ${deps.media.ffprobe}` }
       : { ok: false, detail: `${!deps.media.ffmpeg ? "ffmpeg" : "ffprobe"} not found: ${FFMPEG_INSTALL_HINT}` };
-  return { ready: Object.values(checks).every((c) => c.ok), checks };
+  const ready = Object.values(checks).every((c) => c.ok);
+  // Reported, not counted: the HTTP API works the same while the bus is down (SPEC §13), so a
+  // load balancer must not take the node out for it.
+  if (deps.busStatus) checks.bus = deps.busStatus();
+  return { ready, checks };
 }

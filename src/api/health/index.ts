@@ -14,6 +14,6 @@ export function healthRoutes(deps: ServiceDeps) {
         set.status = r.ready ? 200 : 503;
         return { status: r.ready ? "ready" : "not ready", checks: r.checks };
       },
-      { response: { 200: out(Readiness), 503: out(Readiness) }, detail: { summary: "Readiness: Redis, SQLite, disk space, ffmpeg, and the media bucket where there is one (503 says which is not)", security: [] } },
+      { response: { 200: out(Readiness), 503: out(Readiness) }, detail: { summary: "Readiness: Redis, SQLite, disk space, ffmpeg, and the media bucket where there is one (503 says which is not); the message bus is reported under bus, not counted", security: [] } },
     );
 }
