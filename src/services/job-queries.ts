@@ -55,3 +55,7 @@ export async function* exportJobs(deps: Pick<ServiceDeps, "records">, who: Princ
     cursor = page[page.length - 1]!.id;
   }
 }
+
+// The filter vocabulary the api layer parses into (it imports services, never store/).
+export { META_KEY_PATTERN, META_KEYS_MAX, STATS_GROUPS } from "../store/job-query";
+export type { JobFilter, MetaMatch, StatsGroupBy } from "../store/job-query";

@@ -5,7 +5,7 @@
 import { Type as T } from "@sinclair/typebox";
 import { BadRequestError, JOB_ERROR_CODES } from "../../errors";
 import { JOB_STATUSES, JOB_TYPES, type JobStatus, type JobType } from "../../jobs/schema";
-import { META_KEY_PATTERN, META_KEYS_MAX, STATS_GROUPS, type JobFilter, type MetaMatch, type StatsGroupBy } from "../../store/job-query";
+import { META_KEY_PATTERN, META_KEYS_MAX, STATS_GROUPS, type JobFilter, type MetaMatch, type StatsGroupBy } from "../../services/job-queries";
 import { ListLimit, listLimit } from "../list-query";
 
 const META_PREFIX = "metadata.";
