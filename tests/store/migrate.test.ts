@@ -51,7 +51,7 @@ test("all PostgreSQL migrations apply to an empty database once, even with two r
   try {
     // Two api nodes starting together: the advisory lock lets one apply, the other finds nothing left.
     const [x, y] = await Promise.all([migratePostgres(a), migratePostgres(b)]);
-    expect([...x, ...y].sort()).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
+    expect([...x, ...y].sort((p, q) => p - q)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
     expect(await migratePostgres(a)).toEqual([]);
     const cols = (await a`SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'`) as { table_name: string; column_name: string }[];
     const pg = cols.map((c) => `${c.table_name}.${c.column_name}`).sort();
