@@ -22,6 +22,16 @@ afterAll(async () => {
   await Promise.all(spawned.map((p) => p.proc.exited));
 });
 
+/** A real `medianode serve` on `dataDir`, and fetch with its admin token. */
+async function startServe(dataDir: string, env: Record<string, string>) {
+  const p = await spawnNode(["serve", "--data-dir", dataDir], env);
+  spawned.push(p);
+  const url = /serving on (\S+)/.exec(p.banner)![1]!;
+  const token = (await Bun.file(join(dataDir, "admin.token")).text()).trim();
+  const api = (path: string, init: RequestInit = {}) => fetch(url + path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
+  return { p, api };
+}
+
 const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 30_000) => {
   for (const end = Date.now() + ms; Date.now() < end; await Bun.sleep(50)) if (await cond()) return;
   throw new Error(`timed out waiting for ${what}`);
@@ -33,14 +43,7 @@ test("a serve SIGKILLed mid-send does not mail twice after its restart", async (
   // The 2nd message is read and never answered: the node dies while waiting for the 250.
   const smtp = await startTestSmtp((n) => (n === 2 ? "hang" : 250));
   const env = { REDIS_URL: redis.url, MEDIANODE_SMTP_URL: smtp.url, MEDIANODE_MAIL_FROM: "media@example.test", MEDIANODE_LOCK_SEC: "2", MEDIANODE_WEBHOOK_BACKOFF_MS: "50" };
-  const start = async () => {
-    const p = await spawnNode(["serve", "--data-dir", data.path], env);
-    spawned.push(p);
-    const url = /serving on (\S+)/.exec(p.banner)![1]!;
-    const token = (await Bun.file(join(data.path, "admin.token")).text()).trim();
-    const api = (path: string, init: RequestInit = {}) => fetch(url + path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
-    return { p, api };
-  };
+  const start = () => startServe(data.path, env);
   const submit = async (api: (p: string, i?: RequestInit) => Promise<Response>) => {
     const r = await api("/v1/jobs?type=image", { method: "POST", body: Bun.file(corpus("image-jpeg-1x1.jpg").path) });
     expect(r.status).toBe(202);
@@ -145,14 +148,7 @@ test("a webhook SIGKILLed mid-send is sent again after the restart (at least onc
     },
   });
   const env = { REDIS_URL: redis.url, MEDIANODE_LOCK_SEC: "2", MEDIANODE_WEBHOOK_BACKOFF_MS: "50", MEDIANODE_URL_ALLOWLIST: "127.0.0.1" };
-  const start = async () => {
-    const p = await spawnNode(["serve", "--data-dir", data.path], env);
-    spawned.push(p);
-    const url = /serving on (\S+)/.exec(p.banner)![1]!;
-    const token = (await Bun.file(join(data.path, "admin.token")).text()).trim();
-    const api = (path: string, init: RequestInit = {}) => fetch(url + path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
-    return { p, api };
-  };
+  const start = () => startServe(data.path, env);
   try {
     const a = await start();
     const created = await a.api("/v1/webhooks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url: `${receiver.url}hook`, events: ["job.completed"] }) });

@@ -2,65 +2,8 @@
 // rules as store/sqlite/channels.ts (a session of a deleted channel is dropped; an update
 // never lowers the bytes or forgets an end).
 import type { SQL } from "bun";
-import type { ChannelTrack } from "../../channels/schema";
-import type { ChannelRecords, StoredChannel, StoredListenerSession } from "../records";
-
-interface ChannelRow {
-  tenant: string;
-  name: string;
-  loop: boolean;
-  jobs: string;
-  tracks: string;
-  epoch_ms: string | number;
-  paused_sec: number;
-  live_since_ms: string | number | null;
-  token_id: string | null;
-  created_at: string | number;
-}
-
-interface SessionRow {
-  id: string;
-  tenant: string;
-  channel: string;
-  token_id: string | null;
-  node: string;
-  codec: string;
-  bitrate_kbps: number;
-  started_at: string | number;
-  ended_at: string | number | null;
-  bytes: string | number;
-  end_reason: string | null;
-}
-
-const n = (v: string | number) => Number(v);
-const nn = (v: string | number | null) => (v === null ? null : Number(v));
-
-const toChannel = (r: ChannelRow): StoredChannel => ({
-  tenant: r.tenant,
-  name: r.name,
-  loop: r.loop,
-  jobs: JSON.parse(r.jobs) as string[],
-  tracks: JSON.parse(r.tracks) as ChannelTrack[],
-  epochMs: n(r.epoch_ms),
-  pausedSec: Number(r.paused_sec),
-  liveSinceMs: nn(r.live_since_ms),
-  tokenId: r.token_id,
-  createdAt: n(r.created_at),
-});
-
-const toSession = (r: SessionRow): StoredListenerSession => ({
-  id: r.id,
-  tenant: r.tenant,
-  channel: r.channel,
-  tokenId: r.token_id,
-  node: r.node,
-  codec: r.codec,
-  bitrateKbps: Number(r.bitrate_kbps),
-  startedAt: n(r.started_at),
-  endedAt: nn(r.ended_at),
-  bytes: n(r.bytes),
-  endReason: r.end_reason,
-});
+import { toChannel, toSession, type ChannelRow, type SessionRow } from "../channel-row";
+import type { ChannelRecords } from "../records";
 
 export function postgresChannelRecords(sql: SQL): ChannelRecords {
   return {

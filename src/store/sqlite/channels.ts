@@ -1,62 +1,8 @@
-// Channels and listener sessions (SPEC §12) on SQLite, behind ChannelRecords (store/records.ts).
-// Rows never leave this file.
-import type { ChannelTrack } from "../../channels/schema";
+// Channels and listener sessions (SPEC §12) on SQLite, behind ChannelRecords (store/records.ts);
+// rows become records in store/channel-row.ts, shared with the PostgreSQL engine.
+import { toChannel, toSession, type ChannelRow, type SessionRow } from "../channel-row";
 import type { Db } from "./db";
-import type { ChannelRecords, StoredChannel, StoredListenerSession } from "../records";
-
-interface ChannelRow {
-  tenant: string;
-  name: string;
-  loop: number;
-  jobs: string;
-  tracks: string;
-  epoch_ms: number;
-  paused_sec: number;
-  live_since_ms: number | null;
-  token_id: string | null;
-  created_at: number;
-}
-
-interface SessionRow {
-  id: string;
-  tenant: string;
-  channel: string;
-  token_id: string | null;
-  node: string;
-  codec: string;
-  bitrate_kbps: number;
-  started_at: number;
-  ended_at: number | null;
-  bytes: number;
-  end_reason: string | null;
-}
-
-const toChannel = (r: ChannelRow): StoredChannel => ({
-  tenant: r.tenant,
-  name: r.name,
-  loop: r.loop === 1,
-  jobs: JSON.parse(r.jobs) as string[],
-  tracks: JSON.parse(r.tracks) as ChannelTrack[],
-  epochMs: r.epoch_ms,
-  pausedSec: r.paused_sec,
-  liveSinceMs: r.live_since_ms,
-  tokenId: r.token_id,
-  createdAt: r.created_at,
-});
-
-const toSession = (r: SessionRow): StoredListenerSession => ({
-  id: r.id,
-  tenant: r.tenant,
-  channel: r.channel,
-  tokenId: r.token_id,
-  node: r.node,
-  codec: r.codec,
-  bitrateKbps: r.bitrate_kbps,
-  startedAt: r.started_at,
-  endedAt: r.ended_at,
-  bytes: r.bytes,
-  endReason: r.end_reason,
-});
+import type { ChannelRecords } from "../records";
 
 export function sqliteChannelRecords(db: Db): ChannelRecords {
   return {
