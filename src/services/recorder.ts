@@ -52,6 +52,18 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { le
     deps.bus.emit(e, row.tenant);
   };
 
+  /**
+   * A job that ran and ended before its start was recorded (the holder announcing starts died
+   * or was taken over meanwhile, another api node applied the end first, or no api ran at the
+   * time) is recorded active before it is finished: job.active is emitted once like any other
+   * transition, before the end, and started_at is when the worker took it (BullMQ's processedOn).
+   */
+  const activeFirst = async (row: JobRecord, job: Job, node: string, now: number) => {
+    if (row.status !== "queued") return;
+    const r = await deps.records.jobs.markActive(row.id, row.run, Math.max(job.attemptsMade, 1), node, job.processedOn ?? now);
+    if (r) emit(jobEvent("job.active", r), r);
+  };
+
   /** Applies the state of one BullMQ job to its row. Returns true when the row changed. */
   const applyJob = async (row: JobRecord, found: Job | null | undefined): Promise<Applied> => {
     let job = found;
@@ -78,6 +90,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { le
         if (r) emit(jobEvent("job.failed", r, { error: r.error }), r);
         return r ? "applied" : "none";
       }
+      await activeFirst(row, job, rv.node, now);
       const r = await deps.records.jobs.finish(row.id, row.run, { status: "completed", outputs: rv.outputs, result: rv.result, node: rv.node, attempts: job.attemptsMade, at: now });
       if (r) emit(jobEvent("job.completed", r, { outputs: rv.outputs.length }), r);
       return r ? "applied" : "none";
@@ -85,6 +98,7 @@ export async function startRecorder(deps: ServiceDeps, redisUrl: string, o: { le
     if (state === "failed") {
       const data = Value.Check(WorkItem, job.data) ? job.data : null;
       const error: JobError = data?.lastError ?? { code: "INTERNAL", message: job.failedReason || "failed" };
+      if (Value.Check(WorkProgress, job.progress)) await activeFirst(row, job, job.progress.node, now);
       const r = await deps.records.jobs.finish(row.id, row.run, { status: "failed", error, attempts: Math.max(job.attemptsMade, 1), at: now });
       if (r) emit(jobEvent("job.failed", r, { error: { code: error.code, message: error.message } }), r);
       return r ? "applied" : "none";

@@ -63,10 +63,13 @@ test("a report made while the api is down still lands when it comes back", async
 
   const back = await startTestNode({ ...dir.overrides, MEDIANODE_ROLES: "api" }, { redis, dataDir: dir.dataDir });
   try {
-    const j = (await (await back.api(`/v1/jobs/${job.id}`)).json()) as { status: string; outputs: unknown[]; node: string };
+    const j = (await (await back.api(`/v1/jobs/${job.id}`)).json()) as { status: string; outputs: unknown[]; node: string; startedAt: string | null; finishedAt: string | null };
     expect(j.status).toBe("completed");
     expect(j.outputs.length).toBe(2);
     expect(j.node).toBe(worker.nodeId);
+    // Its start, never reported to anyone, is recorded too (job.active before job.completed), at the worker's start.
+    expect(j.startedAt).not.toBeNull();
+    expect(Date.parse(j.startedAt!)).toBeLessThanOrEqual(Date.parse(j.finishedAt!));
   } finally {
     await back.stop();
     await dir.remove();
