@@ -1,29 +1,48 @@
 // SPEC §11, issue #14 "many api nodes": two `medianode serve --roles api,monitor` processes on
-// one PostgreSQL database and one private Redis, and a worker process. Media sit in one data
-// folder all three use (the shared-mount mode; the bucket is the other way to share them).
-// Every route answers for every job on both nodes, events of a job reach the monitor of the
-// other node once each, the first admin token is made once although both start together, and
-// when the node holding the cluster duties is SIGKILLed halfway through a 40-job batch, the
-// other takes the duties over and every job completes, once.
+// one PostgreSQL database, one private Redis and one bucket (a real s3rver), each with a data
+// dir of its own, and a worker process that has only Redis and the bucket. A video uploaded
+// through one node is read, with every output, through the other, and its playback URL from
+// the other plays with ffmpeg; no node keeps a media file on its disk. Every route answers for
+// every job on both nodes, events of a job reach the monitor of the other node once each, the
+// first admin token is made once although both start together, and when the node holding the
+// cluster duties is SIGKILLed halfway through a 40-job batch, the other takes the duties over
+// and every job completes, once. (Two api nodes on one shared data folder, the shared-mount
+// mode, are tests/bus/cluster.test.ts's.)
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SQL } from "bun";
+import { existsSync, mkdirSync, readdirSync, type Dirent } from "node:fs";
+import { join, relative } from "node:path";
 import { corpus, CORPUS_DIR } from "../helpers/corpus";
 import { startServeProcess, startWorkerProcess, type ServeProc, type WorkerProc } from "../helpers/cluster";
+import { lavfiClip } from "../helpers/media";
 import { createTestDatabase, type TestDatabase } from "../helpers/postgres";
 import { startTestRedis, type TestRedis } from "../helpers/redis";
+import { startTestS3, type TestS3 } from "../helpers/s3";
 import { waitForJob } from "../helpers/server";
 import { tempDir } from "../helpers/tmp";
 import { wsConnect, type WsClient } from "../helpers/ws";
+import { SECRET_FILES } from "../../src/storage/secret-file";
 
 let redis: TestRedis;
 let database: TestDatabase;
 let sql: SQL;
+let s3: TestS3;
+let bucket: string;
 const dir = tempDir("mn-two-api-");
+/** Each process's own data dir: A's, B's, the worker's. */
+const dataDirs = { a: join(dir.path, "a"), b: join(dir.path, "b"), worker: join(dir.path, "worker") };
+const CLIP_SEC = 2;
+let clip: string;
 let nodes: ServeProc[] = [];
 let worker: WorkerProc;
 let token: string;
+/** The video uploaded through A (its playback is tested through B). */
+let videoId = "";
 
 const TAKEN = "cluster duties taken";
+/** What a node's data dir may hold with the records in PostgreSQL and the media in the bucket. */
+const NOT_MEDIA = new Set(["admin.token", "vapid.json", ...Object.values(SECRET_FILES)]);
+const ADMIN_PRINTED = /admin token \(printed only this once[^\n]*\n\s*(\S+)/;
 const image = { type: "image", source: { path: corpus("image-png-palette.png").path }, options: { variants: [{ name: "t", size: 32 }] } };
 const as = (n: ServeProc) => (path: string, init: RequestInit = {}) =>
   fetch(n.url + path, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers as Record<string, string>) } });
@@ -41,11 +60,35 @@ const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 30
 };
 const eventsOf = (ws: WsClient, jobId: string, type: string) => ws.messages.filter((m) => m.jobId === jobId && m.type === type).length;
 
+type Output = { name: string; bytes: number };
+type JobView = { status: string; error?: unknown; outputs: Output[] };
+
+/** Every file under a data dir, relative to it, sorted. */
+function filesUnder(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return (readdirSync(root, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => relative(root, join(e.parentPath, e.name)))
+    .sort();
+}
+
+/** Each output of a job through a node: 200 (after the bucket's redirect, for all but playlists), its recorded size. */
+async function expectOutputs(n: ServeProc, id: string, outputs: Output[]) {
+  for (const o of outputs) {
+    const r = await as(n)(`/v1/jobs/${id}/outputs/${o.name}`);
+    expect(r.status, `${o.name} through ${n.url}`).toBe(200);
+    expect((await r.arrayBuffer()).byteLength, o.name).toBe(o.bytes);
+  }
+}
+
 beforeAll(async () => {
-  redis = await startTestRedis();
-  database = await createTestDatabase();
+  for (const d of Object.values(dataDirs)) mkdirSync(d);
+  clip = lavfiClip(join(dir.path, "clip.mp4"), { width: 320, height: 240, durationSec: CLIP_SEC });
+  [redis, database, s3] = await Promise.all([startTestRedis(), createTestDatabase(), startTestS3()]);
   sql = new SQL(database.url, { max: 2 });
+  bucket = s3.bucket();
   const env = {
+    ...s3.env(bucket),
     DATABASE_URL: database.url,
     MEDIANODE_IMPORT_DIRS: CORPUS_DIR,
     MEDIANODE_LOG_LEVEL: "info",
@@ -54,9 +97,13 @@ beforeAll(async () => {
     MEDIANODE_URL_ALLOWLIST: "127.0.0.1",
   };
   // Started together: both race for the first admin token and for the duties lock.
-  nodes = await Promise.all([0, 1].map(() => startServeProcess({ roles: "api,monitor", redisUrl: redis.url, dataDir: dir.path, env, startMs: 90_000 })));
-  token = (await Bun.file(`${dir.path}/admin.token`).text()).trim();
-  worker = await startWorkerProcess({ redisUrl: redis.url, dataDir: dir.path, concurrency: "image=2,probe=1", env: { MEDIANODE_IMPORT_DIRS: CORPUS_DIR } });
+  nodes = await Promise.all([dataDirs.a, dataDirs.b].map((dataDir) => startServeProcess({ roles: "api,monitor", redisUrl: redis.url, dataDir, env, startMs: 90_000 })));
+  // The token is printed by whichever node made it (and written in that node's data dir only).
+  const maker = nodes.find((n) => ADMIN_PRINTED.test(n.stdout()));
+  if (!maker) throw new Error(`no node printed the admin token:\n${nodes.map((n) => n.stdout()).join("\n")}`);
+  token = ADMIN_PRINTED.exec(maker.stdout())![1]!;
+  // Only Redis and the bucket: no DATABASE_URL, no import folder ({path} sources reach it through the bucket).
+  worker = await startWorkerProcess({ redisUrl: redis.url, dataDir: dataDirs.worker, concurrency: "image=2,video=1,probe=1", env: s3.env(bucket) });
 }, 120_000);
 
 afterAll(async () => {
@@ -65,21 +112,83 @@ afterAll(async () => {
   await sql?.close();
   await database?.drop();
   await redis?.stop();
+  await s3?.stop();
   dir.remove();
 });
 
-describe("two api nodes on one PostgreSQL and one Redis", () => {
-  test("the first admin token is made once, by one of the two nodes started together; one node holds the duties", async () => {
+describe("two api nodes on one PostgreSQL, one Redis and one bucket", () => {
+  test("the first admin token is made once, by one of the two nodes started together, and both accept it; one node holds the duties", async () => {
     const [admins] = (await sql`SELECT COUNT(*)::int AS n FROM tokens WHERE scopes LIKE '%"admin"%'`) as { n: number }[];
     expect(admins!.n).toBe(1);
-    expect(nodes.filter((n) => n.stdout().includes("admin token (printed only this once")).length).toBe(1);
+    expect(nodes.filter((n) => ADMIN_PRINTED.test(n.stdout())).length).toBe(1);
+    const written = [dataDirs.a, dataDirs.b].filter((d) => existsSync(join(d, "admin.token")));
+    expect(written.length).toBe(1);
+    expect((await Bun.file(join(written[0]!, "admin.token")).text()).trim()).toBe(token);
+    for (const n of nodes) expect((await as(n)("/v1/jobs?limit=1")).status, n.url).toBe(200);
     expect(nodes.filter((n) => n.stderr().includes(TAKEN)).length).toBe(1);
   });
 
-  test("a job submitted through one node is read, listed and served through the other; readiness names postgres on both", async () => {
+  test("a video uploaded through A: the job and every output read through B, outputs in the bucket, no media on any node's disk", async () => {
+    const [a, b] = nodes as [ServeProc, ServeProc];
+    const options = { renditions: [240], segmentSec: 2 };
+    const up = await as(a)(`/v1/jobs?type=video&options=${encodeURIComponent(JSON.stringify(options))}`, { method: "POST", body: Bun.file(clip), headers: { "content-type": "video/mp4" } });
+    const body = await up.text();
+    expect(up.status, body).toBe(202);
+    const id = (JSON.parse(body) as { id: string }).id;
+    videoId = id;
+    const done = (await waitForJob({ api: as(b) }, id, 120_000)) as unknown as JobView;
+    expect(done.status, JSON.stringify(done.error)).toBe("completed");
+    const names = done.outputs.map((o) => o.name);
+    expect(names).toContain("master.m3u8");
+    expect(names).toContain("video.mp4");
+    expect(names.some((n) => n.endsWith(".ts") || n.endsWith(".m4s"))).toBe(true);
+    // Both nodes give the same view; every output, through either, is the size recorded.
+    for (const n of nodes) expect((await (await as(n)(`/v1/jobs/${id}`)).json()) as JobView).toMatchObject({ status: "completed", outputs: done.outputs });
+    await expectOutputs(b, id, done.outputs);
+    // The bucket holds them: the upload and the committed attempt's files.
+    const keys = await s3.keys(bucket, `media/${id}/`);
+    expect(keys).toContain(`media/${id}/source`);
+    for (const o of done.outputs) expect(keys.some((k) => k.includes("/attempts/") && k.endsWith(`/${o.name}`)), o.name).toBe(true);
+    // No node keeps media: nothing under media/ of any data dir (staging included), and nothing
+    // else but the token, secret and key files a node may make there.
+    for (const [who, d] of Object.entries(dataDirs)) {
+      const files = filesUnder(d);
+      expect(files.filter((f) => f.startsWith("media/")), `${who}: ${files.join(", ")}`).toEqual([]);
+      expect(files.filter((f) => !NOT_MEDIA.has(f)), `${who}: ${files.join(", ")}`).toEqual([]);
+    }
+  }, 180_000);
+
+  test("the playback URL of that video from B plays with ffmpeg, for the clip's length", async () => {
+    const b = nodes[1]!;
+    expect(videoId).not.toBe("");
+    const pb = (await (await as(b)(`/v1/jobs/${videoId}/playback`)).json()) as { hls: string | null; base: string };
+    expect(pb.hls).toStartWith(b.url + "/p/");
+    // Bucket mode's two ways of serving: the playlist streamed by B (its relative URIs resolve
+    // against B's /p/ URL), a segment by a redirect to the bucket.
+    const master = await fetch(pb.hls!);
+    expect(master.status).toBe(200);
+    expect(await master.text()).toStartWith("#EXTM3U");
+    const segment = ((await (await as(b)(`/v1/jobs/${videoId}`)).json()) as JobView).outputs.find((o) => /\.(ts|m4s)$/.test(o.name))!;
+    const redirected = await fetch(pb.base + segment.name, { redirect: "manual" });
+    expect(redirected.status).toBe(302);
+    expect(redirected.headers.get("location")).toStartWith(s3.endpoint + "/");
+    // ffmpeg follows the master playlist's relative URIs: variant playlists through B, segments by the bucket's redirects.
+    const p = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-progress", "pipe:1", "-i", pb.hls!, "-f", "null", "-"], { stdout: "pipe", stderr: "pipe" });
+    const [code, progress, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+    expect(code, err).toBe(0);
+    expect(err.trim()).toBe("");
+    // The last out_time_us is how far it decoded.
+    const times = [...progress.matchAll(/^out_time_us=(\d+)$/gm)].map((m) => Number(m[1]));
+    expect(times.length).toBeGreaterThan(0);
+    const decodedSec = times.at(-1)! / 1e6;
+    expect(decodedSec).toBeGreaterThan(CLIP_SEC - 0.3);
+    expect(decodedSec).toBeLessThan(CLIP_SEC + 0.5);
+  }, 60_000);
+
+  test("an image job submitted through A is read, listed and served through both; readiness names postgres and the bucket on both; records are shared", async () => {
     const [a, b] = nodes as [ServeProc, ServeProc];
     const id = await submit(a);
-    const done = (await waitForJob({ api: as(b) }, id, 60_000)) as unknown as { status: string; error?: unknown; outputs: { name: string; bytes: number }[] };
+    const done = (await waitForJob({ api: as(b) }, id, 60_000)) as unknown as JobView;
     expect(done.status, JSON.stringify(done.error)).toBe("completed");
     expect(done.outputs.length).toBeGreaterThan(0);
     for (const n of nodes) {
@@ -87,14 +196,11 @@ describe("two api nodes on one PostgreSQL and one Redis", () => {
       expect(view).toMatchObject({ status: "completed", outputs: done.outputs });
       const list = (await (await as(n)("/v1/jobs?limit=10")).json()) as { items: { id: string }[] };
       expect(list.items.map((j) => j.id)).toContain(id);
-      for (const o of done.outputs) {
-        const r = await as(n)(`/v1/jobs/${id}/outputs/${o.name}`);
-        expect(r.status).toBe(200);
-        expect((await r.arrayBuffer()).byteLength).toBe(o.bytes);
-      }
+      await expectOutputs(n, id, done.outputs);
       expect((await as(n)("/v1/queues")).status).toBe(200);
       const ready = (await (await fetch(n.url + "/readyz")).json()) as { status: string; checks: Record<string, { ok: boolean }> };
       expect(ready.checks.postgres?.ok).toBe(true);
+      expect(ready.checks.bucket?.ok).toBe(true);
       expect(ready.checks.sqlite).toBeUndefined();
     }
     // A playback URL made by one node is honoured by the other (the secret is shared).
@@ -113,7 +219,7 @@ describe("two api nodes on one PostgreSQL and one Redis", () => {
     expect(audit.items.filter((e) => e.target === hook).map((e) => e.action).sort()).toEqual(["webhook.create", "webhook.delete"]);
   }, 90_000);
 
-  test("events of a job submitted through one node reach a WebSocket on the other, once each", async () => {
+  test("events of a job submitted through B reach a WebSocket on A, once each", async () => {
     const [a, b] = nodes as [ServeProc, ServeProc];
     const onA = await wsConnect(`${a.url.replace("http", "ws")}/v1/events?token=${encodeURIComponent(token)}`);
     const onB = await wsConnect(`${b.url.replace("http", "ws")}/v1/events?token=${encodeURIComponent(token)}`);
@@ -149,12 +255,14 @@ describe("two api nodes on one PostgreSQL and one Redis", () => {
       await holder.proc.exited;
       await until("the survivor takes the duties", () => survivor.stderr().includes(TAKEN), 15_000);
       for (const id of ids) expect((await waitForJob({ api: as(survivor) }, id, 120_000)).status).toBe("completed");
-      const rows = (await sql`SELECT status, attempts, COUNT(*)::int AS n FROM jobs WHERE idempotency_key LIKE 'batch-%' GROUP BY status, attempts`) as { status: string; attempts: number; n: number }[];
-      expect(rows).toEqual([{ status: "completed", attempts: 1, n: 40 }]);
+      // Each one's start is recorded too, also of those whose start was reported while no node held the duties.
+      const rows = (await sql`SELECT status, attempts, started_at IS NOT NULL AS started, COUNT(*)::int AS n FROM jobs WHERE idempotency_key LIKE 'batch-%' GROUP BY status, attempts, started`) as { status: string; attempts: number; started: boolean; n: number }[];
+      expect(rows).toEqual([{ status: "completed", attempts: 1, started: true, n: 40 }]);
       await Bun.sleep(500);
-      for (const id of ids) expect(eventsOf(watch, id, "job.completed")).toBeLessThanOrEqual(1);
-      // The survivor answers on its own, including readiness.
+      for (const id of ids) for (const type of ["job.active", "job.completed"]) expect(eventsOf(watch, id, type), type).toBeLessThanOrEqual(1);
+      // The survivor answers on its own, including readiness; it and the worker still keep no media.
       expect((await fetch(survivor.url + "/readyz")).status).toBe(200);
+      for (const d of [dataDirs[survivor === nodes[0] ? "a" : "b"], dataDirs.worker]) expect(filesUnder(d).filter((f) => !NOT_MEDIA.has(f)), d).toEqual([]);
     } finally {
       watch.close();
     }
