@@ -21,6 +21,7 @@ let a: string;
 let b: string;
 let kept: string;
 let gone: string;
+let late: string;
 
 const wsUrl = () => `${t.url.replace("http", "ws")}/v1/stream?token=${t.token}`;
 async function channel(name: string, jobs: string[]): Promise<void> {
@@ -45,11 +46,12 @@ beforeAll(async () => {
   s3 = await startTestS3();
   bucket = s3.bucket();
   t = await startTestNode(s3.env(bucket));
-  [a, b, kept, gone] = [
+  [a, b, kept, gone, late] = [
     await audioJob(t, makeTone(dir.path, "a.wav", 3, 440, "Tone A")),
     await audioJob(t, makeTone(dir.path, "b.wav", 3, 660, "Tone B")),
     await audioJob(t, makeTone(dir.path, "c.wav", 3, 550, "Tone C")),
     await audioJob(t, makeTone(dir.path, "d.wav", 3, 770, "Tone D")),
+    await audioJob(t, makeTone(dir.path, "e.wav", 3, 880, "Tone E")),
   ];
   await channel("bucketed", [a, b]);
 }, 180_000);
@@ -112,4 +114,29 @@ describe("a channel whose media is in the bucket", () => {
     // The node is still up and answering.
     expect((await t.api("/v1/channels")).status).toBe(200);
   });
+
+  test(
+    "an unreachable bucket: the track is skipped, the node keeps answering; once the bucket is back it plays",
+    async () => {
+      await s3.down();
+      try {
+        await channel("outage", [late]);
+        const l = await listen(wsUrl());
+        l.send({ type: "stream.start", channel: "outage", bitrate: 96 });
+        await l.next((m) => m.type === "stream.status");
+        expect(l.messages.filter((m) => m.type === "stream.metadata")).toEqual([]);
+        expect((await t.api("/v1/channels")).status).toBe(200);
+        await s3.up();
+        // Tried again after FAILED_RETRY_MS (30 s): the same listener starts hearing it.
+        await l.next((m) => m.type === "stream.metadata" && m.jobId === late, 60_000);
+        // The metadata precedes the track's first audio message.
+        for (let i = 0; i < 200 && opusSeconds(l.audio()) === 0; i++) await Bun.sleep(50);
+        l.ws.close();
+        expect(opusSeconds(l.audio())).toBeGreaterThan(0);
+      } finally {
+        await s3.up();
+      }
+    },
+    100_000,
+  );
 });
