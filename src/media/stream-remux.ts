@@ -1,7 +1,7 @@
 // ffmpeg for live audio channels (SPEC §12). An AAC rendition is an .m4a (MP4 cannot be cut
 // into a concatenation-decodable stream), so the channel streams its ADTS copy: a remux, no
 // transcode, made once per file.
-import { rename } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import { inputArgs, runFfmpeg } from "./ffmpeg";
 
 /** argv: the first audio stream of an MP4/M4A copied into ADTS frames. Pure. */
@@ -12,6 +12,12 @@ export function adtsRemuxArgs(input: string, output: string): string[] {
 /** Writes `output` (via a temp file, so a half-written copy is never read). */
 export async function remuxToAdts(ffmpeg: string, input: string, output: string): Promise<void> {
   const tmp = `${output}.${process.pid}.part`;
-  await runFfmpeg({ bin: ffmpeg, args: adtsRemuxArgs(input, tmp), timeoutMs: 120_000 });
-  await rename(tmp, output);
+  try {
+    await runFfmpeg({ bin: ffmpeg, args: adtsRemuxArgs(input, tmp), timeoutMs: 120_000 });
+    await rename(tmp, output);
+  } catch (e) {
+    // A failed remux leaves nothing half-written behind (the next try starts clean).
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }

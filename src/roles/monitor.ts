@@ -67,7 +67,7 @@ export async function startMonitorRole(ctx: NodeContext, o: { records: Records |
     await waitForRedis(redis, 10_000).catch((e) => log.warn("Redis not ready at start; channels load once it is", { error: e }));
     const registry = await startChannelRegistry({ redis, sub: createRedis(ctx.redisUrl, "blocking", `medianode-channels-${nodeId}`), log });
     stops.push(() => registry.stop());
-    const library = createTrackLibrary({ files: ctx.mediaStore, ffmpeg: ctx.media.ffmpeg, log });
+    const library = createTrackLibrary({ files: ctx.mediaFiles, ffmpeg: ctx.media.ffmpeg, log });
     const stream = createStreamHub({
       registry,
       library,

@@ -4,6 +4,7 @@
 // these and do not know which one they have; roles/ picks one from MEDIANODE_MEDIA_URL.
 import { rm } from "node:fs/promises";
 import { statSync } from "node:fs";
+import { join } from "node:path";
 import { fileSink, type UploadSink } from "../sources/upload";
 import { HEAD_BYTES } from "../sources/sniff";
 import type { InspectTarget } from "../sources/validate";
@@ -22,6 +23,11 @@ export type OutputLocation =
 export interface LocateOptions {
   /** Longest a presigned redirect may stay valid (a playback token's remaining life, say). */
   maxPresignSec?: number;
+  /**
+   * The caller reads the bytes itself (a channel loading a track): a file or an object, never a
+   * redirect, so the node needs no HTTP client of its own for a presigned URL.
+   */
+  read?: boolean;
 }
 
 export interface MediaFiles {
@@ -38,6 +44,12 @@ export interface MediaFiles {
   discardSource(id: string): Promise<void>;
   /** A committed output of a job (NOT_FOUND when the job has no such output committed). */
   locateOutput(id: string, name: string, o?: LocateOptions): Promise<OutputLocation>;
+  /**
+   * A folder of this node's for files derived from a job's outputs (a channel's ADTS copy of an
+   * AAC rendition): rebuilt at will, never the record of anything, removed with the job here.
+   * It may not exist yet.
+   */
+  cacheDir(id: string): string;
   /** Removes every file of a job (retention, deletion). */
   removeJob(id: string): Promise<void>;
   /** Readiness of the store itself beyond local disk (the bucket answers, takes our credentials). */
@@ -56,6 +68,8 @@ export function createLocalFiles(store: LocalMediaStore): MediaFiles {
     },
     discardSource: (id) => rm(store.jobDir(id), { recursive: true, force: true }),
     locateOutput: async (id, name) => ({ kind: "file", path: store.outputFile(id, name) }),
+    // In the job's folder, so the job's removal (retention) takes it along.
+    cacheDir: (id) => join(store.jobDir(id), "stream"),
     removeJob: (id) => store.removeJob(id),
   };
 }

@@ -7,11 +7,14 @@
 // against the node's own URL (and a /p/ token in its path); every other output (segments, MP4,
 // images) answers with a redirect to a presigned URL, so no media byte crosses the api node
 // and the bucket does Range, ETag and conditional requests itself.
+import { rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { NotFoundError } from "../errors";
 import type { UploadSink } from "../sources/upload";
 import { HEAD_BYTES } from "../sources/sniff";
 import { bucketError, isMissing, manifestFile, PART_BYTES, PART_QUEUE, type Bucket, type Manifest } from "./bucket";
 import type { MediaFiles } from "./media-files";
+import { containedPath } from "./paths";
 import { uploadFile } from "./s3";
 
 /** sharp reads an image's header from this many first bytes (the whole file when smaller). */
@@ -66,8 +69,13 @@ export function bucketSink(bucket: Bucket, key: string): UploadSink {
   };
 }
 
+/**
+ * `localRoot` is the node's <data>/media; derived files go beside it in <data>/cache/<jobId>/, not
+ * in <data>/media/<jobId>/, which a worker on this node empties when its attempt ends.
+ */
 export function createBucketFiles(bucket: Bucket, localRoot: string): MediaFiles {
   const { client } = bucket;
+  const cacheRoot = join(dirname(localRoot), "cache");
   const manifests = new Map<string, { m: Manifest; at: number }>();
   const manifest = async (id: string) => {
     const hit = manifests.get(id);
@@ -109,7 +117,7 @@ export function createBucketFiles(bucket: Bucket, localRoot: string): MediaFiles
       const m = await manifest(id);
       const f = manifestFile(m, name);
       const key = bucket.attemptKey(id, m!.attempt, f.name);
-      if (!isPlaylist(f.name)) {
+      if (!isPlaylist(f.name) && !o.read) {
         const expiresInSec = Math.max(1, Math.min(MAX_PRESIGN_SEC, Math.floor(o.maxPresignSec ?? MAX_PRESIGN_SEC)));
         return { kind: "redirect", url: client.presign(key, { expiresIn: expiresInSec }), expiresInSec };
       }
@@ -128,9 +136,11 @@ export function createBucketFiles(bucket: Bucket, localRoot: string): MediaFiles
         },
       };
     },
+    cacheDir: (id) => containedPath(cacheRoot, id),
     async removeJob(id) {
       await bucket.deletePrefix(bucket.key(id));
       manifests.delete(id);
+      await rm(containedPath(cacheRoot, id), { recursive: true, force: true });
     },
     check: () => bucket.check(),
   };
