@@ -34,16 +34,28 @@ interface Pass {
   uploadSec: number;
 }
 
+/**
+ * Uploads refused as empty though the file is not (seen once in ~750 uploads of a full run, not
+ * reproduced since): each is retried once and listed in the notes, so the run says so.
+ */
+const refusedEmpty: string[] = [];
+
+async function upload(api: ApiProc, f: string, retried = false): Promise<string> {
+  const r = await fetch(`${api.url}/v1/jobs?type=image`, { method: "POST", headers: { authorization: `Bearer ${api.token}`, "content-type": "image/jpeg" }, body: Bun.file(f) });
+  const body = (await r.json()) as { id: string; error?: { code: string; message: string } };
+  if (r.status === 415 && !retried && /empty/.test(body.error?.message ?? "") && Bun.file(f).size > 0) {
+    refusedEmpty.push(`${new Date().toISOString()} ${f.split("/").pop()} (${Bun.file(f).size} B): ${body.error!.message}`);
+    return await upload(api, f, true);
+  }
+  if (r.status !== 202) throw new Error(`upload of ${f.split("/").pop()} (${Bun.file(f).size} B) refused ${r.status}: ${JSON.stringify(body)}`);
+  return body.id;
+}
+
 async function batch(api: ApiProc, files: string[]): Promise<{ wallSec: number; uploadSec: number; ids: string[] }> {
   const events = await jobEvents(api);
   try {
     const t0 = performance.now();
-    const ids = await mapPool(files, CLIENT_CONCURRENCY, async (f) => {
-      const r = await fetch(`${api.url}/v1/jobs?type=image`, { method: "POST", headers: { authorization: `Bearer ${api.token}`, "content-type": "image/jpeg" }, body: Bun.file(f) });
-      const body = (await r.json()) as { id: string };
-      if (r.status !== 202) throw new Error(`upload refused ${r.status}: ${JSON.stringify(body)}`);
-      return body.id;
-    });
+    const ids = await mapPool(files, CLIENT_CONCURRENCY, (f) => upload(api, f));
     const uploadSec = (performance.now() - t0) / 1000;
     const done = await events.wait(ids, 600_000);
     const wallSec = (performance.now() - t0) / 1000;
@@ -137,8 +149,9 @@ export async function run(): Promise<Result> {
         `direct sharp: ${directSec.map((s) => `${round(JOBS / s, 2)} images/s (${round(s, 2)} s)`).join("; ")}.`,
         `Every process (api node streaming uploads into the bucket, workers and their media threads, Redis, s3rver, this client) shares the same ${cpus().length} cores with other work on the machine: more worker processes add no cores here, so N > 1 gains only from more jobs in flight overlapping bucket transfers and queue hops with the media work. On separate hosts each worker brings its own cores.`,
         `Load average at start ${round(load0, 2)}, at end ${round(loadavg()[0]!, 2)}.`,
+        refusedEmpty.length ? `Uploads refused as "the file is empty (0 bytes)" and retried once: ${refusedEmpty.join("; ")}.` : `No upload was refused (none needed the retry of one refused as empty).`,
       ],
-      details: { passes, directSec, jobs: JOBS, perWorker: PER_WORKER, sourceBytes, records: "sqlite" },
+      details: { refusedEmpty, passes, directSec, jobs: JOBS, perWorker: PER_WORKER, sourceBytes, records: "sqlite" },
     };
   } finally {
     for (const w of workers) await w.stop().catch(() => 0);
