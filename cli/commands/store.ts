@@ -2,9 +2,15 @@
 // embedded install (the data dir's SQLite, and with --media-to its media) into the central
 // store. Idempotent: run it again (before switching over, or after) and it copies nothing new.
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { SQL } from "bun";
 import { Command } from "commander";
-import { loadConfig } from "../../src/config/load";
+import { CONFIG_KEYS, type Config } from "../../src/config/schema";
+import { StorageError } from "../../src/errors";
+import { openBucket } from "../../src/storage/bucket";
+import { copyMediaToBucket, type MediaCopied } from "../../src/storage/copy-media";
+import { SECRET_FILES } from "../../src/storage/secret-file";
+import { loadConfig, parseMediaUrl } from "../../src/config/load";
 import { copyStore, type MediaCopier } from "../../src/store/copy";
 import { migratePostgres, migrateSqlite } from "../../src/store/migrate";
 import { redactUrl } from "../../src/store/postgres/index";
@@ -14,31 +20,39 @@ import { printJson, say, table, UsageError, formatBytes } from "../output";
 import type { Ctx } from "../options";
 
 /**
- * The media copier for `--media-to URL`. The seam for the bucket store (MEDIANODE_MEDIA_URL=
- * s3://...): it returns a MediaCopier that copies <data>/media/<job>/ into the bucket and
- * checks each file's sha256 there. Until that store is in this build, --media-to is refused.
+ * The media copier for `--media-to s3://bucket/prefix`: the bucket the cluster will use as
+ * MEDIANODE_MEDIA_URL, reached with the same MEDIANODE_S3_ENDPOINT and AWS_* settings as a node
+ * (so a wrong key fails here, before anything is written, as it would on the cluster).
  */
-export async function mediaCopierFor(url: string, _dataDir: string): Promise<MediaCopier> {
-  if (!/^s3:\/\//.test(url)) throw new UsageError(`--media-to takes s3://bucket/prefix, got ${JSON.stringify(url)}`);
-  throw new UsageError("--media-to needs the bucket media store (MEDIANODE_MEDIA_URL=s3://...), which this build does not include yet: copy the records now, and the media with a later build");
+export async function mediaCopierFor(url: string, config: Config, onJob: (id: string, r: MediaCopied) => void): Promise<MediaCopier> {
+  if (!parseMediaUrl(url)) throw new UsageError(`--media-to takes s3://bucket/prefix, got ${JSON.stringify(url)}`);
+  const bucket = openBucket({ ...config, mediaUrl: url })!;
+  const ready = await bucket.check();
+  if (!ready.ok) throw new StorageError(`--media-to: ${ready.detail}`);
+  return (jobIds) => copyMediaToBucket(config.dataDir, bucket, { jobIds, onJob });
+}
+
+/** The data dir's signing secrets (file, and the key to set on every node of the cluster). */
+function secretsToKeep(dataDir: string): { file: string; env: string }[] {
+  return (Object.keys(SECRET_FILES) as (keyof typeof SECRET_FILES)[]).map((k) => ({ file: join(dataDir, SECRET_FILES[k]), env: CONFIG_KEYS[k].env })).filter((s) => existsSync(s.file));
 }
 
 export function storeCommand(ctx: Ctx): Command {
   const store = new Command("store").description("the record and media store (SPEC §11)");
   store.addCommand(
     new Command("copy")
-      .description("copy an embedded install (the data dir's SQLite records) into PostgreSQL; safe to run again (copies only what is missing)")
+      .description("copy an embedded install (the data dir's SQLite records, and with --media-to its media) into PostgreSQL and a bucket; safe to run again (copies only what is missing)")
       .requiredOption("--to <url>", "postgres://user@host/db: the database the cluster will use as DATABASE_URL")
       .option("--media-to <url>", "s3://bucket/prefix: copy the media too (the cluster's MEDIANODE_MEDIA_URL)")
       .option("--data-dir <dir>", "the embedded install's data folder (env MEDIANODE_DATA_DIR, default ./data)")
-      .option("--json", "print {from, to, tables: [{table, source, copied, present}], media, ok}")
+      .option("--json", "print {from, to, tables: [{table, source, copied, present}], media: {files, copied, bytes, verified, jobs, skipped}, ok, secrets: [{file, env}]}")
       .action(async (o: { to: string; mediaTo?: string; dataDir?: string; json?: boolean }) => {
         if (!/^postgres(ql)?:\/\//.test(o.to)) throw new UsageError(`--to takes postgres://user@host/db, got ${JSON.stringify(redactUrl(o.to))}`);
         const config = loadConfig({ flags: { dataDir: o.dataDir }, env: ctx.io.env });
         requireDataDirOwner(config.dataDir, "store copy");
         const file = dbPath(config.dataDir);
         if (!existsSync(file)) throw new UsageError(`no embedded install at ${file} (pass its --data-dir)`);
-        const media = o.mediaTo ? await mediaCopierFor(o.mediaTo, config.dataDir) : undefined;
+        const media = o.mediaTo ? await mediaCopierFor(o.mediaTo, config, (id, r) => o.json || say(ctx.io, `media of ${id}: ${r.copied} files (${formatBytes(r.bytes)})`)) : undefined;
         const to = redactUrl(o.to);
         const db = openDb(file);
         const pg = new SQL(o.to, { max: 2, connectionTimeout: 10 });
@@ -50,13 +64,16 @@ export function storeCommand(ctx: Ctx): Command {
           });
           const report = await copyStore(db, pg, { media });
           if (!report.ok) ctx.exitCode = 1;
-          if (o.json) return printJson(ctx.io, { from: file, to, ...report });
+          const keep = secretsToKeep(config.dataDir);
+          if (o.json) return printJson(ctx.io, { from: file, to, ...report, secrets: keep });
           say(ctx.io, `${file} → ${to}`);
           say(ctx.io, table([["TABLE", "IN SQLITE", "COPIED", "IN POSTGRES"], ...report.tables.map((t) => [t.table, String(t.source), String(t.copied), String(t.present)])]));
           if (report.media) say(ctx.io, `media: ${report.media.files} files, ${report.media.copied} copied (${formatBytes(report.media.bytes)}), ${report.media.verified} verified by sha256`);
           const copied = report.tables.reduce((n, t) => n + t.copied, 0);
           if (!report.ok) say(ctx.io, "verification FAILED: the rows above whose IN POSTGRES differs from IN SQLITE are missing there");
-          else say(ctx.io, copied ? `copied ${copied} rows; every row verified in PostgreSQL. Start the cluster with DATABASE_URL=${to}` : "nothing to copy: PostgreSQL holds every row already");
+          else say(ctx.io, copied ? `copied ${copied} rows; every row verified in PostgreSQL. Start the cluster with DATABASE_URL=${to}${o.mediaTo ? ` and MEDIANODE_MEDIA_URL=${o.mediaTo}` : ""}` : "nothing to copy: PostgreSQL holds every row already");
+          // Playback URLs and webhook signatures already handed out verify only with the same secret.
+          for (const s of keep) say(ctx.io, `keep what this install signed verifying: set ${s.env} to the contents of ${s.file} on every api node`);
         } finally {
           db.close();
           await pg.close({ timeout: 2 });

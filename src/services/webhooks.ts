@@ -18,7 +18,7 @@ import { newTokenId } from "../ids";
 import { createRedis } from "../queue/connection";
 import { createDeliveryQueue, type DeliveryJob } from "../queue/deliveries";
 import { checkUrl, type UrlPolicy } from "../sources/url";
-import { secretFile } from "../storage/secret-file";
+import { SECRET_FILES, secretFile } from "../storage/secret-file";
 import type { DeliveryRow, NewDelivery, WebhookRow } from "../store/records";
 import { audit } from "./audit";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
@@ -132,7 +132,7 @@ export async function deliveryLog(deps: ServiceDeps, id: string, limit: number):
 
 /** The secret for a job's own webhook URL: configured, else made once under the data dir. */
 export function perJobSecret(dataDir: string, configured: string | undefined): string {
-  return configured ?? secretFile(dataDir, "webhook.secret");
+  return configured ?? secretFile(dataDir, SECRET_FILES.webhookSecret);
 }
 
 /**

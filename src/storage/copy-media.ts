@@ -8,19 +8,31 @@ import { join } from "node:path";
 import { StorageError } from "../errors";
 import { hashFile } from "./checksum";
 import { listOutputs } from "./output-files";
-import { bucketError, type Bucket, type Manifest } from "./bucket";
+import { bucketError, isMissing, type Bucket, type Manifest } from "./bucket";
 import { uploadFile } from "./s3";
 
 /** The attempt name copied outputs are kept under (they were committed before the copy). */
 export const COPIED_ATTEMPT = "copied";
 const SOURCE_SUM = "source.sha256";
 
-export interface MediaCopyReport {
-  /** Jobs whose media was (partly) copied this run. */
-  jobs: number;
-  /** Objects written (sources and outputs). */
+/** What a media copy found, wrote and checked (the shape `store copy` reports; src/store/copy.ts). */
+export interface MediaCopied {
+  /** Files found under the jobs' folders (sources and outputs). */
   files: number;
+  /** Files this run wrote (a job already in the bucket with the same checksums is not written again). */
+  copied: number;
+  /** Bytes this run wrote. */
   bytes: number;
+  /**
+   * Files confirmed in the bucket: written then read back (ETag or sha256), or, for a job already
+   * there, named by its commit record with the local file's sha256 and present at the same size.
+   */
+  verified: number;
+}
+
+export interface MediaCopyReport extends MediaCopied {
+  /** Jobs whose media was (partly) written this run. */
+  jobs: number;
   /** Jobs already in the bucket with the same checksums. */
   skipped: number;
 }
@@ -49,30 +61,51 @@ async function remoteText(bucket: Bucket, key: string): Promise<string | null> {
   return await f.text();
 }
 
-/** Copies one job's media; returns what it wrote (0 files: already there). */
-async function copyJob(bucket: Bucket, id: string, dir: string): Promise<{ files: number; bytes: number }> {
-  let files = 0;
-  let bytes = 0;
+/** The object's size, or null when there is none. */
+async function sizeOf(bucket: Bucket, key: string): Promise<number | null> {
+  try {
+    return (await bucket.client.stat(key)).size;
+  } catch (e) {
+    if (isMissing(e)) return null;
+    throw bucketError(`checking ${key}`, e);
+  }
+}
+
+/** Copies one job's media; a file already in the bucket with the same sha256 and size is left. */
+async function copyJob(bucket: Bucket, id: string, dir: string): Promise<MediaCopied> {
+  const r: MediaCopied = { files: 0, copied: 0, bytes: 0, verified: 0 };
   const source = join(dir, "source");
   if (existsSync(source) && statSync(source).isFile()) {
+    r.files++;
+    const size = statSync(source).size;
     const sums = await digests(source);
-    if ((await remoteText(bucket, bucket.key(id, SOURCE_SUM)))?.trim() !== sums.sha256) {
-      const size = statSync(source).size;
+    const there = (await remoteText(bucket, bucket.key(id, SOURCE_SUM)))?.trim() === sums.sha256 && (await sizeOf(bucket, bucket.key(id, "source"))) === size;
+    if (!there) {
       await uploadFile(bucket, source, bucket.key(id, "source"), "application/octet-stream");
       await verify(bucket, bucket.key(id, "source"), size, sums);
       await bucket.client.write(bucket.key(id, SOURCE_SUM), sums.sha256 + "\n").catch((e) => Promise.reject(bucketError(`writing ${SOURCE_SUM} of ${id}`, e)));
-      files++;
-      bytes += size;
+      r.copied++;
+      r.bytes += size;
     }
+    r.verified++;
   }
   const out = join(dir, "out");
-  if (!existsSync(out)) return { files, bytes };
+  if (!existsSync(out)) return r;
   const local = await listOutputs(out);
+  r.files += local.length;
   const sums = new Map<string, { sha256: string; md5: string }>();
   for (const f of local) sums.set(f.name, await digests(join(out, ...f.name.split("/"))));
   const have = await bucket.readManifest(id);
-  const same = have && have.files.length === local.length && local.every((f) => have.files.some((h) => h.name === f.name && h.bytes === f.bytes && h.sha256 === sums.get(f.name)!.sha256));
-  if (same) return { files, bytes };
+  // Already there: the commit record names every local file with its sha256, and each object is
+  // present at its size (one deleted from the bucket since is copied again, with the rest).
+  const recorded = have && have.files.length === local.length && local.every((f) => have.files.some((h) => h.name === f.name && h.bytes === f.bytes && h.sha256 === sums.get(f.name)!.sha256));
+  if (recorded) {
+    const sizes = await Promise.all(local.map((f) => sizeOf(bucket, bucket.attemptKey(id, have.attempt, f.name))));
+    if (sizes.every((n, i) => n === local[i]!.bytes)) {
+      r.verified += local.length;
+      return r;
+    }
+  }
   const committed: Manifest["files"] = [];
   for (const f of local) {
     const key = bucket.attemptKey(id, COPIED_ATTEMPT, f.name);
@@ -80,31 +113,37 @@ async function copyJob(bucket: Bucket, id: string, dir: string): Promise<{ files
     await uploadFile(bucket, path, key, f.mime);
     await verify(bucket, key, f.bytes, sums.get(f.name)!);
     committed.push({ name: f.name, bytes: f.bytes, mime: f.mime, mtimeMs: statSync(path).mtimeMs, sha256: sums.get(f.name)!.sha256 });
-    files++;
-    bytes += f.bytes;
+    r.copied++;
+    r.bytes += f.bytes;
+    r.verified++;
   }
   // Written last: the outputs become visible only once every one of them is in and verified.
   await bucket.writeManifest(id, { attempt: COPIED_ATTEMPT, committedAt: new Date().toISOString(), files: committed });
-  return { files, bytes };
+  return r;
 }
 
 /**
- * Copies every job's media under `<dataDir>/media` into the bucket (for `store copy --media-to`).
- * Jobs are the folders' names; `onJob` hears each one copied (to print progress).
+ * Copies the media of these jobs (every folder under `<dataDir>/media` when `jobIds` is absent)
+ * into the bucket, for `store copy --media-to`. A job without a folder has no media to copy (its
+ * outputs were deleted by retention, or it never ran). `onJob` hears each job written.
  */
-export async function copyMediaToBucket(dataDir: string, bucket: Bucket, onJob?: (id: string, r: { files: number; bytes: number }) => void): Promise<MediaCopyReport> {
+export async function copyMediaToBucket(dataDir: string, bucket: Bucket, o: { jobIds?: readonly string[]; onJob?: (id: string, r: MediaCopied) => void } = {}): Promise<MediaCopyReport> {
   const root = join(dataDir, "media");
-  const report: MediaCopyReport = { jobs: 0, files: 0, bytes: 0, skipped: 0 };
+  const report: MediaCopyReport = { jobs: 0, files: 0, copied: 0, bytes: 0, verified: 0, skipped: 0 };
   if (!existsSync(root)) return report;
-  for (const e of readdirSync(root, { withFileTypes: true })) {
-    if (!e.isDirectory() || e.name.startsWith(".")) continue;
-    const r = await copyJob(bucket, e.name, join(root, e.name));
-    if (r.files === 0) report.skipped++;
+  const ids = o.jobIds ?? readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name);
+  for (const id of ids) {
+    const dir = join(root, id);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
+    const r = await copyJob(bucket, id, dir);
+    report.files += r.files;
+    report.copied += r.copied;
+    report.bytes += r.bytes;
+    report.verified += r.verified;
+    if (r.copied === 0) report.skipped++;
     else {
       report.jobs++;
-      report.files += r.files;
-      report.bytes += r.bytes;
-      onJob?.(e.name, r);
+      o.onJob?.(id, r);
     }
   }
   return report;

@@ -5,7 +5,10 @@
 // it on since), so a second run copies nothing. Verified: afterwards every source row's key is
 // in the target. Media are copied by a MediaCopier (the bucket store's), given every job id.
 import type { SQL } from "bun";
+import type { MediaCopied } from "../storage/copy-media";
 import type { Db } from "./sqlite/db";
+
+export type { MediaCopied };
 
 /** Each table with the columns that identify a row (audit has none: see AUDIT_MATCH). */
 export const COPIED_TABLES: readonly { table: string; key: readonly string[] }[] = [
@@ -37,20 +40,10 @@ export interface TableCopied {
   present: number;
 }
 
-export interface MediaCopied {
-  /** Files found under the jobs' folders. */
-  files: number;
-  /** Files this run wrote (a file already there with the same sha256 is not written again). */
-  copied: number;
-  bytes: number;
-  /** Files whose sha256 in the target was read back and matched. */
-  verified: number;
-}
-
 /**
  * Copies the media of these jobs (their sources and outputs under the data dir) to the new
- * media store, checking each file's sha256 there. The bucket store (MEDIANODE_MEDIA_URL=s3://)
- * provides it for `--media-to`; the records copy does not depend on which.
+ * media store, checking each file's sha256 there: storage/copy-media.ts for `--media-to s3://`;
+ * the records copy does not depend on which.
  */
 export type MediaCopier = (jobIds: readonly string[]) => Promise<MediaCopied>;
 

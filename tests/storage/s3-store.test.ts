@@ -131,14 +131,21 @@ describe("copyMediaToBucket (store copy --media-to)", () => {
     }
     const localBytes = ["j1", "j2"].flatMap((id) => ["source", "out/master.m3u8", "out/720p/index.m3u8", "out/720p/seg_000.ts"].map((f) => statSync(join(data, "media", id, f)).size)).reduce((a, b) => a + b, 0);
     const first = await copyMediaToBucket(data, bucket);
-    expect(first).toEqual({ jobs: 2, files: 8, bytes: localBytes, skipped: 0 });
+    expect(first).toEqual({ jobs: 2, files: 8, copied: 8, bytes: localBytes, verified: 8, skipped: 0 });
     const files = createBucketFiles(bucket, join(dir.path, "api2"));
     const seg = await files.locateOutput("j2", "720p/seg_000.ts");
     const got = await (await fetch((seg as { url: string }).url)).bytes();
     expect(Buffer.from(got).equals(Buffer.from(big))).toBe(true);
     expect((await files.locateOutput("j1", "master.m3u8")).kind).toBe("object");
     const second = await copyMediaToBucket(data, bucket);
-    expect(second).toEqual({ jobs: 0, files: 0, bytes: 0, skipped: 2 });
+    expect(second).toEqual({ jobs: 0, files: 8, copied: 0, bytes: 0, verified: 8, skipped: 2 });
+    // Only the jobs asked for; a job without a folder has nothing to copy.
+    expect(await copyMediaToBucket(data, bucket, { jobIds: ["j2", "no-such-job"] })).toMatchObject({ files: 4, copied: 0, verified: 4, skipped: 1 });
+    // An output deleted from the bucket since is copied again, and the job committed afresh.
+    await bucket.client.delete(bucket.attemptKey("j2", "copied", "720p/index.m3u8"));
+    const healed = await copyMediaToBucket(data, bucket, { jobIds: ["j2"] });
+    expect(healed).toMatchObject({ jobs: 1, files: 4, copied: 3, verified: 4 });
+    expect((await files.locateOutput("j2", "720p/index.m3u8")).kind).toBe("object");
     // A changed file is copied again (and only that job).
     writeFileSync(join(data, "media", "j1", "out", "master.m3u8"), "#EXTM3U\n#changed\n720p/index.m3u8\n");
     const third = await copyMediaToBucket(data, bucket);

@@ -8,6 +8,7 @@ import type { NewJob, Records } from "../../src/store/records";
 import { openDb } from "../../src/store/sqlite/db";
 import { sqliteRecords } from "../../src/store/sqlite/index";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../helpers/postgres";
+import { openTestRecords, type TestRecords } from "../helpers/records";
 import { tempDir } from "../helpers/tmp";
 
 const job = (o: Partial<NewJob> = {}): NewJob => ({
@@ -28,23 +29,12 @@ const job = (o: Partial<NewJob> = {}): NewJob => ({
 
 describe.each(ENGINES)("records on %s", (engine) => {
   let r: Records;
-  let database: TestDatabase | null = null;
-  let dir: ReturnType<typeof tempDir> | null = null;
+  let opened: TestRecords;
   beforeAll(async () => {
-    if (engine === "postgres") {
-      database = await createTestDatabase();
-      r = await openPostgres(database.url);
-    } else {
-      dir = tempDir();
-      r = sqliteRecords(openDb(join(dir.path, "medianode.db")));
-    }
-    await r.migrate();
+    opened = await openTestRecords(engine);
+    r = opened.records;
   });
-  afterAll(async () => {
-    await r.close();
-    await database?.drop();
-    dir?.remove();
-  });
+  afterAll(() => opened?.close());
 
   test("a group insert: new rows, an idempotency key replayed (in and across groups), metadata byte for byte", async () => {
     const first = job({ idempotencyKey: "k1" });

@@ -9,7 +9,7 @@ import { mimeFor } from "../../media/mime";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { publicBase } from "../../services/notifications";
 import { checkPlaybackGeneration, playableJob } from "../../services/playback";
-import { secretFile } from "../../storage/secret-file";
+import { SECRET_FILES, secretFile } from "../../storage/secret-file";
 import { requireScope } from "../auth";
 import { AUTH_ERRORS, Binary, docResponses, errors, out } from "../schemas";
 import { serveLocated } from "../static-file/serve";
@@ -20,7 +20,7 @@ import { signPlaybackToken, verifyPlaybackToken, type PlaybackClaims } from "./t
 
 /** The configured secret, else `<data>/playback.secret` (made on first start, 0600). */
 export function playbackSecret(config: Pick<Config, "playbackSecret" | "dataDir">): string {
-  return config.playbackSecret ?? secretFile(config.dataDir, "playback.secret");
+  return config.playbackSecret ?? secretFile(config.dataDir, SECRET_FILES.playbackSecret);
 }
 
 const encodeName = (name: string) => name.split("/").map(encodeURIComponent).join("/");
