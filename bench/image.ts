@@ -6,9 +6,9 @@ import { mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { Queue } from "bullmq";
 import sharp from "sharp";
-import { rgbaToThumbHash } from "thumbhash";
 import { QUEUE_PREFIX, queueName } from "../src/queue/names";
 import { startTestNode, type TestNode } from "../tests/helpers/server";
+import { directImage as direct } from "./lib/direct-image";
 import { benchDir, makePhotos } from "./lib/media";
 import { jobEvents, type JobEvents } from "./lib/node-jobs";
 import { mapPool, round, summarize } from "./lib/pool";
@@ -22,27 +22,6 @@ const WARMUP = 2;
 const PROFILE = 16;
 const WORKER_CONCURRENCY = 2;
 const CLIENT_CONCURRENCY = 4;
-
-/**
- * The node's image pipeline written out by hand: one decode, auto-orient, sRGB, resize to
- * the largest variant as raw pixels, then webp 1440 q82, a 256 px webp q80 from the same
- * pixels, and a thumbhash from a 100 px reduction (src/media/image.ts renderVariants).
- */
-async function direct(file: string, outDir: string): Promise<void> {
-  mkdirSync(outDir, { recursive: true });
-  const raw = await sharp(file, { failOn: "warning" })
-    .autoOrient()
-    .toColourspace("srgb")
-    .resize({ width: 1440, height: 1440, fit: "inside", withoutEnlargement: true })
-    .raw({ depth: "uchar" })
-    .toBuffer({ resolveWithObject: true });
-  const { width, height, channels } = raw.info;
-  const input = { raw: { width, height, channels: channels as 3 } };
-  await sharp(raw.data, input).webp({ quality: 82 }).toFile(join(outDir, "preview.webp"));
-  await sharp(raw.data, input).resize({ width: 256, height: 256, fit: "inside" }).webp({ quality: 80 }).toFile(join(outDir, "thumb.webp"));
-  const small = await sharp(raw.data, input).resize({ width: 100, height: 100, fit: "inside" }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  rgbaToThumbHash(small.info.width, small.info.height, small.data);
-}
 
 interface JobView {
   id: string;

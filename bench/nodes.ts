@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { cpus, loadavg } from "node:os";
 import { createTokenCli, startApiProcess, startWorkerProcess, type ApiProc, type WorkerProc } from "../tests/helpers/cluster";
 import { startTestRedis } from "../tests/helpers/redis";
-import { benchDir, run as runTool } from "./lib/media";
+import { benchDir, makeFrames } from "./lib/media";
 import { mapPool, round } from "./lib/pool";
 import type { Result } from "./lib/result";
 
@@ -24,12 +24,6 @@ interface JobView {
   finishedAt: string | null;
   error: unknown;
   outputs: { bytes: number }[];
-}
-
-async function makeFrames(dir: string, count: number): Promise<string[]> {
-  // Distinct 1920×1080 frames (moving pattern + temporal noise), ≈0.5–1 MB each at q 3.
-  await runTool(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=10,noise=alls=20:allf=t+u", "-frames:v", String(count), "-q:v", "3", join(dir, "f_%03d.jpg")]);
-  return Array.from({ length: count }, (_, i) => join(dir, `f_${String(i + 1).padStart(3, "0")}.jpg`));
 }
 
 function client(api: ApiProc) {

@@ -7,8 +7,8 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { fmt, ratioCell, toMarkdown, type Result } from "./lib/result";
 
-// In run order: issue 2 first, then issues 3, 4, 6 and 7; codecs is issue 16, playback issue 15, central issue 14 (PostgreSQL), stream issue 17, bucket and bucket-video issue 14 (media in S3), bus issue 19, queries issue 20.
-const ALL = ["image", "submit", "upload", "video", "audio", "storyboard", "ws", "nodes", "throughput", "soak", "codecs", "playback", "central", "stream", "bucket", "bucket-video", "bus", "queries"] as const;
+// In run order: issue 2 first, then issues 3, 4, 6 and 7; codecs is issue 16, playback issue 15, central issue 14 (PostgreSQL), stream issue 17, bucket, bucket-video and bucket-workers issue 14 (media in S3), bus issue 19, queries issue 20.
+const ALL = ["image", "submit", "upload", "video", "audio", "storyboard", "ws", "nodes", "throughput", "soak", "codecs", "playback", "central", "stream", "bucket", "bucket-video", "bucket-workers", "bus", "queries"] as const;
 
 async function ffmpegVersion(): Promise<string> {
   try {

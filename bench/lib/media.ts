@@ -26,6 +26,12 @@ export async function makePhotos(dir: string, count: number): Promise<string[]> 
   return readdirSync(dir).filter((f) => f.startsWith("photo_")).sort().map((f) => join(dir, f));
 }
 
+/** `count` distinct 1920×1080 JPEGs (moving pattern + temporal noise), ≈0.5–1 MB each at q 3. */
+export async function makeFrames(dir: string, count: number): Promise<string[]> {
+  await run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=10,noise=alls=20:allf=t+u", "-frames:v", String(count), "-q:v", "3", join(dir, "f_%03d.jpg")]);
+  return Array.from({ length: count }, (_, i) => join(dir, `f_${String(i + 1).padStart(3, "0")}.jpg`));
+}
+
 /** A 1080p30 H.264/AAC clip of `sec` seconds (testsrc2 + sine), the issue 3 benchmark source. */
 export async function makeClip(path: string, sec = 20): Promise<void> {
   await run([
