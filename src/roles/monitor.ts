@@ -86,6 +86,7 @@ export async function startMonitorRole(ctx: NodeContext, o: { records: Records |
       stream,
       library,
       files: ctx.mediaStore,
+      sources: ctx.mediaFiles,
       ffmpeg: ctx.media.ffmpeg,
       log,
       nodeId,

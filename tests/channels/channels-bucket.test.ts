@@ -8,7 +8,7 @@ import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseAdtsFrames } from "../../src/channels/adts";
 import { parseOggPages } from "../../src/channels/ogg";
-import { startTestNode, type TestNode } from "../helpers/server";
+import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
 import { startTestS3, type TestS3 } from "../helpers/s3";
 import { audioJob, listen, makeTone, opusSeconds, type Listener, type Msg } from "../helpers/stream";
 import { tempDir } from "../helpers/tmp";
@@ -139,4 +139,29 @@ describe("a channel whose media is in the bucket", () => {
     },
     100_000,
   );
+
+  test("a broadcast's recording goes into the bucket and becomes an audio job; the node keeps no copy", async () => {
+    await channel("onair", [kept]);
+    const file = join(dir.path, "live.webm");
+    const made = Bun.spawnSync(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000:duration=2", "-c:a", "libopus", "-b:a", "64k", "-f", "webm", "-cluster_time_limit", "100", file]);
+    expect(made.exitCode).toBe(0);
+    const webm = new Uint8Array(await Bun.file(file).arrayBuffer());
+    const br = await listen(`${t.url.replace("http", "ws")}/v1/channels/onair/live?token=${t.token}`);
+    const ready = await br.next((m) => m.type === "live.ready");
+    const step = Math.ceil(webm.length / 20);
+    for (let i = 0; i < webm.length; i += step) {
+      br.ws.send(webm.subarray(i, i + step));
+      await Bun.sleep(100);
+    }
+    await br.next((m) => m.type === "live.started");
+    br.send({ type: "live.stop" });
+    const recorded = await br.next((m) => m.type === "live.recorded", 20_000);
+    expect(recorded.jobId).toBe(ready.jobId);
+    const id = recorded.jobId as string;
+    const job = await waitForJob(t, id, 60_000);
+    expect(job.status, JSON.stringify(job.error)).toBe("completed");
+    expect((job.result as { durationSec: number }).durationSec).toBeGreaterThan(1.5);
+    expect(await s3.keys(bucket, `media/${id}/`)).toContain(`media/${id}/source`);
+    expect(localFiles(t.dataDir).filter((f) => f.includes(id))).toEqual([]);
+  }, 90_000);
 });

@@ -25,6 +25,7 @@ import { startLiveRemux, type LiveRemux } from "../../media/live-remux";
 import { publishLiveAudio, pushReport, releaseLiveLock, renewLiveLock, subscribeLiveAudio, takeLiveLock } from "../../channels/cluster";
 import type { Principal } from "../../services/deps";
 import type { LocalMediaStore } from "../../storage/local";
+import type { MediaFiles } from "../../storage/media-files";
 import { requireScope } from "../auth";
 import type { WsData } from "../events-ws/hub";
 import { refuseUpgrade, type SocketPlugin } from "../ws-plugin";
@@ -65,7 +66,14 @@ export interface LiveHubDeps {
   stream: StreamHub;
   /** The channel's tracks as loaded for listeners: the live AAC takes their sample rate. */
   library: TrackLibrary;
+  /** Where the recording is written while on air (this node's disk). */
   files: LocalMediaStore;
+  /**
+   * The media store the recording's job reads its source from. With a bucket the recording is
+   * copied in (copyIn) before the job is submitted: the worker that runs it, on any host, finds
+   * it there, and this node keeps no copy.
+   */
+  sources: Pick<MediaFiles, "copyIn">;
   ffmpeg: string | null;
   log: Logger;
   nodeId: string;
@@ -225,14 +233,26 @@ export async function createLiveHub(deps: LiveHubDeps): Promise<LiveHub> {
       await releaseLiveLock(deps.redis, b.key).catch(() => {});
       active.delete(ws!);
       // The recording becomes an audio job (renditions, waveform as usual), submitted by the api role.
-      const recorded = b.onAir && code === 0 && b.bytesIn > 0;
+      let recorded = b.onAir && code === 0 && b.bytesIn > 0;
+      let refusal = "nothing was broadcast";
+      if (recorded && deps.sources.copyIn) {
+        try {
+          await deps.sources.copyIn(b.jobId, b.file);
+          await deps.files.removeJob(b.jobId);
+        } catch (e) {
+          // Not submitted: a job whose source never reached the store would only fail STORAGE.
+          deps.log.error("broadcast recording not stored in the media store; it is dropped", { channel: b.name, jobId: b.jobId, error: e });
+          recorded = false;
+          refusal = "the recording could not be stored";
+        }
+      }
       if (recorded) {
         await report({ kind: "broadcast", jobId: b.jobId, tenant: b.principal.tenant, principal: b.principal, channel: b.name, bytes: b.bytesIn, mime: "audio/webm" });
         deps.log.info("broadcast recorded", { channel: b.name, jobId: b.jobId, bytes: b.bytesIn, why });
       } else await deps.files.removeJob(b.jobId).catch(() => {});
       if (ws && ws.readyState === 1) {
         if (recorded) send(ws, { type: "live.recorded", channel: b.name, jobId: b.jobId });
-        ws.close(recorded ? LIVE_CLOSE.done : LIVE_CLOSE.failed, recorded ? "broadcast recorded" : "nothing was broadcast");
+        ws.close(recorded ? LIVE_CLOSE.done : LIVE_CLOSE.failed, recorded ? "broadcast recorded" : refusal);
       }
     })());
 
