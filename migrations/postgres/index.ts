@@ -11,6 +11,7 @@ import m0007 from "./0007_add_token_webhook_secrets.sql" with { type: "text" };
 import m0008 from "./0008_add_notifications.sql" with { type: "text" };
 import m0009 from "./0009_add_channels.sql" with { type: "text" };
 import m0010 from "./0010_add_job_query_indexes.sql" with { type: "text" };
+import m0011 from "./0011_cover_job_list_indexes.sql" with { type: "text" };
 import type { Migration } from "../sqlite/index";
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -24,4 +25,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 8, name: "0008_add_notifications.sql", sql: m0008 },
   { version: 9, name: "0009_add_channels.sql", sql: m0009 },
   { version: 10, name: "0010_add_job_query_indexes.sql", sql: m0010 },
+  { version: 11, name: "0011_cover_job_list_indexes.sql", sql: m0011 },
 ];

@@ -131,7 +131,10 @@ function where(f: JobFilter, d: Dialect, a: Args, extra: (a: Args) => string[] =
 export function listSql(f: JobFilter & { cursor?: string; limit: number }, d: Dialect): Built {
   const a = new Args(d);
   const w = where(f, d, a, (a) => (f.cursor !== undefined ? [`id < ${a.add(f.cursor)}`] : []));
-  return { sql: `SELECT * FROM jobs ${w} ORDER BY id DESC LIMIT ${a.add(f.limit)}`, args: a.list };
+  // The page's ids first, from an index where one covers the filter (a day's failures: the
+  // (tenant, status, created_at, id) index alone), then only those rows: sorting a day's
+  // matches by id no longer reads every matching row whole.
+  return { sql: `SELECT * FROM jobs WHERE id IN (SELECT id FROM jobs ${w} ORDER BY id DESC LIMIT ${a.add(f.limit)}) ORDER BY id DESC`, args: a.list };
 }
 
 function groupExpr(g: StatsGroupBy, d: Dialect): string {
