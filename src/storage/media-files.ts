@@ -3,7 +3,6 @@
 // (createLocalFiles, below) and the media bucket (s3-files.ts). The routes and services call
 // these and do not know which one they have; roles/ picks one from MEDIANODE_MEDIA_URL.
 import { rm } from "node:fs/promises";
-import { statSync } from "node:fs";
 import { join } from "node:path";
 import { fileSink, type UploadSink } from "../sources/upload";
 import { HEAD_BYTES } from "../sources/sniff";
@@ -36,8 +35,11 @@ export interface MediaFiles {
   root: string;
   /** Where an upload streams: a file, or a multipart upload into the bucket. */
   sourceSink(id: string): UploadSink;
-  /** The stored upload as inspection reads it. */
-  inspection(id: string): Promise<InspectTarget>;
+  /**
+   * The stored upload as inspection reads it. `bytes`: what the intake counted while streaming it
+   * in (the sink has them all), so no stat of the stored copy is needed.
+   */
+  inspection(id: string, bytes: number): Promise<InspectTarget>;
   /** Copies a local file in as a job's source (the bucket: a `{path}` source, once); absent where files stay in place. */
   copyIn?(id: string, path: string): Promise<void>;
   /** Drops what an upload left (the job was not created: a refusal, an idempotent replay). */
@@ -62,9 +64,9 @@ export function createLocalFiles(store: LocalMediaStore): MediaFiles {
     kind: "local",
     root: store.root,
     sourceSink: (id) => fileSink(store.sourcePath(id)),
-    async inspection(id) {
+    async inspection(id, bytes) {
       const path = store.sourcePath(id);
-      return { bytes: statSync(path).size, head: () => Bun.file(path).slice(0, HEAD_BYTES).bytes(), image: async () => path, probe: { input: path } };
+      return { bytes, head: () => Bun.file(path).slice(0, HEAD_BYTES).bytes(), image: async () => path, probe: { input: path } };
     },
     discardSource: (id) => rm(store.jobDir(id), { recursive: true, force: true }),
     locateOutput: async (id, name) => ({ kind: "file", path: store.outputFile(id, name) }),

@@ -90,10 +90,9 @@ export function createBucketFiles(bucket: Bucket, localRoot: string): MediaFiles
     kind: "bucket",
     root: localRoot,
     sourceSink: (id) => bucketSink(bucket, bucket.key(id, "source")),
-    async inspection(id) {
+    async inspection(id, bytes) {
       const key = bucket.key(id, "source");
       const file = client.file(key);
-      const bytes = (await file.stat().catch((e) => Promise.reject(bucketError(`reading the upload of ${id}`, e)))).size;
       const read = (n: number) => file.slice(0, Math.min(n, bytes)).bytes().catch((e) => Promise.reject(bucketError(`reading the upload of ${id}`, e)));
       return {
         bytes,

@@ -112,9 +112,9 @@ function addSourceRequirement(req: JobRequest, resolved: Record<string, unknown>
   if (resolved) resolved.require = normalizeRequire([...requirementOf(resolved), ...extra]);
 }
 
-async function inspectUpload(deps: ServiceDeps, checked: CheckedRequest, id: string): Promise<void> {
+async function inspectUpload(deps: ServiceDeps, checked: CheckedRequest, id: string, bytes: number): Promise<void> {
   const req = checked.request;
-  const target = await deps.mediaFiles.inspection(id);
+  const target = await deps.mediaFiles.inspection(id, bytes);
   addSourceRequirement(req, checked.options, await inspectTarget(target, pipelineFor(req.type).accepts, { ffprobe: deps.media.ffprobe, maxPixels: deps.media.maxPixels, limits: deps.media.limits }));
 }
 
@@ -148,7 +148,7 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
       const req = requestFromFields((k) => mp.fields[k]);
       if (req.source) throw new BadRequestError("send either a file or a source, not both");
       const checked = checkRequest(req);
-      await inspectUpload(deps, checked, id);
+      await inspectUpload(deps, checked, id, mp.file.bytes);
       return { ...checked, id, source: { kind: "upload", filename: mp.file.filename.slice(0, 255), bytes: mp.file.bytes, mime: mp.file.mime }, discard };
     }
     // Raw body: everything but the bytes is in the query string, so check it before reading.
@@ -157,7 +157,7 @@ export async function readIntake(deps: ServiceDeps, request: Request): Promise<I
     const checked = checkRequest(req);
     if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
     const bytes = await streamToSink(request.body ?? new Response("").body!, sink(), max);
-    await inspectUpload(deps, checked, id);
+    await inspectUpload(deps, checked, id, bytes);
     const filename = q.get("filename") ?? undefined;
     return { ...checked, id, source: { kind: "upload", bytes, mime: ct || undefined, ...(filename ? { filename: filename.slice(0, 255) } : {}) }, discard };
   } catch (e) {
