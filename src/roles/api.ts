@@ -20,6 +20,7 @@ import { playbackLinkFor } from "../api/playback/index";
 import { startRetention } from "../services/retention";
 import { startChannelKeeping } from "../services/channels";
 import { ensureAdminToken } from "../services/tokens";
+import { CONFIG_KEYS } from "../config/schema";
 import { openRecords } from "../store/open";
 import type { Records } from "../store/records";
 import type { NodeContext, Role } from "./context";
@@ -58,8 +59,11 @@ export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise
       log.info("metadata indexes ready", { keys: config.indexedMetadata, ms: Math.round(performance.now() - t0) });
     }
     // Several api nodes share PostgreSQL: what one signs, another must verify (SPEC §11).
-    if (records.engine === "postgres" && (!config.playbackSecret || !config.webhookSecret))
-      log.warn("with PostgreSQL, set MEDIANODE_PLAYBACK_SECRET and MEDIANODE_WEBHOOK_SECRET to the same values on every api node (else each signs with its own data dir's)");
+    if (records.engine === "postgres") {
+      // Web Push too: a subscription made with one node's VAPID key is refused when another sends.
+      const unset = (["playbackSecret", "webhookSecret", "vapidPublicKey", "vapidPrivateKey"] as const).filter((k) => !config[k]).map((k) => CONFIG_KEYS[k].env);
+      if (unset.length) log.warn(`with PostgreSQL, set ${unset.join(", ")} to the same values on every api node (else each signs with its own data dir's)`, { unset });
+    }
     const redis = createRedis(ctx.redisUrl, "producer", `medianode-api-${ctx.nodeId}`);
     stops.push(() => redis.disconnect());
     await waitForRedis(redis, 10_000).catch((e) => log.warn("Redis not ready at start; writes answer 503 until it is", { error: e }));
