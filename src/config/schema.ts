@@ -69,7 +69,7 @@ export const CONFIG_KEYS = {
   wsBufferBytes: { env: "MEDIANODE_WS_BUFFER_BYTES", kind: "bytes", min: 1024, doc: "Unsent events a WebSocket client may fall behind by before it is closed (1013)." },
   shutdownGraceSec: { env: "MEDIANODE_SHUTDOWN_GRACE_SEC", kind: "int", min: 0, doc: "On SIGTERM, running jobs get this long to finish; then they are handed back to the queue. Keep systemd's TimeoutStopSec above it." },
   lockSec: { env: "MEDIANODE_LOCK_SEC", kind: "int", min: 2, doc: "Job lock (renewed every half of it while the worker lives); a dead worker's job returns after it plus half of it. Lower only to test takeover." },
-  playbackSecret: { env: "MEDIANODE_PLAYBACK_SECRET", kind: "string", min: 32, doc: "Signs playback URLs (/p/...); the same on every api node of a cluster (default: <data>/playback.secret, made at first start, mode 0600)." },
+  playbackSecret: { env: "MEDIANODE_PLAYBACK_SECRET", kind: "string", min: 32, secret: true, doc: "Signs playback URLs (/p/...); the same on every api node of a cluster (default: <data>/playback.secret, made at first start, mode 0600)." },
   playbackMaxTtlSec: { env: "MEDIANODE_PLAYBACK_MAX_TTL_SEC", kind: "int", min: 1, doc: "Longest lifetime a playback URL may be given (?ttl=), in seconds." },
   playbackBaseUrl: { env: "MEDIANODE_PLAYBACK_BASE_URL", kind: "url", doc: "Origin playback URLs are built on (e.g. a CDN in front: https://media.example.com); default: the origin the /playback request came to." },
   webhookBackoffMs: { env: "MEDIANODE_WEBHOOK_BACKOFF_MS", kind: "int", min: 10, doc: "First webhook retry delay; it doubles, attempts span 24 h." },

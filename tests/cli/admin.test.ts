@@ -32,11 +32,12 @@ describe("where the config file is looked for", () => {
     mkdirSync(data);
     writeFileSync(join(data, "medianode.config.json"), JSON.stringify({ port: 9100, host: "10.0.0.1", jwtSecret: "file-secret-0123456789", rateLimitPerIp: 7 }));
     // No MEDIANODE_CONFIG: the lookup runs (the data dir's file comes before ./ and /etc).
-    const env = { MEDIANODE_CONFIG: "", MEDIANODE_HOST: "127.0.0.2", REDIS_URL: "redis://:hunter2@redis-host:6390", MEDIANODE_TOKEN: "mn_t_abc.def" };
+    const env = { MEDIANODE_CONFIG: "", MEDIANODE_HOST: "127.0.0.2", REDIS_URL: "redis://:hunter2@redis-host:6390", MEDIANODE_TOKEN: "mn_t_abc.def", MEDIANODE_PLAYBACK_SECRET: "playback-secret-0123456789-0123456789" };
     const r = expectExit(await runCli(["config", "--data-dir", data, "--port", "9200", "--json"], { env, cwd: dir.path }), 0);
     expect(r.stdout).not.toContain("file-secret-0123456789");
     expect(r.stdout).not.toContain("hunter2");
     expect(r.stdout).not.toContain("mn_t_abc.def");
+    expect(r.stdout).not.toContain("playback-secret-0123456789");
     const j = JSON.parse(r.stdout) as { file: string; values: Record<string, { value: unknown; from: string; name: string }> };
     expect(j.file).toBe(join(data, "medianode.config.json"));
     expect(j.values.port).toMatchObject({ value: 9200, from: "flag", name: "--port" });
@@ -44,6 +45,7 @@ describe("where the config file is looked for", () => {
     expect(j.values.rateLimitPerIp).toMatchObject({ value: 7, from: "file", name: j.file });
     expect(j.values.jwtSecret).toMatchObject({ value: "***", from: "file" });
     expect(j.values.token).toMatchObject({ value: "***", from: "env" });
+    expect(j.values.playbackSecret).toMatchObject({ value: "***", from: "env" });
     expect(j.values.redisUrl!.value).toBe("redis://:***@redis-host:6390");
     expect(j.values.stallSec).toMatchObject({ value: 120, from: "default" });
     // The table form says the same in columns.

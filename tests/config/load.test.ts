@@ -122,3 +122,10 @@ describe("MEDIANODE_MEDIA_URL (SPEC §11)", () => {
     expect([s3.mediaUrl, s3.s3Endpoint, s3.s3Region]).toEqual(["s3://media/prod", "http://minio:9000", "eu-west-1"]);
   });
 });
+
+test("every key that holds a secret (…Secret, …PrivateKey, …AccessKey…, token) is masked by `medianode config`", () => {
+  const looksSecret = Object.entries(CONFIG_KEYS).filter(([k]) => /secret|privatekey|accesskey|^token$|password/i.test(k));
+  // The rule must match something, and the known ones: a renamed key would slip past it otherwise.
+  expect(looksSecret.map(([k]) => k)).toEqual(expect.arrayContaining(["jwtSecret", "webhookSecret", "playbackSecret", "token", "vapidPrivateKey", "s3SecretAccessKey"]));
+  for (const [k, spec] of looksSecret) expect({ k, secret: (spec as { secret?: boolean }).secret }).toEqual({ k, secret: true });
+});
