@@ -2,19 +2,20 @@
 // embedded install (the data dir's SQLite, and with --media-to its media) into the central
 // store. Idempotent: run it again (before switching over, or after) and it copies nothing new.
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { SQL } from "bun";
 import { Command } from "commander";
-import { CONFIG_KEYS, type Config } from "../../src/config/schema";
+import type { Config } from "../../src/config/schema";
 import { StorageError } from "../../src/errors";
 import { openBucket } from "../../src/storage/bucket";
 import { copyMediaToBucket, type MediaCopied } from "../../src/storage/copy-media";
-import { SECRET_FILES } from "../../src/storage/secret-file";
+import { existingSecret, SECRET_FILES } from "../../src/storage/secret-file";
+import { CLUSTER_SECRETS } from "../../src/store/records";
+import { sqliteRecords } from "../../src/store/sqlite/index";
 import { loadConfig, parseMediaUrl } from "../../src/config/load";
 import { copyStore, type MediaCopier } from "../../src/store/copy";
 import { migratePostgres, migrateSqlite } from "../../src/store/migrate";
 import { redactUrl } from "../../src/store/postgres/index";
-import { dbPath, openDb } from "../../src/store/sqlite/db";
+import { dbPath, openDb, type Db } from "../../src/store/sqlite/db";
 import { requireDataDirOwner } from "../data-dir";
 import { printJson, say, table, UsageError, formatBytes } from "../output";
 import type { Ctx } from "../options";
@@ -32,9 +33,19 @@ export async function mediaCopierFor(url: string, config: Config, onJob: (id: st
   return (jobIds) => copyMediaToBucket(config.dataDir, bucket, { jobIds, onJob });
 }
 
-/** The data dir's signing secrets (file, and the key to set on every node of the cluster). */
-function secretsToKeep(dataDir: string): { file: string; env: string }[] {
-  return (Object.keys(SECRET_FILES) as (keyof typeof SECRET_FILES)[]).map((k) => ({ file: join(dataDir, SECRET_FILES[k]), env: CONFIG_KEYS[k].env })).filter((s) => existsSync(s.file));
+/**
+ * The install's signing secrets, which go with the records (cluster_secrets). An install from
+ * before migration 0012 keeps them in data-dir files: they go into its records first, as its own
+ * node would put them at its next start, so the cluster verifies what the install signed.
+ * Returns the names held.
+ */
+async function secretsIntoRecords(dataDir: string, db: Db): Promise<string[]> {
+  const records = sqliteRecords(db);
+  for (const name of CLUSTER_SECRETS) {
+    const value = existingSecret(dataDir, SECRET_FILES[name]);
+    if (value !== null) await records.secrets.shared(name, () => value);
+  }
+  return db.query<{ name: string }, []>("SELECT name FROM cluster_secrets ORDER BY name").all().map((r) => r.name);
 }
 
 export function storeCommand(ctx: Ctx): Command {
@@ -45,7 +56,7 @@ export function storeCommand(ctx: Ctx): Command {
       .requiredOption("--to <url>", "postgres://user@host/db: the database the cluster will use as DATABASE_URL")
       .option("--media-to <url>", "s3://bucket/prefix: copy the media too (the cluster's MEDIANODE_MEDIA_URL)")
       .option("--data-dir <dir>", "the embedded install's data folder (env MEDIANODE_DATA_DIR, default ./data)")
-      .option("--json", "print {from, to, tables: [{table, source, copied, present}], media: {files, copied, bytes, verified, jobs, skipped}, ok, secrets: [{file, env}]}")
+      .option("--json", "print {from, to, tables: [{table, source, copied, present}], media: {files, copied, bytes, verified, jobs, skipped}, ok, secrets: [names of the signing secrets found]}")
       .action(async (o: { to: string; mediaTo?: string; dataDir?: string; json?: boolean }) => {
         if (!/^postgres(ql)?:\/\//.test(o.to)) throw new UsageError(`--to takes postgres://user@host/db, got ${JSON.stringify(redactUrl(o.to))}`);
         const config = loadConfig({ flags: { dataDir: o.dataDir }, env: ctx.io.env });
@@ -62,18 +73,17 @@ export function storeCommand(ctx: Ctx): Command {
           await migratePostgres(pg).catch((e: Error) => {
             throw new Error(`cannot reach PostgreSQL at ${to}: ${e.message}`, { cause: e });
           });
+          const secrets = await secretsIntoRecords(config.dataDir, db);
           const report = await copyStore(db, pg, { media });
           if (!report.ok) ctx.exitCode = 1;
-          const keep = secretsToKeep(config.dataDir);
-          if (o.json) return printJson(ctx.io, { from: file, to, ...report, secrets: keep });
+          if (o.json) return printJson(ctx.io, { from: file, to, ...report, secrets });
           say(ctx.io, `${file} → ${to}`);
           say(ctx.io, table([["TABLE", "IN SQLITE", "COPIED", "IN POSTGRES"], ...report.tables.map((t) => [t.table, String(t.source), String(t.copied), String(t.present)])]));
           if (report.media) say(ctx.io, `media: ${report.media.files} files, ${report.media.copied} copied (${formatBytes(report.media.bytes)}), ${report.media.verified} verified by sha256`);
           const copied = report.tables.reduce((n, t) => n + t.copied, 0);
           if (!report.ok) say(ctx.io, "verification FAILED: the rows above whose IN POSTGRES differs from IN SQLITE are missing there");
           else say(ctx.io, copied ? `copied ${copied} rows; every row verified in PostgreSQL. Start the cluster with DATABASE_URL=${to}${o.mediaTo ? ` and MEDIANODE_MEDIA_URL=${o.mediaTo}` : ""}` : "nothing to copy: PostgreSQL holds every row already");
-          // Playback URLs and webhook signatures already handed out verify only with the same secret.
-          for (const s of keep) say(ctx.io, `keep what this install signed verifying: set ${s.env} to the contents of ${s.file} on every api node`);
+          if (secrets.length) say(ctx.io, `signing secrets (${secrets.join(", ")}) are in the records: the cluster verifies the playback URLs and webhook signatures this install handed out`);
         } finally {
           db.close();
           await pg.close({ timeout: 2 });

@@ -12,6 +12,7 @@ import m0008 from "./0008_add_notifications.sql" with { type: "text" };
 import m0009 from "./0009_add_channels.sql" with { type: "text" };
 import m0010 from "./0010_add_job_query_indexes.sql" with { type: "text" };
 import m0011 from "./0011_cover_job_list_indexes.sql" with { type: "text" };
+import m0012 from "./0012_add_cluster_secrets.sql" with { type: "text" };
 import type { Migration } from "../sqlite/index";
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -26,4 +27,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 9, name: "0009_add_channels.sql", sql: m0009 },
   { version: 10, name: "0010_add_job_query_indexes.sql", sql: m0010 },
   { version: 11, name: "0011_cover_job_list_indexes.sql", sql: m0011 },
+  { version: 12, name: "0012_add_cluster_secrets.sql", sql: m0012 },
 ];

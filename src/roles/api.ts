@@ -19,8 +19,8 @@ import { startWebhooks } from "../services/webhooks";
 import { playbackLinkFor } from "../api/playback/index";
 import { startRetention } from "../services/retention";
 import { startChannelKeeping } from "../services/channels";
+import { shareSigningSecrets } from "../services/signing-secrets";
 import { ensureAdminToken } from "../services/tokens";
-import { CONFIG_KEYS } from "../config/schema";
 import { openRecords } from "../store/open";
 import type { Records } from "../store/records";
 import type { NodeContext, Role } from "./context";
@@ -45,24 +45,21 @@ export interface ApiRole extends Role {
 }
 
 export async function startApiRole(ctx: NodeContext, o: ApiRoleOptions): Promise<ApiRole> {
-  const { config, log } = ctx;
+  const { log } = ctx;
   const stops: (() => unknown)[] = [];
   try {
-    const records = await openRecords(config);
+    const records = await openRecords(ctx.config);
     stops.push(() => records.close());
     const applied = await records.migrate();
     if (applied.length) log.info("migrations applied", { engine: records.engine, versions: applied });
+    // Several api nodes share the records: what one signs (playback URLs, webhooks, Web Push),
+    // another must verify or send with, so the secrets left unconfigured come from the records.
+    const config = await shareSigningSecrets(ctx.config, records);
     if (config.indexedMetadata.length) {
       // On a big table the first start with a new key takes a while (the index is built once).
       const t0 = performance.now();
       await records.jobs.indexMetadata(config.indexedMetadata);
       log.info("metadata indexes ready", { keys: config.indexedMetadata, ms: Math.round(performance.now() - t0) });
-    }
-    // Several api nodes share PostgreSQL: what one signs, another must verify (SPEC §11).
-    if (records.engine === "postgres") {
-      // Web Push too: a subscription made with one node's VAPID key is refused when another sends.
-      const unset = (["playbackSecret", "webhookSecret", "vapidPublicKey", "vapidPrivateKey"] as const).filter((k) => !config[k]).map((k) => CONFIG_KEYS[k].env);
-      if (unset.length) log.warn(`with PostgreSQL, set ${unset.join(", ")} to the same values on every api node (else each signs with its own data dir's)`, { unset });
     }
     const redis = createRedis(ctx.redisUrl, "producer", `medianode-api-${ctx.nodeId}`);
     stops.push(() => redis.disconnect());

@@ -14,6 +14,7 @@ import type { SendOutcome } from "../events/notifications/outcome";
 import { Channel, emailProblem, JobNotify, PushSubscriptionJson, pushSubscriptionProblem } from "../events/notifications/schema";
 import { generateVapidKeys, postPush, pushPayload, pushRequest, type VapidKeys } from "../events/notifications/webpush";
 import { newTokenId } from "../ids";
+import { SECRET_FILES } from "../storage/secret-file";
 import { checkUrl, type UrlPolicy } from "../sources/url";
 import type { DeliveryRow, NewDelivery, NotificationRow } from "../store/records";
 import { breakerKey } from "../events/webhooks/policy";
@@ -154,7 +155,7 @@ export function ensureVapidKeys(config: ServiceDeps["config"]): VapidKeys {
   if (config.vapidPublicKey && config.vapidPrivateKey) return { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey };
   const known = vapidByDir.get(config.dataDir);
   if (known) return known;
-  const path = join(config.dataDir, "vapid.json");
+  const path = join(config.dataDir, SECRET_FILES.vapid);
   if (!existsSync(path)) {
     // `wx`: two processes starting at once on one data dir cannot each write their own pair.
     try {

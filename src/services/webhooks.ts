@@ -132,7 +132,7 @@ export async function deliveryLog(deps: ServiceDeps, id: string, limit: number):
 
 /** The secret for a job's own webhook URL: configured, else made once under the data dir. */
 export function perJobSecret(dataDir: string, configured: string | undefined): string {
-  return configured ?? secretFile(dataDir, SECRET_FILES.webhookSecret);
+  return configured ?? secretFile(dataDir, SECRET_FILES.webhook);
 }
 
 /**

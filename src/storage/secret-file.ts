@@ -3,11 +3,17 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 
 /**
- * The data-dir files of the signing secrets an operator may leave unset, by config key. What they
- * signed (playback URLs, webhook signatures) stops verifying where another secret is used, so
- * `store copy` names them for the cluster to keep.
+ * The data-dir files the signing secrets were kept in before the records held them (an install
+ * from before migration 0012), by their name in cluster_secrets: read once, to keep what they
+ * signed verifying (services/signing-secrets.ts, `store copy`).
  */
-export const SECRET_FILES = { playbackSecret: "playback.secret", webhookSecret: "webhook.secret" } as const;
+export const SECRET_FILES = { playback: "playback.secret", webhook: "webhook.secret", vapid: "vapid.json" } as const;
+
+/** A data-dir secret file's contents, trimmed, or null when there is none. */
+export function existingSecret(dataDir: string, name: string): string | null {
+  const path = join(dataDir, name);
+  return existsSync(path) ? readFileSync(path, "utf8").trim() : null;
+}
 
 /**
  * A secret kept in the data dir (`<data>/<name>`, mode 0600), made on first use: the default

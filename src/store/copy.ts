@@ -19,6 +19,7 @@ export const COPIED_TABLES: readonly { table: string; key: readonly string[] }[]
   { table: "deliveries", key: ["id"] },
   { table: "delivery_attempts", key: ["delivery_id", "attempt"] },
   { table: "webhook_breakers", key: ["key"] },
+  { table: "cluster_secrets", key: ["name"] },
   { table: "audit", key: [] },
 ];
 

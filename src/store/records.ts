@@ -237,6 +237,18 @@ export interface AuditRecords {
   prune(before: number, batch: number): Promise<number>;
 }
 
+/** The signing secrets a cluster shares (services/signing-secrets.ts says what each signs). */
+export const CLUSTER_SECRETS = ["playback", "webhook", "vapid"] as const;
+export type ClusterSecret = (typeof CLUSTER_SECRETS)[number];
+
+export interface SecretRecords {
+  /**
+   * The stored value of `name`; when there is none, `make()`'s is stored, unless another node
+   * stored one meanwhile: every caller, on every node, gets the one value that is stored.
+   */
+  shared(name: ClusterSecret, make: () => string): Promise<string>;
+}
+
 export type Engine = "sqlite" | "postgres";
 
 /** The cluster-wide locks (SPEC §11): "duties" is held by the one api node that runs them. */
@@ -292,6 +304,7 @@ export interface Records {
   notifications: NotificationRecords;
   audit: AuditRecords;
   channels: ChannelRecords;
+  secrets: SecretRecords;
   /**
    * Takes `name` if no other process holds it, else null. PostgreSQL: a session advisory lock
    * on a connection of its own, freed by the server the moment its holder dies. SQLite: always

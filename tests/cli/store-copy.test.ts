@@ -154,7 +154,7 @@ function mediaFiles(dataDir: string): string[] {
 
 type MediaReport = { files: number; copied: number; bytes: number; verified: number; jobs: number; skipped: number };
 
-test("with --media-to the media go into the bucket, verified; a node on a fresh data dir with DATABASE_URL and MEDIANODE_MEDIA_URL serves them unchanged", async () => {
+test("with --media-to the media go into the bucket, verified; a node on a fresh data dir with DATABASE_URL and MEDIANODE_MEDIA_URL serves them unchanged, and the install's playback URLs", async () => {
   s3 = await startTestS3();
   const bucket = s3.bucket();
   const env = s3.env(bucket, "media");
@@ -178,14 +178,14 @@ test("with --media-to the media go into the bucket, verified; a node on a fresh 
   expectExit(second, 0);
   expect(second.stdout).toContain(`media: ${local.length} files, 0 copied`);
   expect(second.stdout).toContain(`${local.length} verified`);
-  // The secrets that signed what the install handed out are named, so the cluster can keep them.
-  expect(second.stdout).toContain("MEDIANODE_PLAYBACK_SECRET");
+  // The secrets that signed what the install handed out go with the records.
+  expect(second.stdout).toMatch(/signing secrets \(.*playback.*\) are in the records/);
 
   // The new cluster's api node: nothing of the old data dir but the admin token the operator kept.
   const fresh = tempDir("mn-store-copy-cluster-");
   writeFileSync(join(fresh.path, "admin.token"), readFileSync(join(dir.path, "admin.token")));
-  const playbackSecret = readFileSync(join(dir.path, "playback.secret"), "utf8").trim();
-  const t = await startTestNode({ DATABASE_URL: database.url, ...env, MEDIANODE_ROLES: "api", MEDIANODE_PLAYBACK_SECRET: playbackSecret }, { dataDir: fresh.path });
+  // No MEDIANODE_PLAYBACK_SECRET: the install's own came with the records.
+  const t = await startTestNode({ DATABASE_URL: database.url, ...env, MEDIANODE_ROLES: "api" }, { dataDir: fresh.path });
   try {
     for (const id of [...jobIds, siteJob, videoJob]) {
       const j = (await (await t.api(`/v1/jobs/${id}`)).json()) as { status: string; outputs: { name: string; bytes: number }[] };

@@ -92,11 +92,10 @@ beforeAll(async () => {
     DATABASE_URL: database.url,
     MEDIANODE_IMPORT_DIRS: CORPUS_DIR,
     MEDIANODE_LOG_LEVEL: "info",
-    MEDIANODE_PLAYBACK_SECRET: "playback-secret-shared-by-both-api-nodes",
-    MEDIANODE_WEBHOOK_SECRET: "webhook-secret-shared-by-both-api-nodes",
     MEDIANODE_URL_ALLOWLIST: "127.0.0.1",
   };
-  // Started together: both race for the first admin token and for the duties lock.
+  // Started together: both race for the first admin token, the duties lock and the signing
+  // secrets (none is configured: the cluster makes each once, in PostgreSQL).
   nodes = await Promise.all([dataDirs.a, dataDirs.b].map((dataDir) => startServeProcess({ roles: "api,monitor", redisUrl: redis.url, dataDir, env, startMs: 90_000 })));
   // The token is printed by whichever node made it (and written in that node's data dir only).
   const maker = nodes.find((n) => ADMIN_PRINTED.test(n.stdout()));
@@ -203,7 +202,12 @@ describe("two api nodes on one PostgreSQL, one Redis and one bucket", () => {
       expect(ready.checks.bucket?.ok).toBe(true);
       expect(ready.checks.sqlite).toBeUndefined();
     }
-    // A playback URL made by one node is honoured by the other (the secret is shared).
+    // A playback URL made by one node is honoured by the other: the secret was made once, in
+    // the shared records, though neither node was given one. Web Push keys likewise.
+    const [secrets] = (await sql`SELECT COUNT(*)::int AS n FROM cluster_secrets`) as { n: number }[];
+    expect(secrets!.n).toBe(3);
+    const vapidOf = async (n: ServeProc) => ((await (await as(n)("/v1/notifications/vapid")).json()) as { publicKey: string }).publicKey;
+    expect(await vapidOf(a)).toBe(await vapidOf(b));
     const pb = (await (await as(a)(`/v1/jobs/${id}/playback`)).json()) as { base: string };
     const played = await fetch(b.url + new URL(pb.base + done.outputs[0]!.name).pathname);
     expect(played.status).toBe(200);

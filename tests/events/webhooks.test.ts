@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { attemptsFor24h, breakerAfterFailure, BREAKER_THRESHOLD, DAY_MS } from "../../src/events/webhooks/policy";
 import { signBody } from "../../src/events/webhooks/sign";
 import { createToken } from "../../src/services/tokens";
 import { corpus } from "../helpers/corpus";
+import { storedSecret } from "../helpers/records";
 import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
 
 interface Hit {
@@ -131,7 +130,7 @@ test("a job's own webhook URL gets its terminal event, signed with the node's se
     const id = await runImage(`&webhook=${encodeURIComponent(rx.url)}`);
     await until(() => rx.hits.length === 1);
     expect(JSON.parse(rx.hits[0]!.body)).toMatchObject({ type: "job.completed", jobId: id });
-    verify(readFileSync(join(t.dataDir, "webhook.secret"), "utf8").trim(), rx.hits[0]!);
+    verify(await storedSecret(await t.records(), "webhook"), rx.hits[0]!);
   } finally {
     rx.stop();
   }

@@ -2,7 +2,7 @@
 // dir, or a PostgreSQL database of the test's own (tests/helpers/postgres.ts); close() drops it.
 import { join } from "node:path";
 import { openPostgres } from "../../src/store/postgres/index";
-import type { Records } from "../../src/store/records";
+import type { ClusterSecret, Records } from "../../src/store/records";
 import { openDb } from "../../src/store/sqlite/db";
 import { sqliteRecords } from "../../src/store/sqlite/index";
 import { createTestDatabase } from "./postgres";
@@ -27,4 +27,11 @@ export async function openTestRecords(engine: "sqlite" | "postgres"): Promise<Te
   const records = sqliteRecords(openDb(file));
   await records.migrate();
   return { records, location: file, close: async () => (await records.close(), dir.remove()) };
+}
+
+/** A signing secret the cluster stored (cluster_secrets); fails when none is stored yet. */
+export function storedSecret(records: Pick<Records, "secrets">, name: ClusterSecret): Promise<string> {
+  return records.secrets.shared(name, () => {
+    throw new Error(`no ${name} secret stored`);
+  });
 }

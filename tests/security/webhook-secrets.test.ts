@@ -3,11 +3,10 @@
 // once at creation and rotatable (route and CLI); a JWT tenant's is derived from the JWT secret.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { createToken } from "../../src/services/tokens";
 import { expectExit, runCli } from "../cli/run";
 import { corpus } from "../helpers/corpus";
+import { storedSecret } from "../helpers/records";
 import { startTestNode, waitForJob, type TestNode } from "../helpers/server";
 
 const JWT_SECRET = "jwt-secret-for-webhook-secret-tests";
@@ -55,7 +54,7 @@ async function deliveredFor(token: string): Promise<{ body: string; signature: s
 }
 
 test("each tenant's job webhooks are signed with its own secret: it verifies its own, not another's", async () => {
-  const nodeSecret = readFileSync(join(t.dataDir, "webhook.secret"), "utf8").trim();
+  const nodeSecret = await storedSecret(await t.records(), "webhook");
   expect(typeof a.webhookSecret).toBe("string");
   expect(a.webhookSecret).not.toBe(b.webhookSecret);
   const ha = await deliveredFor(a.token);

@@ -20,7 +20,7 @@ import { signPlaybackToken, verifyPlaybackToken, type PlaybackClaims } from "./t
 
 /** The configured secret, else `<data>/playback.secret` (made on first start, 0600). */
 export function playbackSecret(config: Pick<Config, "playbackSecret" | "dataDir">): string {
-  return config.playbackSecret ?? secretFile(config.dataDir, SECRET_FILES.playbackSecret);
+  return config.playbackSecret ?? secretFile(config.dataDir, SECRET_FILES.playback);
 }
 
 const encodeName = (name: string) => name.split("/").map(encodeURIComponent).join("/");

@@ -10,6 +10,7 @@ import { postgresDeliveryRecords } from "./deliveries";
 import { postgresNotificationRecords } from "./notifications";
 import { postgresJobRecords } from "./jobs";
 import { tryAdvisoryLock } from "./lock";
+import { postgresSecretRecords } from "./secrets";
 import { postgresTokenRecords } from "./tokens";
 import { postgresWebhookRecords } from "./webhooks";
 
@@ -35,6 +36,7 @@ export function postgresRecords(sql: SQL, url: string): Records {
     notifications: postgresNotificationRecords(sql),
     audit: postgresAuditRecords(sql),
     channels: postgresChannelRecords(sql),
+    secrets: postgresSecretRecords(sql),
     tryLock: (name) => tryAdvisoryLock(url, name),
     migrate: () => migratePostgres(sql),
     async ping() {

@@ -9,6 +9,7 @@ import { sqliteJobRecords } from "./jobs";
 import { sqliteTokenRecords } from "./tokens";
 import { sqliteWebhookRecords } from "./webhooks";
 import { sqliteChannelRecords } from "./channels";
+import { sqliteSecretRecords } from "./secrets";
 
 /** Each table's statements are prepared on first use: after migrate() on a new file, not before. */
 function lazy<T extends object>(make: () => T): T {
@@ -26,6 +27,7 @@ export function sqliteRecords(db: Db): Records {
     notifications: lazy(() => sqliteNotificationRecords(db)),
     audit: lazy(() => sqliteAuditRecords(db)),
     channels: lazy(() => sqliteChannelRecords(db)),
+    secrets: lazy(() => sqliteSecretRecords(db)),
     // One api node per Redis writes a SQLite file: it holds every lock.
     tryLock: async () => ({ held: async () => true, release: async () => {} }),
     migrate: async () => migrateSqlite(db),

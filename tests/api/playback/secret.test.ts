@@ -1,11 +1,13 @@
-// Where the playback secret comes from (SPEC §10): <data>/playback.secret (0600, made once and
-// kept across restarts), or MEDIANODE_PLAYBACK_SECRET, so every api node of a cluster signs alike;
+// Where the playback secret comes from (SPEC §10, §11): made once per cluster and kept in the
+// records (cluster_secrets; an older install's <data>/playback.secret is taken over), or
+// MEDIANODE_PLAYBACK_SECRET, so every api node of a cluster signs alike;
 // MEDIANODE_PLAYBACK_BASE_URL moves the URLs (and the dashboard's CSP) to a CDN's origin.
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestNode, waitForJob, type TestNode } from "../../helpers/server";
 import { corpus } from "../../helpers/corpus";
+import { storedSecret } from "../../helpers/records";
 import { tempDir } from "../../helpers/tmp";
 import { verifyPlaybackToken } from "../../../src/api/playback/token";
 
@@ -26,20 +28,31 @@ async function tokenOf(t: TestNode): Promise<{ token: string; base: string; expi
   return { token: base.split("/p/")[1]!.slice(0, -1), base, expiresAt };
 }
 
-test("default: <data>/playback.secret, mode 0600, the same after a restart", async () => {
+test("default: made once and kept in the records, the same after a restart; no file in the data dir", async () => {
   const dir = tempDir("mn-pbsecret-");
   dirs.push(dir);
   const first = await startTestNode({}, { dataDir: dir.path });
-  const path = join(dir.path, "playback.secret");
-  expect(statSync(path).mode & 0o777).toBe(0o600);
-  const secret = readFileSync(path, "utf8").trim();
+  const secret = await storedSecret(await first.records(), "playback");
   expect(secret.length).toBeGreaterThanOrEqual(32);
   const { token } = await tokenOf(first);
   expect(verifyPlaybackToken(token, secret, Math.floor(Date.now() / 1000)).ok).toBe(true);
+  expect(existsSync(join(dir.path, "playback.secret"))).toBe(false);
   await first.stop();
   const again = await startTestNode({}, { dataDir: dir.path });
   nodes.push(again);
-  expect(readFileSync(path, "utf8").trim()).toBe(secret);
+  expect(await storedSecret(await again.records(), "playback")).toBe(secret);
+  expect(verifyPlaybackToken((await tokenOf(again)).token, secret, Math.floor(Date.now() / 1000)).ok).toBe(true);
+});
+
+test("an install from before the records held it: its <data>/playback.secret is taken over, so its URLs keep opening", async () => {
+  const dir = tempDir("mn-pbsecret-old-");
+  dirs.push(dir);
+  const old = "secret-of-an-older-install-".padEnd(43, "z");
+  writeFileSync(join(dir.path, "playback.secret"), old + "\n", { mode: 0o600 });
+  const t = await startTestNode({}, { dataDir: dir.path });
+  nodes.push(t);
+  expect(await storedSecret(await t.records(), "playback")).toBe(old);
+  expect(verifyPlaybackToken((await tokenOf(t)).token, old, Math.floor(Date.now() / 1000)).ok).toBe(true);
 });
 
 test("MEDIANODE_PLAYBACK_SECRET signs instead (no file), and MEDIANODE_PLAYBACK_BASE_URL names the origin", async () => {

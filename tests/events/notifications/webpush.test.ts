@@ -2,10 +2,9 @@
 // /v1/notifications/vapid), the aes128gcm payload decrypted with the subscription's private key
 // (RFC 8291), TTL and Urgency set; 201 delivers, 410 removes the subscription.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { statSync } from "node:fs";
-import { join } from "node:path";
 import { corpus } from "../../helpers/corpus";
 import { browserSubscription, decryptAes128gcm, startPushService, verifyVapid } from "../../helpers/push-service";
+import { storedSecret } from "../../helpers/records";
 import { startTestNode, waitForJob, type TestNode } from "../../helpers/server";
 import { until } from "../../helpers/wait";
 
@@ -33,10 +32,10 @@ const runImage = async () => {
   return j.id;
 };
 
-test("VAPID keys are made on first start, stored 0600, and served as the public key", () => {
+test("VAPID keys are made on first start, kept in the records (one pair per cluster), and served as the public key", async () => {
   expect(vapid).toMatch(/^[A-Za-z0-9_-]{87}$/);
   expect(Buffer.from(vapid, "base64url")[0]).toBe(4);
-  expect(statSync(join(t.dataDir, "vapid.json")).mode & 0o777).toBe(0o600);
+  expect((JSON.parse(await storedSecret(await t.records(), "vapid")) as { publicKey: string }).publicKey).toBe(vapid);
 });
 
 test("a push subscription gets the event, encrypted to it and VAPID-signed; 410 removes it", async () => {
