@@ -2,7 +2,8 @@
 // block: uploads stream through unbuffered and uncapped, the WebSocket upgrades, and the node
 // sees the client's address and the URL it used (MEDIANODE_TRUSTED_PROXIES=127.0.0.1).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readmeBlock, startNginx, waitUp, type Proxy } from "../helpers/nginx";
 import { join } from "node:path";
 import { requestFrom } from "../helpers/http-from";
 import { spawnNode, type NodeProcess } from "../helpers/processes";
@@ -10,66 +11,12 @@ import { freePort, startTestRedis, type TestRedis } from "../helpers/redis";
 import { tempDir } from "../helpers/tmp";
 import { wsConnect } from "../helpers/ws";
 
-const NGINX = ["/usr/sbin/nginx", Bun.which("nginx")].find((p): p is string => !!p && existsSync(p));
 const CADDY = Bun.which("caddy");
-const README = readFileSync(join(import.meta.dir, "../../README.md"), "utf8");
-
-/** The README's fenced block of `lang` that holds `marker` (the README has more than one nginx block). */
-function readmeBlock(lang: string, marker: string): string {
-  const blocks = [...README.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!);
-  const block = blocks.find((b) => b.includes(marker));
-  if (!block) throw new Error(`README has no \`\`\`${lang} block with ${marker}`);
-  return block;
-}
-
-/** The README's nginx block, pointed at `upstream` and listening on `port` (no TLS here). */
-function nginxConfig(upstream: string, port: number, dir: string): string {
-  const server = readmeBlock("nginx", "proxy_request_buffering off;").replace("listen 443 ssl;", `listen 127.0.0.1:${port};`).replace("proxy_pass http://127.0.0.1:8080;", `proxy_pass ${upstream};`);
-  return [
-    `pid ${dir}/nginx.pid;`,
-    `error_log ${dir}/error.log warn;`,
-    // As root, nginx's workers would switch to nobody, who cannot write the temp folders.
-    ...(process.getuid?.() === 0 ? ["user root;"] : []),
-    "worker_processes 1;",
-    "events { worker_connections 256; }",
-    "http {",
-    `  access_log ${dir}/access.log;`,
-    ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `  ${t}_temp_path ${dir}/${t};`),
-    server,
-    "}",
-  ].join("\n");
-}
 
 /** The README's Caddy block on plain HTTP at 127.0.0.1:`port`, pointed at `upstream`. */
 function caddyConfig(upstream: string, port: number): string {
   const site = readmeBlock("caddy", "reverse_proxy").replace("media.example.com {", `http://127.0.0.1:${port} {`).replace("reverse_proxy 127.0.0.1:8080", `reverse_proxy ${new URL(upstream).host}`);
   return `{\n\tadmin off\n\tauto_https off\n}\n${site}`;
-}
-
-interface Proxy {
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function waitUp(url: string, log: () => string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false)) return;
-    await Bun.sleep(100);
-  }
-  throw new Error(`${url} did not come up: ${log()}`);
-}
-
-async function startNginx(upstream: string, dir: string): Promise<Proxy> {
-  if (!NGINX) throw new Error("nginx is not installed: scripts/setup.sh test installs nginx-light");
-  const port = await freePort();
-  const file = join(dir, "nginx.conf");
-  writeFileSync(file, nginxConfig(upstream, port, dir));
-  const check = Bun.spawnSync([NGINX, "-t", "-p", dir, "-c", file], { stderr: "pipe" });
-  if (check.exitCode !== 0) throw new Error(`nginx -t: ${check.stderr.toString()}`);
-  const proc = Bun.spawn([NGINX, "-p", dir, "-c", file, "-g", "daemon off;"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
-  const url = `http://127.0.0.1:${port}`;
-  await waitUp(url, () => (existsSync(join(dir, "error.log")) ? readFileSync(join(dir, "error.log"), "utf8") : ""));
-  return { url, stop: async () => void (proc.kill("SIGQUIT"), await proc.exited) };
 }
 
 async function startCaddy(upstream: string, dir: string): Promise<Proxy> {

@@ -19,6 +19,7 @@ import { createTestDatabase, type TestDatabase } from "../helpers/postgres";
 import { startTestRedis, type TestRedis } from "../helpers/redis";
 import { startTestS3, type TestS3 } from "../helpers/s3";
 import { waitForJob } from "../helpers/server";
+import { readmeBlock, startNginx } from "../helpers/nginx";
 import { tempDir } from "../helpers/tmp";
 import { wsConnect, type WsClient } from "../helpers/ws";
 import { SECRET_FILES } from "../../src/storage/secret-file";
@@ -236,6 +237,44 @@ describe("two api nodes on one PostgreSQL, one Redis and one bucket", () => {
     } finally {
       onA.close();
       onB.close();
+    }
+  }, 90_000);
+
+  test("the README's More nodes recipe: its nginx upstream in front of both spreads requests over A and B; jobs and events work through it", async () => {
+    const [a, b] = nodes as [ServeProc, ServeProc];
+    const hosts = [a, b].map((n) => new URL(n.url).host);
+    // The README's upstream block, its two servers pointed at the two nodes.
+    const upstream = readmeBlock("nginx", "upstream medianode_api")
+      .split("\n")
+      .filter((l) => !l.trim().startsWith("#"))
+      .join("\n")
+      .replace(/server 10\.0\.0\.11:8080;/, `server ${hosts[0]};`)
+      .replace(/server 10\.0\.0\.12:8080;/, `server ${hosts[1]};`);
+    expect(upstream).toContain(hosts[1]!);
+    const conf = tempDir("mn-two-api-nginx-");
+    const lb = await startNginx("http://medianode_api", conf.path, upstream);
+    try {
+      const viaLb = (path: string, init: RequestInit = {}) => fetch(lb.url + path, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } });
+      const ws = await wsConnect(`${lb.url.replace("http", "ws")}/v1/events?token=${encodeURIComponent(token)}`);
+      try {
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i++) {
+          const r = await viaLb("/v1/jobs", { method: "POST", body: JSON.stringify(image) });
+          expect(r.status).toBe(202);
+          ids.push(((await r.json()) as { id: string }).id);
+        }
+        for (const id of ids) await ws.next((m) => m.jobId === id && m.type === "job.completed", 60_000);
+        for (const id of ids) expect(((await (await viaLb(`/v1/jobs/${id}`)).json()) as { status: string }).status).toBe("completed");
+      } finally {
+        ws.close();
+      }
+      // Round robin: each node answered some of the submissions.
+      const posts = lb.accessLog().split("\n").filter((l) => l.includes(" POST /v1/jobs"));
+      expect(posts.length).toBe(6);
+      for (const h of hosts) expect(posts.filter((l) => l.startsWith(h + " ")).length, lb.accessLog()).toBeGreaterThan(0);
+    } finally {
+      await lb.stop();
+      conf.remove();
     }
   }, 90_000);
 
