@@ -41,18 +41,29 @@ export interface MediaCopyReport extends MediaCopied {
 const digests = (path: string) => hashFile(path, ["sha256", "md5"] as const);
 
 /** The object at `key` holds exactly the local file: size, then its ETag (single part) or a re-read sha256. */
-async function verify(bucket: Bucket, key: string, bytes: number, sums: { sha256: string; md5: string }): Promise<void> {
+async function verifyOnce(bucket: Bucket, key: string, bytes: number, sums: { sha256: string; md5: string }): Promise<string | null> {
   const st = await bucket.client.stat(key).catch((e) => Promise.reject(bucketError(`checking ${key}`, e)));
-  if (st.size !== bytes) throw new StorageError(`media copy: ${key} holds ${st.size} bytes, the local file ${bytes}`);
+  if (st.size !== bytes) return `media copy: ${key} holds ${st.size} bytes, the local file ${bytes}`;
   const etag = st.etag.replace(/"/g, "");
-  if (!etag.includes("-")) {
-    if (etag !== sums.md5) throw new StorageError(`media copy: ${key} does not match the local file's checksum`);
-    return;
-  }
+  if (!etag.includes("-")) return etag === sums.md5 ? null : `media copy: ${key} does not match the local file's checksum`;
   // A multipart ETag is not a digest of the bytes: read the object back.
   const h = new Bun.CryptoHasher("sha256");
   for await (const chunk of bucket.client.file(key).stream()) h.update(chunk);
-  if (h.digest("hex") !== sums.sha256) throw new StorageError(`media copy: ${key} does not match the local file's sha256`);
+  return h.digest("hex") === sums.sha256 ? null : `media copy: ${key} does not match the local file's sha256`;
+}
+
+/**
+ * verifyOnce, asked again a few times over ~1.5 s before it counts as a mismatch: a store that is
+ * not read-after-write consistent (s3rver under load answered a HEAD right after the PUT with 0
+ * bytes) would otherwise fail a good copy.
+ */
+async function verify(bucket: Bucket, key: string, bytes: number, sums: { sha256: string; md5: string }): Promise<void> {
+  for (let i = 0; ; i++) {
+    const wrong = await verifyOnce(bucket, key, bytes, sums);
+    if (wrong === null) return;
+    if (i >= 4) throw new StorageError(wrong);
+    await Bun.sleep(100 * 2 ** i);
+  }
 }
 
 async function remoteText(bucket: Bucket, key: string): Promise<string | null> {
