@@ -1,5 +1,5 @@
 // A real S3 server process for tests: the `s3rver` package (a small S3 HTTP implementation that
-// Bun's client speaks to) run from its own bin on a free port, its files in a temp dir. Each
+// Bun's client speaks to) run from its own bin (made read-after-write consistent) on a free port, its files in a temp dir. Each
 // test makes its own bucket. down() SIGKILLs the process and up() starts it again on the same
 // port and folder: "the bucket is unreachable" and "it is back".
 import { S3Client } from "bun";
@@ -12,7 +12,8 @@ import { tempDir } from "./tmp";
 /** s3rver's one account (it checks the access key id; it does not verify V4 signatures). */
 export const S3_KEY = "S3RVER";
 export const S3_SECRET = "S3RVER";
-const BIN = join(import.meta.dir, "..", "..", "node_modules", "s3rver", "bin", "s3rver.js");
+/** s3rver's CLI, behind a fix that makes it read-after-write consistent as S3 is (see the file). */
+const BIN = join(import.meta.dir, "s3rver-consistent.cjs");
 
 export interface TestS3 {
   endpoint: string;
