@@ -26,17 +26,27 @@ const BYTE_PASSES = Number(process.env.BENCH_BUCKET_VIDEO_BYTE_PASSES ?? 2);
 const CLIP_SEC = 8;
 const OPTIONS = { renditions: [720, 360] };
 
+/** The clip POSTed (raw body) to `url` as a video job; the answer, not yet checked. */
+async function postClip(url: string, token: string, clip: string): Promise<{ status: number; body: { id: string } }> {
+  const r = await fetch(`${url}/v1/jobs?type=video&options=${encodeURIComponent(JSON.stringify(OPTIONS))}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "video/mp4" },
+    body: Bun.file(clip),
+  });
+  return { status: r.status, body: (await r.json()) as { id: string } };
+}
+
+/** The created job, or the refusal as an error. */
+function refusedOr(a: { status: number; body: { id: string } }): { id: string } {
+  if (a.status !== 202) throw new Error(`upload refused ${a.status}: ${JSON.stringify(a.body)}`);
+  return a.body;
+}
+
 async function timeUpload(node: NodeProcess, clip: string): Promise<{ wallSec: number; runSec: number; outputsBytes: number }> {
   const events = await jobEvents(node);
   try {
     const t0 = performance.now();
-    const r = await fetch(`${node.url}/v1/jobs?type=video&options=${encodeURIComponent(JSON.stringify(OPTIONS))}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${node.token}`, "content-type": "video/mp4" },
-      body: Bun.file(clip),
-    });
-    const created = (await r.json()) as { id: string };
-    if (r.status !== 202) throw new Error(`upload refused ${r.status}: ${JSON.stringify(created)}`);
+    const created = refusedOr(await postClip(node.url, node.token, clip));
     await events.wait([created.id], 300_000);
     const wallSec = (performance.now() - t0) / 1000;
     const j = (await (await fetch(`${node.url}/v1/jobs/${created.id}`, { headers: { authorization: `Bearer ${node.token}` } })).json()) as {
@@ -82,16 +92,11 @@ async function countJob(api: ApiProc, client: ByteProxy, worker: ByteProxy | nul
     const w0 = worker?.counts() ?? ZERO;
     const u0 = { client: client.counts(), bucket: bucket?.counts() ?? ZERO };
     const t0 = performance.now();
-    const r = await fetch(`${client.url}/v1/jobs?type=video&options=${encodeURIComponent(JSON.stringify(OPTIONS))}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${api.token}`, "content-type": "video/mp4" },
-      body: Bun.file(clip),
-    });
-    const created = (await r.json()) as { id: string };
+    const answer = await postClip(client.url, api.token, clip);
     const c0 = client.counts();
     const b0 = bucket?.counts() ?? ZERO;
     const upload = { client: since(client, u0.client), bucket: since(bucket, u0.bucket) };
-    if (r.status !== 202) throw new Error(`upload refused ${r.status}: ${JSON.stringify(created)}`);
+    const created = refusedOr(answer);
     await events.wait([created.id], 300_000);
     const wallSec = (performance.now() - t0) / 1000;
     const crossing = { client: since(client, c0), worker: since(worker, w0), bucket: since(bucket, b0), upload };

@@ -2,8 +2,6 @@
 // service and table (services/webhooks.ts); email and Web Push subscriptions live here, and
 // /v1/notifications shows all three as one list. Delivery is the webhooks' queue: one log,
 // one retry policy, one breaker per subscription (startWebhooks calls the senders below).
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { Type as T, type Static } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { InvalidOptionsError, NotFoundError } from "../errors";
@@ -12,14 +10,14 @@ import { buildMail } from "../events/notifications/email-message";
 import { createMailer, fromAddress, type Mailer } from "../events/notifications/email";
 import type { SendOutcome } from "../events/notifications/outcome";
 import { Channel, emailProblem, JobNotify, PushSubscriptionJson, pushSubscriptionProblem } from "../events/notifications/schema";
-import { generateVapidKeys, postPush, pushPayload, pushRequest, type VapidKeys } from "../events/notifications/webpush";
+import { postPush, pushPayload, pushRequest } from "../events/notifications/webpush";
 import { newTokenId } from "../ids";
-import { SECRET_FILES } from "../storage/secret-file";
 import { checkUrl, type UrlPolicy } from "../sources/url";
 import type { DeliveryRow, NewDelivery, NotificationRow } from "../store/records";
 import { breakerKey } from "../events/webhooks/policy";
 import type { JobRecord } from "../jobs/schema";
 import { audit } from "./audit";
+import { vapidKeys } from "./signing-secrets";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
 import { checkEvents, createWebhook, deliveryLog, type DeliveryView, listWebhookViews, removeWebhook, visibleWebhook } from "./webhooks";
 
@@ -148,27 +146,6 @@ export async function notificationDeliveries(deps: ServiceDeps, e: MedianodeEven
   return out;
 }
 
-const vapidByDir = new Map<string, VapidKeys>();
-
-/** VAPID keys: configured for a cluster, else made once under the data dir (mode 0600, like admin.token). */
-export function ensureVapidKeys(config: ServiceDeps["config"]): VapidKeys {
-  if (config.vapidPublicKey && config.vapidPrivateKey) return { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey };
-  const known = vapidByDir.get(config.dataDir);
-  if (known) return known;
-  const path = join(config.dataDir, SECRET_FILES.vapid);
-  if (!existsSync(path)) {
-    // `wx`: two processes starting at once on one data dir cannot each write their own pair.
-    try {
-      writeFileSync(path, JSON.stringify(generateVapidKeys()) + "\n", { mode: 0o600, flag: "wx" });
-    } catch (e) {
-      if ((e as { code?: string }).code !== "EEXIST") throw e;
-    }
-  }
-  const keys = JSON.parse(readFileSync(path, "utf8")) as VapidKeys;
-  vapidByDir.set(config.dataDir, keys);
-  return keys;
-}
-
 /** The VAPID `sub` claim: configured, else the From address, else a placeholder the push services accept. */
 export function vapidSubject(config: ServiceDeps["config"]): string {
   if (config.vapidSubject) return config.vapidSubject;
@@ -191,7 +168,7 @@ export interface SenderOptions {
 
 export function createNotificationSenders(deps: ServiceDeps, o: SenderOptions = {}): NotificationSenders {
   const mailer: Mailer | null = deps.config.smtpUrl && deps.config.mailFrom ? createMailer(deps.config.smtpUrl, deps.config.mailFrom) : null;
-  const vapid = ensureVapidKeys(deps.config);
+  const vapid = vapidKeys(deps.config);
   const subject = vapidSubject(deps.config);
   const base = publicBase(deps.config);
 

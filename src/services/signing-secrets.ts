@@ -13,6 +13,25 @@ import type { Records } from "../store/records";
 
 const random = () => randomBytes(32).toString("base64url");
 
+type Signing = Pick<Config, "playbackSecret" | "webhookSecret" | "vapidPublicKey" | "vapidPrivateKey">;
+
+/**
+ * A signing secret of a config that went through shareSigningSecrets (the api role's, which
+ * every route and service that signs is given). Unset means that step was skipped: a secret of
+ * this node's own would sign what the other api nodes refuse, so it is an error, not a default.
+ */
+export function signingSecret(config: Signing, key: "playbackSecret" | "webhookSecret"): string {
+  const v = config[key];
+  if (!v) throw new Error(`${key} is unset: the api role fills it from the records (services/signing-secrets.ts)`);
+  return v;
+}
+
+/** The Web Push key pair, as signingSecret. */
+export function vapidKeys(config: Signing): VapidKeys {
+  if (!config.vapidPublicKey || !config.vapidPrivateKey) throw new Error("the VAPID keys are unset: the api role fills them from the records (services/signing-secrets.ts)");
+  return { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey };
+}
+
 /** `config` with every signing secret filled in: as configured, else the cluster's. */
 export async function shareSigningSecrets(config: Config, records: Pick<Records, "secrets">): Promise<Config> {
   const playbackSecret = config.playbackSecret ?? (await records.secrets.shared("playback", () => existingSecret(config.dataDir, SECRET_FILES.playback) ?? random()));

@@ -18,9 +18,9 @@ import { newTokenId } from "../ids";
 import { createRedis } from "../queue/connection";
 import { createDeliveryQueue, type DeliveryJob } from "../queue/deliveries";
 import { checkUrl, type UrlPolicy } from "../sources/url";
-import { SECRET_FILES, secretFile } from "../storage/secret-file";
 import type { DeliveryRow, NewDelivery, WebhookRow } from "../store/records";
 import { audit } from "./audit";
+import { signingSecret } from "./signing-secrets";
 import { isAdmin, type Principal, type ServiceDeps } from "./deps";
 import { createNotificationSenders, notificationDeliveries, type SenderOptions } from "./notifications";
 
@@ -130,11 +130,6 @@ export async function deliveryLog(deps: ServiceDeps, id: string, limit: number):
   );
 }
 
-/** The secret for a job's own webhook URL: configured, else made once under the data dir. */
-export function perJobSecret(dataDir: string, configured: string | undefined): string {
-  return configured ?? secretFile(dataDir, SECRET_FILES.webhook);
-}
-
 /**
  * The secret that signs a job's own webhook URL: its token's (each tenant verifies its own and
  * can forge no one's), derived for a JWT tenant, the node's for tokens made before 0007.
@@ -154,7 +149,7 @@ export interface WebhookDispatcher {
 export async function startWebhooks(deps: ServiceDeps, redisUrl: string, senderOptions: SenderOptions = {}): Promise<WebhookDispatcher> {
   const producer = createRedis(redisUrl, "blocking", "medianode-webhooks");
   const consumer = createRedis(redisUrl, "blocking", "medianode-webhooks-worker");
-  const jobSecret = perJobSecret(deps.config.dataDir, deps.config.webhookSecret);
+  const jobSecret = signingSecret(deps.config, "webhookSecret");
   const backoffMs = deps.config.webhookBackoffMs;
   const attempts = attemptsFor24h(backoffMs);
 

@@ -86,9 +86,10 @@ async function sizeOf(bucket: Bucket, key: string): Promise<number | null> {
 async function copyJob(bucket: Bucket, id: string, dir: string): Promise<MediaCopied> {
   const r: MediaCopied = { files: 0, copied: 0, bytes: 0, verified: 0 };
   const source = join(dir, "source");
-  if (existsSync(source) && statSync(source).isFile()) {
+  const st = existsSync(source) ? statSync(source) : null;
+  if (st?.isFile()) {
     r.files++;
-    const size = statSync(source).size;
+    const size = st.size;
     const sums = await digests(source);
     const there = (await remoteText(bucket, bucket.key(id, SOURCE_SUM)))?.trim() === sums.sha256 && (await sizeOf(bucket, bucket.key(id, "source"))) === size;
     if (!there) {

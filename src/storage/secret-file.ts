@@ -1,5 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -13,21 +12,4 @@ export const SECRET_FILES = { playback: "playback.secret", webhook: "webhook.sec
 export function existingSecret(dataDir: string, name: string): string | null {
   const path = join(dataDir, name);
   return existsSync(path) ? readFileSync(path, "utf8").trim() : null;
-}
-
-/**
- * A secret kept in the data dir (`<data>/<name>`, mode 0600), made on first use: the default
- * for keys the operator did not set (webhook.secret, playback.secret). `wx` so that two
- * processes starting at once cannot each write their own.
- */
-export function secretFile(dataDir: string, name: string): string {
-  const path = join(dataDir, name);
-  if (!existsSync(path)) {
-    try {
-      writeFileSync(path, randomBytes(32).toString("base64url") + "\n", { mode: 0o600, flag: "wx" });
-    } catch (e) {
-      if ((e as { code?: string }).code !== "EEXIST") throw e;
-    }
-  }
-  return readFileSync(path, "utf8").trim();
 }

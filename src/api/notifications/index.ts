@@ -5,7 +5,8 @@ import { Type as T } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Channel, SubscriptionEvents, WebhookSecret } from "../../events/notifications/schema";
 import type { Principal, ServiceDeps } from "../../services/deps";
-import { createNotification, ensureVapidKeys, listNotificationViews, NotificationCreated, NotificationView, notificationDeliveryViews, removeNotification } from "../../services/notifications";
+import { vapidKeys } from "../../services/signing-secrets";
+import { createNotification, listNotificationViews, NotificationCreated, NotificationView, notificationDeliveryViews, removeNotification } from "../../services/notifications";
 import { DeliveryView } from "../../services/webhooks";
 import { AUTH_ERRORS, docResponses, errors, out, requestBody } from "../schemas";
 import { requireScope } from "../auth";
@@ -57,7 +58,7 @@ export function notificationsRoutes(deps: ServiceDeps, principalOf: (r: Request)
       "/vapid",
       ({ request }) => {
         requireScope(principalOf(request), "jobs:read");
-        return { publicKey: ensureVapidKeys(deps.config).publicKey };
+        return { publicKey: vapidKeys(deps.config).publicKey };
       },
       {
         response: { 200: out(T.Object({ publicKey: T.String({ description: "base64url P-256 public key (applicationServerKey)" }) })), ...errors(...AUTH_ERRORS) },

@@ -9,7 +9,7 @@ import { mimeFor } from "../../media/mime";
 import type { Principal, ServiceDeps } from "../../services/deps";
 import { publicBase } from "../../services/notifications";
 import { checkPlaybackGeneration, playableJob } from "../../services/playback";
-import { SECRET_FILES, secretFile } from "../../storage/secret-file";
+import { signingSecret } from "../../services/signing-secrets";
 import { requireScope } from "../auth";
 import { AUTH_ERRORS, Binary, docResponses, errors, out } from "../schemas";
 import { serveLocated } from "../static-file/serve";
@@ -18,10 +18,6 @@ import { playbackCacheControl } from "./cache";
 import { DEFAULT_TTL_SEC, PlaybackFileParams, PlaybackParams, PlaybackQuery, PlaybackView } from "./schema";
 import { signPlaybackToken, verifyPlaybackToken, type PlaybackClaims } from "./token";
 
-/** The configured secret, else `<data>/playback.secret` (made on first start, 0600). */
-export function playbackSecret(config: Pick<Config, "playbackSecret" | "dataDir">): string {
-  return config.playbackSecret ?? secretFile(config.dataDir, SECRET_FILES.playback);
-}
 
 const encodeName = (name: string) => name.split("/").map(encodeURIComponent).join("/");
 
@@ -47,7 +43,7 @@ export function playbackUrls(job: { id: string; generation: number; names: Set<s
  * origin is MEDIANODE_PLAYBACK_BASE_URL, else the node's public address (no request to take it from).
  */
 export function playbackLinkFor(config: Config, now: () => number): (job: JobRecord) => string | null {
-  const secret = playbackSecret(config);
+  const secret = signingSecret(config, "playbackSecret");
   const origin = config.playbackBaseUrl ?? publicBase(config);
   return (job) => {
     if (job.status !== "completed" || job.finishedAt === null) return null;
@@ -58,7 +54,7 @@ export function playbackLinkFor(config: Config, now: () => number): (job: JobRec
 }
 
 export function playbackRoutes(deps: ServiceDeps, principalOf: (r: Request) => Principal) {
-  const secret = playbackSecret(deps.config);
+  const secret = signingSecret(deps.config, "playbackSecret");
   const nowSec = () => Math.floor(deps.now() / 1000);
   // A player asks for many segments with one token: its HMAC is checked once. The expiry is
   // still checked on every request (cached claims carry it); the cache is bounded.
